@@ -1,0 +1,186 @@
+/**
+ * Input stage: YAML text → typed resources (a ConfigSet). Pure: the caller reads the files.
+ *
+ * Every document is checked on its own; a bad one yields diagnostics and never affects the others.
+ * Duplicates (same kind, namespace and name) are resolved by content, not by position, so the same
+ * set of documents in any order gives the same ConfigSet.
+ */
+import { parseAllDocuments } from 'yaml';
+import { cmp, diag, type Diagnostic } from '../model/diagnostics.js';
+import type * as R from '../model/resources.js';
+import type { Options } from '../model/options.js';
+import { resolveOptions } from '../config/options.js';
+import { isPlainObject, type DecodeContext } from './decode.js';
+import { objectMeta, SPEC_DECODERS } from './schemas.js';
+import { canonicalJson } from '../util/canonical.js';
+
+export interface SourceDocument {
+  /** Where it came from, e.g. `examples/dubbo.yaml#2`; only used in messages. */
+  readonly source: string;
+  readonly value: unknown;
+}
+
+export interface ConfigSet {
+  serviceEntries: R.ServiceEntry[];
+  services: R.KubeService[];
+  destinationRules: R.DestinationRule[];
+  gateways: R.Gateway[];
+  metaRouters: R.MetaRouter[];
+  applicationProtocols: R.ApplicationProtocol[];
+  options: Options;
+}
+
+export const OPTIONS_KIND = 'MetameshOptions';
+
+/** Kinds read, with the API groups accepted for each (any version). */
+const GROUPS: Record<string, string[]> = {
+  ServiceEntry: ['networking.istio.io'],
+  DestinationRule: ['networking.istio.io'],
+  Gateway: ['networking.istio.io'],
+  Service: [''],
+  MetaRouter: ['metaprotocol.aeraki.io'],
+  ApplicationProtocol: ['metaprotocol.aeraki.io'],
+  [OPTIONS_KIND]: ['metamesh.io'],
+};
+
+/** Kinds commonly found next to ours in a manifest directory: ignored without a warning. */
+const QUIET_KINDS = new Set(['EnvoyFilter', 'VirtualService', 'Deployment', 'ConfigMap', 'Namespace', 'ServiceAccount', 'Sidecar', 'PeerAuthentication', 'AuthorizationPolicy', 'CustomResourceDefinition']);
+
+export function parseYaml(text: string, source: string): { documents: SourceDocument[]; diagnostics: Diagnostic[] } {
+  const documents: SourceDocument[] = [];
+  const diagnostics: Diagnostic[] = [];
+  let docs;
+  try {
+    docs = parseAllDocuments(text, { uniqueKeys: true });
+  } catch (e) {
+    diagnostics.push(diag('MM_INPUT_YAML_SYNTAX', source, `${source} could not be read as YAML: ${(e as Error).message}`));
+    return { documents, diagnostics };
+  }
+  const list = Array.isArray(docs) ? docs : [docs];
+  list.forEach((doc, i) => {
+    const where = `${source}#${i + 1}`;
+    if (doc.errors.length > 0) {
+      const first = doc.errors[0]!;
+      diagnostics.push(diag('MM_INPUT_YAML_SYNTAX', where, `${where}: ${first.message.split('\n')[0]}; the document was skipped.`));
+      return;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 1000 });
+    } catch (e) {
+      diagnostics.push(diag('MM_INPUT_YAML_SYNTAX', where, `${where}: ${(e as Error).message}; the document was skipped.`));
+      return;
+    }
+    if (value === null || value === undefined) return; // an empty document, e.g. a trailing `---`
+    documents.push({ source: where, value });
+  });
+  return { documents, diagnostics };
+}
+
+interface Decoded {
+  kind: string;
+  key: string;
+  resource: R.Resource<string, unknown>;
+  canonical: string;
+  source: string;
+}
+
+export function readResources(documents: readonly SourceDocument[]): { config: ConfigSet; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const byKey = new Map<string, Decoded[]>();
+  for (const doc of flattenLists(documents)) {
+    const d = decodeDocument(doc, diagnostics);
+    if (!d) continue;
+    const same = byKey.get(d.key);
+    if (same) same.push(d);
+    else byKey.set(d.key, [d]);
+  }
+  const config: ConfigSet = {
+    serviceEntries: [],
+    services: [],
+    destinationRules: [],
+    gateways: [],
+    metaRouters: [],
+    applicationProtocols: [],
+    options: resolveOptions(undefined, OPTIONS_KIND, diagnostics),
+  };
+  const optionDocs: Decoded[] = [];
+  for (const key of [...byKey.keys()].sort(cmp)) {
+    const group = byKey.get(key)!.sort((a, b) => cmp(a.canonical, b.canonical));
+    const kept = group[0]!;
+    for (const other of group.slice(1)) {
+      if (other.canonical === kept.canonical) continue; // the same object twice is harmless
+      diagnostics.push(
+        diag('MM_INPUT_DUPLICATE', key, `${key} is defined more than once with different contents (${[kept.source, other.source].sort(cmp).join(', ')}); the one at ${kept.source} was used. Keep one definition.`),
+      );
+    }
+    if (kept.kind === OPTIONS_KIND) optionDocs.push(kept);
+    else push(config, kept.resource);
+  }
+  if (optionDocs.length > 1) {
+    diagnostics.push(diag('MM_OPTIONS_DUPLICATE', OPTIONS_KIND, `${optionDocs.length} MetameshOptions documents were given (${optionDocs.map((d) => d.key).join(', ')}); only ${optionDocs[0]!.key} was used.`));
+  }
+  if (optionDocs.length > 0) {
+    config.options = resolveOptions(optionDocs[0]!.resource.spec, optionDocs[0]!.key, diagnostics);
+  }
+  return { config, diagnostics };
+}
+
+/** `kind: List` documents (what `kubectl get -o yaml` prints) are expanded into their items. */
+function* flattenLists(documents: readonly SourceDocument[]): Generator<SourceDocument> {
+  for (const doc of documents) {
+    const v = doc.value;
+    if (isPlainObject(v) && typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items)) {
+      for (let i = 0; i < v.items.length; i++) yield { source: `${doc.source} items[${i}]`, value: v.items[i] };
+    } else {
+      yield doc;
+    }
+  }
+}
+
+function decodeDocument(doc: SourceDocument, diagnostics: Diagnostic[]): Decoded | undefined {
+  const v = doc.value;
+  if (!isPlainObject(v) || typeof v.kind !== 'string' || typeof v.apiVersion !== 'string' || !isPlainObject(v.metadata)) {
+    diagnostics.push(diag('MM_INPUT_NOT_OBJECT', doc.source, `${doc.source} is not a Kubernetes resource (a mapping with apiVersion, kind and metadata); it was skipped.`));
+    return undefined;
+  }
+  const kind = v.kind;
+  const group = v.apiVersion.includes('/') ? v.apiVersion.slice(0, v.apiVersion.lastIndexOf('/')) : '';
+  const groups = GROUPS[kind];
+  if (!groups || !groups.includes(group)) {
+    if (!QUIET_KINDS.has(kind)) {
+      diagnostics.push(diag('MM_INPUT_UNKNOWN_KIND', doc.source, `${doc.source}: ${v.apiVersion} ${kind} is not read by metamesh; it was ignored.`));
+    }
+    return undefined;
+  }
+  const rawName = v.metadata.name;
+  if (typeof rawName !== 'string' || rawName === '') {
+    diagnostics.push(diag('MM_INPUT_NO_NAME', doc.source, `${doc.source}: the ${kind} has no metadata.name; it was skipped.`));
+    return undefined;
+  }
+  const rawNs = v.metadata.namespace;
+  const namespace = kind === OPTIONS_KIND ? '' : typeof rawNs === 'string' && rawNs !== '' ? rawNs : 'default';
+  const key = namespace ? `${kind} ${namespace}/${rawName}` : `${kind} ${rawName}`;
+  const ctx: DecodeContext = { object: key, diagnostics };
+  const metadata = objectMeta(v.metadata, 'metadata', ctx) ?? { name: rawName, namespace };
+  metadata.name = rawName;
+  metadata.namespace = namespace;
+  const decodeSpec = SPEC_DECODERS[kind];
+  const rawSpec = v.spec ?? {};
+  const spec = decodeSpec ? decodeSpec(rawSpec, 'spec', ctx) : rawSpec;
+  if (spec === undefined) return undefined;
+  const resource = { apiVersion: v.apiVersion, kind, metadata, spec } as R.Resource<string, unknown>;
+  return { kind, key, resource, canonical: canonicalJson(v), source: doc.source };
+}
+
+function push(config: ConfigSet, r: R.Resource<string, unknown>): void {
+  switch (r.kind) {
+    case 'ServiceEntry': config.serviceEntries.push(r as R.ServiceEntry); break;
+    case 'Service': config.services.push(r as R.KubeService); break;
+    case 'DestinationRule': config.destinationRules.push(r as R.DestinationRule); break;
+    case 'Gateway': config.gateways.push(r as R.Gateway); break;
+    case 'MetaRouter': config.metaRouters.push(r as R.MetaRouter); break;
+    case 'ApplicationProtocol': config.applicationProtocols.push(r as R.ApplicationProtocol); break;
+    default: throw new Error(`bug: no slot for kind ${r.kind}`);
+  }
+}

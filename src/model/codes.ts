@@ -1,0 +1,79 @@
+/**
+ * The catalogue of diagnostic codes. Codes are stable: never reuse or rename one, add new ones.
+ * docs/errors.md documents each code under a heading of the same name (test/unit/codes.test.ts).
+ */
+import type { Severity } from './diagnostics.js';
+
+interface CodeInfo {
+  readonly severity: Severity;
+  /** One line: what happened. docs/errors.md says what to do about it. */
+  readonly summary: string;
+}
+
+function entry(severity: Severity, summary: string): CodeInfo {
+  return { severity, summary };
+}
+
+export const CODES = {
+  // Reading input documents.
+  MM_INPUT_YAML_SYNTAX: entry('error', 'A YAML document could not be parsed.'),
+  MM_INPUT_NOT_OBJECT: entry('error', 'A document is not a mapping with apiVersion, kind and metadata.'),
+  MM_INPUT_UNKNOWN_KIND: entry('warning', 'A document of a kind metamesh does not read was ignored.'),
+  MM_INPUT_NO_NAME: entry('error', 'A resource has no metadata.name.'),
+  MM_INPUT_DUPLICATE: entry('error', 'Two resources share kind, namespace and name; one was ignored.'),
+  MM_INPUT_FIELD_TYPE: entry('error', 'A field has the wrong type; the field (or the object) was ignored.'),
+  MM_INPUT_UNKNOWN_FIELD: entry('warning', 'A field metamesh does not know was ignored.'),
+  MM_OPTIONS_INVALID: entry('error', 'A metamesh option is invalid; its default was used.'),
+  MM_OPTIONS_DUPLICATE: entry('error', 'More than one MetameshOptions document was given.'),
+
+  // Protocols and detection.
+  MM_PROTOCOL_INVALID: entry('error', 'An ApplicationProtocol lacks a valid protocol or codec.'),
+  MM_PROTOCOL_CONFLICT: entry('error', 'Two ApplicationProtocols define one protocol with different codecs.'),
+  MM_PROTOCOL_OVERRIDE: entry('info', 'An ApplicationProtocol overrides a built-in protocol.'),
+  MM_DETECT_UNKNOWN_PROTOCOL: entry('error', 'A port names a MetaProtocol application protocol that is not known.'),
+  MM_DETECT_INCOMPLETE_PORT_NAME: entry('error', 'A port is named tcp-metaprotocol without an application protocol.'),
+  MM_DETECT_CONFLICT: entry('warning', 'A port name and its appProtocol name different protocols.'),
+
+  // Services.
+  MM_SERVICE_NO_HOSTS: entry('error', 'A ServiceEntry with MetaProtocol ports has no hosts.'),
+  MM_SERVICE_INVALID_HOST: entry('error', 'A service host is not a valid DNS name.'),
+  MM_SERVICE_DUPLICATE_HOST: entry('warning', 'Two services define the same host and port; one was used.'),
+  MM_SERVICE_MULTIPLE_HOSTS: entry('info', 'A ServiceEntry has several hosts; only the first gets sidecar patches.'),
+  MM_SERVICE_VIP_ALLOCATED: entry('info', 'A ServiceEntry without addresses was given a virtual IP.'),
+  MM_SERVICE_VIP_EXHAUSTED: entry('error', 'No free virtual IP was left for a ServiceEntry.'),
+  MM_SERVICE_NO_ADDRESS: entry('warning', 'A service has no address, so no outbound patch can be scoped to it.'),
+  MM_SERVICE_RESOLUTION: entry('warning', 'A ServiceEntry with resolution NONE cannot carry MetaProtocol routes.'),
+
+  // Sidecar and gateway patches.
+  MM_INBOUND_NO_SELECTOR: entry('warning', 'No workload selector could be derived, so no inbound patch was made.'),
+  MM_INBOUND_BAD_SELECTOR: entry('error', 'The workloadSelector annotation of a ServiceEntry is malformed.'),
+  MM_INBOUND_NAMED_TARGET_PORT: entry('warning', 'A Service targets a named container port, so no inbound patch was made.'),
+  MM_GATEWAY_NOT_FOUND: entry('warning', 'A MetaRouter names a Gateway that does not exist.'),
+  MM_GATEWAY_NO_SERVER: entry('warning', 'A Gateway has no MetaProtocol server for a MetaRouter.'),
+  MM_GATEWAY_CONFLICT: entry('warning', 'Several MetaRouters claim one gateway port; one was used.'),
+  MM_MESH_WIDE_OUTBOUND: entry('info', 'Outbound patches apply to every sidecar because the proxy selector is empty.'),
+
+  // MetaRouter association and validation.
+  MM_ROUTER_NO_SERVICE: entry('warning', 'A MetaRouter host matches no MetaProtocol service.'),
+  MM_ROUTER_CONFLICT: entry('warning', 'Several MetaRouters target one host; the oldest one applies.'),
+  MM_ROUTER_HOSTS: entry('error', 'A MetaRouter must have exactly one valid host.'),
+  MM_ROUTER_EMPTY: entry('error', 'A MetaRouter has no routes and no rate limit.'),
+  MM_ROUTER_MATCH: entry('error', 'A match attribute is empty, has several matchers, or an invalid regex.'),
+  MM_ROUTER_MUTATION: entry('error', 'A request or response mutation has an empty key or value.'),
+  MM_ROUTER_DESTINATION: entry('error', 'A route destination is missing, or has an invalid host, subset, port or weight.'),
+  MM_ROUTER_WEIGHTS: entry('error', 'The weights of a route with several destinations do not sum to 100.'),
+  MM_ROUTER_MIRROR: entry('error', 'A mirror is invalid, or mirrorPercentage is given without mirror or out of (0, 100].'),
+  MM_ROUTER_EXPORT_TO: entry('error', 'exportTo has duplicates, or "*" next to other namespaces, or invalid names.'),
+  MM_ROUTER_GATEWAYS: entry('error', 'A gateways entry is not a valid Gateway reference.'),
+  MM_ROUTER_UNREACHABLE_ROUTE: entry('warning', 'A route can never match because an earlier route matches everything it does.'),
+  MM_ROUTER_UNROUTABLE_ATTRIBUTE: entry('warning', "A match uses an attribute the service's protocol does not expose."),
+  MM_ROUTER_MUTATION_IGNORED: entry('warning', "Mutations have no effect with the service's codec."),
+  MM_ROUTER_UNKNOWN_SUBSET: entry('warning', 'A destination names a subset no DestinationRule defines.'),
+  MM_ROUTER_NOT_APPLIED: entry('error', 'A MetaRouter was not applied because of the errors reported on it.'),
+  MM_RATELIMIT_LOCAL: entry('error', 'A local rate limit is invalid.'),
+  MM_RATELIMIT_GLOBAL: entry('error', 'A global rate limit is invalid.'),
+  MM_RATELIMIT_NO_TIMEOUT: entry('info', 'A global rate limit has no requestTimeout; the data-plane default applies.'),
+  MM_DESTINATIONRULE_CONFLICT: entry('warning', 'Several DestinationRules target one host; the oldest one applies.'),
+} as const satisfies Record<string, CodeInfo>;
+
+export type Code = keyof typeof CODES;

@@ -1,0 +1,142 @@
+/**
+ * Route stage: a MetaRouter (+ DestinationRules) → one MetaProtocol RouteConfiguration for a
+ * service port. Pure. Without a usable MetaRouter the table holds one default route to the service.
+ */
+import { diag, type Diagnostic } from '../model/diagnostics.js';
+import type { DestinationRule, Destination, MetaRouteMatch, MetaRouter } from '../model/resources.js';
+import type { AttributeMatch, MetaProtocolRoute, MetaProtocolRouteConfiguration } from '../model/routes.js';
+import type { ProtocolDescriptor } from '../protocol/table.js';
+import { resolveHost } from '../util/hosts.js';
+import { cmp } from '../model/diagnostics.js';
+import { outboundCluster } from './clusters.js';
+
+export interface RouteInput {
+  /** Name of the RouteConfiguration. */
+  readonly name: string;
+  /** The service host the table is for. */
+  readonly host: string;
+  /** The port a destination without `port` goes to. */
+  readonly defaultPort: number;
+  readonly protocol: ProtocolDescriptor;
+  /** The MetaRouter that applies, already validated; undefined for the default route. */
+  readonly router: MetaRouter | undefined;
+  /** The DestinationRule that applies to a host (already resolved to the winner), if any. */
+  readonly destinationRule: (host: string) => DestinationRule | undefined;
+  readonly domain: string;
+}
+
+export interface RouteOutput {
+  readonly config: MetaProtocolRouteConfiguration;
+  /** Warnings about the router in this service's context (unroutable attributes, subsets…). */
+  readonly diagnostics: Diagnostic[];
+  /** Hosts whose DestinationRule was consulted: a change to one of them invalidates this table. */
+  readonly dependsOn: readonly string[];
+}
+
+export function buildRouteConfiguration(input: RouteInput): RouteOutput {
+  const deps = new Set<string>([input.host]);
+  const diagnostics: Diagnostic[] = [];
+  const router = input.router;
+  if (!router || (router.spec.routes ?? []).length === 0) {
+    return {
+      config: { name: input.name, routes: [defaultRoute(input)] },
+      diagnostics,
+      dependsOn: [...deps],
+    };
+  }
+  const ns = router.metadata.namespace;
+  const ref = `MetaRouter ${ns}/${router.metadata.name}`;
+  const resolve = (d: Destination) => {
+    const host = resolveHost(d.host, ns, input.domain);
+    deps.add(host);
+    return { host, port: d.port?.number || input.defaultPort, subset: d.subset || undefined };
+  };
+  const checkSubset = (host: string, subset: string | undefined, at: string) => {
+    if (!subset) return;
+    const dr = input.destinationRule(host);
+    if (!dr?.spec.subsets?.some((s) => s.name === subset)) {
+      diagnostics.push(diag('MM_ROUTER_UNKNOWN_SUBSET', ref, `${at} names subset "${subset}" of ${host}, but ${dr ? `DestinationRule ${dr.metadata.namespace}/${dr.metadata.name} does not define it` : 'no DestinationRule defines subsets for that host'}; requests routed there will fail with "cluster not found".`));
+    }
+  };
+
+  const routes = (router.spec.routes ?? []).map((r, i): MetaProtocolRoute => {
+    const at = `spec.routes[${i}]`;
+    const dests = (r.route ?? []).map((d, j) => {
+      const t = resolve(d.destination);
+      checkSubset(t.host, t.subset, `${at}.route[${j}]`);
+      return { ...t, weight: d.weight ?? 0, cluster: outboundCluster(t.port, t.subset, t.host) };
+    });
+    const hashPolicy: string[] = [];
+    for (const d of dests) {
+      const key = hashKey(input.destinationRule(d.host), d.subset);
+      if (key && !hashPolicy.includes(key)) hashPolicy.push(key);
+    }
+    const mirrors = [];
+    if (r.mirror) {
+      const m = resolve(r.mirror);
+      checkSubset(m.host, m.subset, `${at}.mirror`);
+      const pct = r.mirrorPercentage?.value && r.mirrorPercentage.value > 0 ? r.mirrorPercentage.value : 100;
+      mirrors.push({ cluster: outboundCluster(m.port, m.subset, m.host), perMillion: Math.round(pct * 10000) });
+    }
+    const match = attributeMatches(r.match);
+    checkAttributes(match, input.protocol, ref, `${at}.match`, diagnostics);
+    const requestMutation = (r.requestMutation ?? []).map(({ key, value }) => ({ key, value }));
+    const responseMutation = (r.responseMutation ?? []).map(({ key, value }) => ({ key, value }));
+    if (!input.protocol.mutations && requestMutation.length + responseMutation.length > 0) {
+      diagnostics.push(diag('MM_ROUTER_MUTATION_IGNORED', ref, `${at} sets mutations, but the ${input.protocol.name} codec (${input.protocol.codec}) does not apply them; they are sent but have no effect.`));
+    }
+    const base = { name: r.name || `route-${i}`, match, hashPolicy, mirrors, requestMutation, responseMutation };
+    return dests.length === 1
+      ? { ...base, cluster: dests[0]!.cluster }
+      : { ...base, weightedClusters: dests.map((d) => ({ name: d.cluster, weight: d.weight })) };
+  });
+  return { config: { name: input.name, routes }, diagnostics, dependsOn: [...deps] };
+}
+
+function defaultRoute(input: RouteInput): MetaProtocolRoute {
+  const key = hashKey(input.destinationRule(input.host), undefined);
+  return {
+    name: 'default',
+    match: [],
+    cluster: outboundCluster(input.defaultPort, undefined, input.host),
+    hashPolicy: key ? [key] : [],
+    mirrors: [],
+    requestMutation: [],
+    responseMutation: [],
+  };
+}
+
+/**
+ * Aeraki re-purposes `consistentHash.httpHeaderName` to carry a metadata key. The subset's own
+ * traffic policy wins over the top-level one.
+ */
+function hashKey(dr: DestinationRule | undefined, subset: string | undefined): string | undefined {
+  if (!dr) return undefined;
+  const sub = subset ? dr.spec.subsets?.find((s) => s.name === subset) : undefined;
+  const policy = sub?.trafficPolicy?.loadBalancer?.consistentHash ?? dr.spec.trafficPolicy?.loadBalancer?.consistentHash;
+  return policy?.httpHeaderName || undefined;
+}
+
+/** Matchers sorted by attribute name, so output never depends on map order (Aeraki bug §6.9). */
+export function attributeMatches(m: MetaRouteMatch | undefined): AttributeMatch[] {
+  const attrs = m?.attributes ?? {};
+  return Object.keys(attrs)
+    .sort(cmp)
+    .map((name): AttributeMatch => {
+      const sm = attrs[name];
+      if (sm === null || sm === undefined || sm.regex === '*') return { name, present: true };
+      if (sm.exact !== undefined) return { name, exact: sm.exact };
+      if (sm.prefix !== undefined) return { name, prefix: sm.prefix };
+      return { name, regex: sm.regex! };
+    });
+}
+
+export function checkAttributes(match: readonly AttributeMatch[], protocol: ProtocolDescriptor, ref: string, at: string, out: Diagnostic[]): void {
+  if (protocol.openAttributes) return;
+  for (const m of match) {
+    if (!protocol.attributes.includes(m.name)) {
+      const exposed = protocol.attributes.length ? `only ${protocol.attributes.join(', ')}` : 'no attributes';
+      out.push(diag('MM_ROUTER_UNROUTABLE_ATTRIBUTE', ref, `${at} uses attribute "${m.name}", but the ${protocol.name} codec exposes ${exposed}; this route can never match.`));
+    }
+  }
+}
