@@ -23,7 +23,7 @@ function collect(p: string, out: Loaded, explicit: boolean): void {
   try {
     st = statSync(p);
   } catch {
-    out.diagnostics.push(diag('MM_INPUT_YAML_SYNTAX', p, `${p} does not exist or cannot be read.`));
+    out.diagnostics.push(diag('MM_INPUT_UNREADABLE', p, `${p} does not exist or cannot be read.`));
     return;
   }
   if (st.isDirectory()) {
@@ -38,7 +38,7 @@ function collect(p: string, out: Loaded, explicit: boolean): void {
   try {
     text = readFileSync(p, 'utf8');
   } catch (e) {
-    out.diagnostics.push(diag('MM_INPUT_YAML_SYNTAX', p, `${p} cannot be read: ${(e as Error).message}`));
+    out.diagnostics.push(diag('MM_INPUT_UNREADABLE', p, `${p} cannot be read: ${(e as Error).message}`));
     return;
   }
   out.files.push(p);

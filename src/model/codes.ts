@@ -17,6 +17,7 @@ function entry(severity: Severity, summary: string): CodeInfo {
 export const CODES = {
   // Reading input documents.
   MM_INPUT_YAML_SYNTAX: entry('error', 'A YAML document could not be parsed.'),
+  MM_INPUT_UNREADABLE: entry('error', 'A file or directory given with -f does not exist or cannot be read.'),
   MM_INPUT_NOT_OBJECT: entry('error', 'A document is not a mapping with apiVersion, kind and metadata.'),
   MM_INPUT_UNKNOWN_KIND: entry('warning', 'A document of a kind metamesh does not read was ignored.'),
   MM_INPUT_NO_NAME: entry('error', 'A resource has no metadata.name.'),

@@ -10,7 +10,7 @@ export const SOURCE_ANNOTATION = 'metamesh.io/source';
 export interface OutputMeta {
   name: string;
   namespace: string;
-  labels: Record<string, string>;
+  labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }
 

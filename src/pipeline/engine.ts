@@ -382,7 +382,7 @@ export class Engine {
       routes.push(...out.routes.values());
       envoyFilters.push(...out.envoyFilters);
       diagnostics.push(...out.diagnostics);
-      outbound ||= out.envoyFilters.some((ef) => ef.metadata.labels[ROLE_LABEL] === 'outbound');
+      outbound ||= out.envoyFilters.some((ef) => ef.metadata.labels?.[ROLE_LABEL] === 'outbound');
     }
     const gw = this.gatewayOutput;
     if (gw) {
@@ -418,7 +418,7 @@ export class Engine {
           metadata: {
             name: se.metadata.name,
             namespace: se.metadata.namespace,
-            labels: { ...(se.metadata.labels ?? {}) },
+            ...(se.metadata.labels ? { labels: { ...se.metadata.labels } } : {}),
             annotations: { ...(se.metadata.annotations ?? {}), [ALLOCATED_ADDRESS_ANNOTATION]: ip, [SOURCE_ANNOTATION]: key },
           },
           spec: { ...(se.spec as unknown as Record<string, unknown>), addresses: [ip] },

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseDuration, toProtoDuration } from '../../src/util/duration.js';
+import { isValidHost, resolveHost } from '../../src/util/hosts.js';
+import { allocateVips } from '../../src/serviceentry/vip.js';
+import { objectName } from '../../src/envoyfilter/names.js';
+
+test('durations in Go style parse to seconds', () => {
+  assert.equal(parseDuration('1s'), 1);
+  assert.equal(parseDuration('500ms'), 0.5);
+  assert.equal(parseDuration('1m30s'), 90);
+  assert.equal(parseDuration('2h'), 7200);
+  assert.equal(parseDuration('1.5s'), 1.5);
+  assert.equal(parseDuration('10'), undefined);
+  assert.equal(parseDuration('1 s'), undefined);
+  assert.equal(parseDuration(''), undefined);
+});
+
+test('durations print in proto3 JSON form', () => {
+  assert.equal(toProtoDuration(60), '60s');
+  assert.equal(toProtoDuration(0.5), '0.500s');
+  assert.equal(toProtoDuration(0.000001), '0.000001s');
+  assert.equal(toProtoDuration(1e-9), '0.000000001s');
+});
+
+test('short host names resolve relative to the namespace; others stay as written, lowercased', () => {
+  assert.equal(resolveHost('reviews', 'bookinfo', 'cluster.local'), 'reviews.bookinfo.svc.cluster.local');
+  assert.equal(resolveHost('Reviews.Bookinfo', 'x', 'cluster.local'), 'reviews.bookinfo');
+  assert.equal(resolveHost('a', 'ns', 'corp.example'), 'a.ns.svc.corp.example');
+});
+
+test('host validity follows DNS rules', () => {
+  assert.ok(isValidHost('org.apache.dubbo.samples.basic.api.demoservice'));
+  assert.ok(!isValidHost('*.example.com'));
+  assert.ok(!isValidHost('10.0.0.1'));
+  assert.ok(!isValidHost('a..b'));
+  assert.ok(!isValidHost(`${'a'.repeat(64)}.com`));
+});
+
+test('virtual IPs are stable, unique, skip used addresses and do not depend on order', () => {
+  const keys = Array.from({ length: 300 }, (_, i) => `ServiceEntry ns/svc-${i}`);
+  const a = allocateVips(keys, new Set(['240.240.0.1']), '240.240.0.0/16');
+  const b = allocateVips([...keys].reverse(), new Set(['240.240.0.1']), '240.240.0.0/16');
+  assert.deepEqual([...a.assigned].sort(), [...b.assigned].sort());
+  const ips = [...a.assigned.values()];
+  assert.equal(new Set(ips).size, ips.length);
+  assert.ok(!ips.includes('240.240.0.1'));
+  assert.ok(ips.every((ip) => ip.startsWith('240.240.') && !ip.endsWith('.0') && !ip.endsWith('.255')));
+});
+
+test('a full address block reports the services left without an address', () => {
+  const r = allocateVips(['a', 'b', 'c', 'd'], new Set(), '10.0.0.0/30'); // .0-.3: .0 skipped
+  assert.equal(r.assigned.size, 3);
+  assert.equal(r.exhausted.length, 1);
+});
+
+test('object names are DNS subdomains, hashed when too long', () => {
+  assert.equal(objectName('metamesh-outbound', 'A.b.c', 20880), 'metamesh-outbound-a.b.c-20880');
+  const long = objectName('metamesh-outbound', 'x'.repeat(300), 1);
+  assert.ok(long.length <= 253);
+  assert.match(long, /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
+  assert.notEqual(long, objectName('metamesh-outbound', 'x'.repeat(300), 2));
+});

@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { validateMetaRouter } from '../../src/validate/metarouter.js';
+import type { MetaRouter, MetaRouterSpec } from '../../src/model/resources.js';
+
+const HOST = 'org.apache.dubbo.samples.basic.api.demoservice';
+const dest = (subset?: string, weight?: number) => ({ destination: { host: HOST, ...(subset ? { subset } : {}) }, ...(weight !== undefined ? { weight } : {}) });
+
+function router(spec: MetaRouterSpec): MetaRouter {
+  return { apiVersion: 'metaprotocol.aeraki.io/v1alpha1', kind: 'MetaRouter', metadata: { name: 'r', namespace: 'ns' }, spec };
+}
+const codes = (spec: MetaRouterSpec) => validateMetaRouter(router(spec), 'cluster.local').map((d) => `${d.severity}:${d.code}`).sort();
+
+const cases: { name: string; spec: MetaRouterSpec; expect: string[] }[] = [
+  { name: 'a plain single-destination route is valid', spec: { hosts: [HOST], routes: [{ route: [dest()] }] }, expect: [] },
+  { name: 'a short host name is valid', spec: { hosts: ['demo'], routes: [{ route: [dest()] }] }, expect: [] },
+  { name: 'no hosts is an error', spec: { routes: [{ route: [dest()] }] }, expect: ['error:MM_ROUTER_HOSTS'] },
+  { name: 'two hosts is an error', spec: { hosts: [HOST, 'b.c'], routes: [{ route: [dest()] }] }, expect: ['error:MM_ROUTER_HOSTS'] },
+  { name: 'a wildcard host is an error', spec: { hosts: ['*.example.com'], routes: [{ route: [dest()] }] }, expect: ['error:MM_ROUTER_HOSTS'] },
+  { name: 'nothing to do is an error', spec: { hosts: [HOST] }, expect: ['error:MM_ROUTER_EMPTY'] },
+  { name: 'weights summing to 90 are an error', spec: { hosts: [HOST], routes: [{ route: [dest('v1', 40), dest('v2', 50)] }] }, expect: ['error:MM_ROUTER_WEIGHTS'] },
+  { name: 'weights summing to 100 are valid', spec: { hosts: [HOST], routes: [{ route: [dest('v1', 40), dest('v2', 60)] }] }, expect: [] },
+  { name: 'a weight above 100 is an error', spec: { hosts: [HOST], routes: [{ route: [dest('v1', 101)] }] }, expect: ['error:MM_ROUTER_DESTINATION'] },
+  { name: 'a route without destinations is an error', spec: { hosts: [HOST], routes: [{ route: [] }] }, expect: ['error:MM_ROUTER_DESTINATION'] },
+  { name: 'a subset that is not a DNS label is an error', spec: { hosts: [HOST], routes: [{ route: [dest('V_1')] }] }, expect: ['error:MM_ROUTER_DESTINATION'] },
+  { name: 'mirrorPercentage without mirror is an error', spec: { hosts: [HOST], routes: [{ route: [dest()], mirrorPercentage: { value: 10 } }] }, expect: ['error:MM_ROUTER_MIRROR'] },
+  { name: 'mirrorPercentage of 0 is an error', spec: { hosts: [HOST], routes: [{ route: [dest()], mirror: { host: HOST }, mirrorPercentage: { value: 0 } }] }, expect: ['error:MM_ROUTER_MIRROR'] },
+  { name: 'an empty mutation value is an error', spec: { hosts: [HOST], routes: [{ route: [dest()], requestMutation: [{ key: 'k', value: '' }] }] }, expect: ['error:MM_ROUTER_MUTATION'] },
+  { name: 'a matcher with two kinds is an error', spec: { hosts: [HOST], routes: [{ match: { attributes: { method: { exact: 'a', prefix: 'b' } } }, route: [dest()] }] }, expect: ['error:MM_ROUTER_MATCH'] },
+  { name: 'an empty matcher object is an error', spec: { hosts: [HOST], routes: [{ match: { attributes: { method: {} } }, route: [dest()] }] }, expect: ['error:MM_ROUTER_MATCH'] },
+  { name: 'a null matcher means presence and is valid', spec: { hosts: [HOST], routes: [{ match: { attributes: { method: null } }, route: [dest()] }] }, expect: [] },
+  { name: 'a look-ahead regex is rejected (RE2 has none)', spec: { hosts: [HOST], routes: [{ match: { attributes: { method: { regex: 'say(?=Hello)' } } }, route: [dest()] }] }, expect: ['error:MM_ROUTER_MATCH'] },
+  { name: 'a regex that does not compile is rejected', spec: { hosts: [HOST], routes: [{ match: { attributes: { method: { regex: 'say(' } } }, route: [dest()] }] }, expect: ['error:MM_ROUTER_MATCH'] },
+  { name: 'a catch-all route before others is a warning', spec: { hosts: [HOST], routes: [{ route: [dest()] }, { match: { attributes: { method: { exact: 'a' } } }, route: [dest()] }] }, expect: ['warning:MM_ROUTER_UNREACHABLE_ROUTE'] },
+  { name: 'two routes with the same match is a warning', spec: { hosts: [HOST], routes: [{ match: { attributes: { m: { exact: 'a' } } }, route: [dest()] }, { match: { attributes: { m: { exact: 'a' } } }, route: [dest()] }] }, expect: ['warning:MM_ROUTER_UNREACHABLE_ROUTE'] },
+  { name: 'exportTo with "*" and more is an error', spec: { hosts: [HOST], routes: [{ route: [dest()] }], exportTo: ['*', 'a'] }, expect: ['error:MM_ROUTER_EXPORT_TO'] },
+  { name: 'exportTo with a duplicate is an error', spec: { hosts: [HOST], routes: [{ route: [dest()] }], exportTo: ['a', 'a'] }, expect: ['error:MM_ROUTER_EXPORT_TO'] },
+  { name: 'a malformed gateway reference is an error', spec: { hosts: [HOST], routes: [{ route: [dest()] }], gateways: ['a/b/c'] }, expect: ['error:MM_ROUTER_GATEWAYS'] },
+  { name: 'a local rate limit without bucket or conditions is an error', spec: { hosts: [HOST], localRateLimit: {} }, expect: ['error:MM_RATELIMIT_LOCAL'] },
+  { name: 'a fill interval under 50ms is an error', spec: { hosts: [HOST], localRateLimit: { tokenBucket: { maxTokens: 1, fillInterval: '10ms' } } }, expect: ['error:MM_RATELIMIT_LOCAL'] },
+  { name: 'a fill interval that is not a duration is an error', spec: { hosts: [HOST], localRateLimit: { tokenBucket: { maxTokens: 1, fillInterval: 'soon' } } }, expect: ['error:MM_RATELIMIT_LOCAL'] },
+  { name: 'a bucket without tokensPerFill is valid (the data plane defaults to 1)', spec: { hosts: [HOST], localRateLimit: { tokenBucket: { maxTokens: 5, fillInterval: '1m' } } }, expect: [] },
+  { name: 'tokensPerFill 0 is an error', spec: { hosts: [HOST], localRateLimit: { tokenBucket: { maxTokens: 5, tokensPerFill: 0, fillInterval: '1s' } } }, expect: ['error:MM_RATELIMIT_LOCAL'] },
+  {
+    name: 'a global rate limit with an empty match is an error (it would never limit)',
+    spec: { hosts: [HOST], globalRateLimit: { domain: 'd', rateLimitService: 'c', requestTimeout: '1s', descriptors: [{ property: 'method', descriptorKey: 'method' }] } },
+    expect: ['error:MM_RATELIMIT_GLOBAL'],
+  },
+  {
+    name: 'a global rate limit without requestTimeout is valid, with a note',
+    spec: { hosts: [HOST], globalRateLimit: { domain: 'd', rateLimitService: 'c', match: { attributes: { method: { exact: 'a' } } }, descriptors: [{ property: 'method', descriptorKey: 'method' }] } },
+    expect: ['info:MM_RATELIMIT_NO_TIMEOUT'],
+  },
+  {
+    name: 'a global rate limit without descriptors is an error',
+    spec: { hosts: [HOST], globalRateLimit: { domain: 'd', rateLimitService: 'c', requestTimeout: '1s', match: { attributes: { method: { exact: 'a' } } } } },
+    expect: ['error:MM_RATELIMIT_GLOBAL'],
+  },
+];
+
+for (const c of cases) {
+  test(c.name, () => assert.deepEqual(codes(c.spec), [...c.expect].sort()));
+}
+
+test('every diagnostic names the MetaRouter and says what to do', () => {
+  const ds = validateMetaRouter(router({ hosts: [HOST], routes: [{ route: [dest('v1', 10), dest('v2', 10)] }] }), 'cluster.local');
+  assert.equal(ds[0]!.object, 'MetaRouter ns/r');
+  assert.match(ds[0]!.message, /must sum to 100/);
+});
