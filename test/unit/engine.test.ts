@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readResources, parseYaml } from '../../src/input/read.js';
+import { loadBuiltinProtocols } from '../../src/protocol/builtin.js';
+import { build, createEngine } from '../../src/pipeline/build.js';
+import type { MetaRouter } from '../../src/model/resources.js';
+
+const builtins = loadBuiltinProtocols();
+
+function services(n: number): string {
+  const docs: string[] = [];
+  for (let i = 0; i < n; i++) {
+    docs.push(`apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata: {name: svc${i}, namespace: ns}
+spec:
+  hosts: [svc${i}.example.com]
+  addresses: [10.0.0.${i + 1}]
+  ports: [{number: 20880, name: tcp-metaprotocol-dubbo}]
+  workloadSelector: {labels: {app: svc${i}}}
+---
+apiVersion: metaprotocol.aeraki.io/v1alpha1
+kind: MetaRouter
+metadata: {name: svc${i}, namespace: ns}
+spec:
+  hosts: [svc${i}.example.com]
+  routes:
+  - name: r
+    match: {attributes: {method: {exact: a}}}
+    route: [{destination: {host: svc${i}.example.com, subset: v1}}]
+`);
+  }
+  return docs.join('---\n');
+}
+
+function configOf(yaml: string) {
+  return readResources(parseYaml(yaml, 't.yaml').documents).config;
+}
+
+test('changing one MetaRouter recomputes one host and reports only its route table', () => {
+  const config = configOf(services(20));
+  const engine = createEngine(config, builtins);
+  const changed: MetaRouter = structuredClone(config.metaRouters.find((m) => m.metadata.name === 'svc7')!);
+  changed.spec.routes![0]!.route![0]!.destination.subset = 'v2';
+  engine.apply([{ op: 'upsert', resource: changed }]);
+  const delta = engine.flush();
+  assert.equal(delta.hostsRecomputed, 1);
+  assert.deepEqual([...delta.changedRoutes], ['svc7.example.com_20880']);
+  assert.deepEqual([...delta.removedRoutes], []);
+  // …and the result equals a full rebuild of the same resources.
+  const final = { ...config, metaRouters: config.metaRouters.map((m) => (m.metadata.name === 'svc7' ? changed : m)) };
+  assert.equal(JSON.stringify(engine.output()), JSON.stringify(build(final, builtins)));
+});
+
+test('re-applying an unchanged MetaRouter reports no changed route', () => {
+  const config = configOf(services(3));
+  const engine = createEngine(config, builtins);
+  engine.apply([{ op: 'upsert', resource: structuredClone(config.metaRouters[1]!) }]);
+  const delta = engine.flush();
+  assert.equal(delta.changedRoutes.size, 0);
+});
+
+test('deleting a service withdraws its route table and its EnvoyFilters', () => {
+  const config = configOf(services(3));
+  const engine = createEngine(config, builtins);
+  engine.apply([{ op: 'delete', kind: 'ServiceEntry', namespace: 'ns', name: 'svc1' }]);
+  const delta = engine.flush();
+  assert.deepEqual([...delta.removedRoutes], ['svc1.example.com_20880']);
+  const out = engine.output();
+  assert.ok(!out.envoyFilters.some((ef) => ef.metadata.name.includes('svc1.example.com')));
+  assert.ok(out.diagnostics.some((d) => d.code === 'MM_ROUTER_NO_SERVICE' && d.object === 'MetaRouter ns/svc1'));
+});
+
+test('a DestinationRule change recomputes the hosts whose routes point at it', () => {
+  const config = configOf(services(3));
+  // svc0 routes to svc1's subset v1: its table depends on svc1's DestinationRule.
+  config.metaRouters.find((m) => m.metadata.name === 'svc0')!.spec.routes![0]!.route![0]!.destination.host = 'svc1.example.com';
+  const engine = createEngine(config, builtins);
+  engine.apply([
+    {
+      op: 'upsert',
+      resource: {
+        apiVersion: 'networking.istio.io/v1beta1',
+        kind: 'DestinationRule',
+        metadata: { name: 'svc1', namespace: 'ns' },
+        spec: { host: 'svc1.example.com', subsets: [{ name: 'v1', trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: 'userId' } } } }] },
+      },
+    },
+  ]);
+  const delta = engine.flush();
+  assert.deepEqual([...delta.changedRoutes].sort(), ['svc0.example.com_20880', 'svc1.example.com_20880']);
+  assert.equal(delta.hostsRecomputed, 2);
+  const svc0 = engine.output().routes.find((r) => r.name === 'svc0.example.com_20880')!;
+  assert.match(JSON.stringify(svc0), /"headerName":"userId"/);
+});
