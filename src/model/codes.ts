@@ -23,7 +23,7 @@ export const CODES = {
   MM_INPUT_NO_NAME: entry('error', 'A resource has no metadata.name.'),
   MM_INPUT_DUPLICATE: entry('error', 'Two resources share kind, namespace and name; one was ignored.'),
   MM_INPUT_FIELD_TYPE: entry('error', 'A field has the wrong type; the field (or the object) was ignored.'),
-  MM_INPUT_UNKNOWN_FIELD: entry('warning', 'A field metamesh does not know was ignored.'),
+  MM_INPUT_UNKNOWN_FIELD: entry('error', 'A field metamesh does not know (a typo?) was found in a MetaRouter, ApplicationProtocol or MetameshOptions.'),
   MM_OPTIONS_INVALID: entry('error', 'A metamesh option is invalid; its default was used.'),
   MM_OPTIONS_DUPLICATE: entry('error', 'More than one MetameshOptions document was given.'),
 

@@ -37,7 +37,7 @@ export function buildProtocolTable(
   const byProtocol = new Map<string, ApplicationProtocol[]>();
   for (const ap of [...resources].sort((a, b) => cmp(keyOf(a), keyOf(b)))) {
     const ref = refString({ kind: 'ApplicationProtocol', namespace: ap.metadata.namespace, name: ap.metadata.name });
-    const protocol = (ap.spec.protocol ?? '').toLowerCase();
+    const protocol = ap.spec.protocol ?? '';
     const codec = ap.spec.codec ?? '';
     if (!PROTOCOL_NAME.test(protocol) || !CODEC_NAME.test(codec)) {
       diagnostics.push(
