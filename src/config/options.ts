@@ -54,6 +54,8 @@ export function resolveOptions(spec: unknown, object: string, diagnostics: Diagn
     bad('mesh.tracingSampling', 'must be a percentage from 0 to 100', () => (o.mesh.tracingSampling = DEFAULT_OPTIONS.mesh.tracingSampling));
   if (o.mesh.accessLogEncoding === 'JSON' && o.mesh.accessLogFormat !== '' && !isJsonObject(o.mesh.accessLogFormat))
     bad('mesh.accessLogFormat', 'must be a JSON object when accessLogEncoding is JSON', () => (o.mesh.accessLogFormat = ''));
+  // The default xDS address is metamesh's Service in the root namespace, under the cluster domain.
+  if (given.xds?.address === undefined) o.xds.address = `metamesh.${o.rootNamespace}.svc.${o.domain}`;
   for (const [k, v] of Object.entries(o.proxySelector)) {
     if (v === '') bad('proxySelector', `has an empty value for ${k}`, () => (o.proxySelector = DEFAULT_OPTIONS.proxySelector));
   }

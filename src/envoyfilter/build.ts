@@ -155,12 +155,17 @@ export function gatewayEnvoyFilter(i: GatewayInput): OutputObject {
     i.sources,
     {
       ...selectorSpec(i.selector),
-      configPatches: [
-        xdsClusterPatch('GATEWAY', i.options),
-        replaceTcpProxy('GATEWAY', { name: `0.0.0.0_${i.gatewayPort}` }, proxy),
-      ],
+      configPatches: [replaceTcpProxy('GATEWAY', { name: `0.0.0.0_${i.gatewayPort}` }, proxy)],
     },
   );
+}
+
+/** The xDS cluster for one gateway workload: once per gateway, however many ports it serves. */
+export function gatewayXdsClusterEnvoyFilter(gatewayNamespace: string, gatewayName: string, selector: Record<string, string>, options: Options): OutputObject {
+  return envoyFilter(objectName('metamesh-xds-cluster', `${gatewayNamespace}.${gatewayName}`), gatewayNamespace, 'xds-cluster', [`Gateway ${gatewayNamespace}/${gatewayName}`], {
+    ...selectorSpec(selector),
+    configPatches: [xdsClusterPatch('GATEWAY', options)],
+  });
 }
 
 /**

@@ -94,26 +94,38 @@ type Fields<T> = { [K in keyof T]-?: Decoder<NonNullable<T[K]> | Extract<T[K], n
  * A mapping with known fields. `open` objects keep unknown fields untouched (for Istio specs whose
  * other fields metamesh passes through); closed ones drop them with a warning.
  */
-export function object<T extends object>(fields: Fields<T>, open = false): Decoder<T> {
+export function object<T extends object>(fields: Fields<T>, open = false, required: readonly (keyof T & string)[] = []): Decoder<T> {
   return (v, path, ctx) => {
     if (!isPlainObject(v)) return wrongType(ctx, path, 'a mapping', v);
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) {
-      const field = (fields as Record<string, Decoder<unknown> | undefined>)[k];
-      if (field) {
-        if (x === undefined) continue;
-        const d = field(x, path ? `${path}.${k}` : k, ctx);
-        if (d !== undefined) out[k] = d;
-      } else if (open) {
-        out[k] = x;
-      } else {
-        ctx.diagnostics.push(
-          diag('MM_INPUT_UNKNOWN_FIELD', ctx.object, `${path ? `${path}.` : ''}${k} is not a known field; it was ignored.`),
-        );
-      }
+    const decoded = decodeFields(fields, open, v, path, ctx);
+    const missing = required.filter((k) => decoded[k] === undefined);
+    if (missing.length > 0) {
+      ctx.diagnostics.push(
+        diag('MM_INPUT_FIELD_TYPE', ctx.object, `${path} has no valid ${missing.join(', ')}; the whole entry was ignored.`),
+      );
+      return undefined;
     }
-    return out as T;
+    return decoded as T;
   };
+}
+
+function decodeFields(fields: object, open: boolean, v: Record<string, unknown>, path: string, ctx: DecodeContext): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    const field = (fields as Record<string, Decoder<unknown> | undefined>)[k];
+    if (field) {
+      if (x === undefined) continue;
+      const d = field(x, path ? `${path}.${k}` : k, ctx);
+      if (d !== undefined) out[k] = d;
+    } else if (open) {
+      out[k] = x;
+    } else {
+      ctx.diagnostics.push(
+        diag('MM_INPUT_UNKNOWN_FIELD', ctx.object, `${path ? `${path}.` : ''}${k} is not a known field; it was ignored.`),
+      );
+    }
+  }
+  return out;
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -167,10 +167,28 @@ function decodeDocument(doc: SourceDocument, diagnostics: Diagnostic[]): Decoded
   metadata.namespace = namespace;
   const decodeSpec = SPEC_DECODERS[kind];
   const rawSpec = v.spec ?? {};
+  const errorsBefore = countErrors(diagnostics);
   const spec = decodeSpec ? decodeSpec(rawSpec, 'spec', ctx) : rawSpec;
   if (spec === undefined) return undefined;
+  // A MetaRouter or ApplicationProtocol with a typo or a mistyped field is not half-applied.
+  if (countErrors(diagnostics) > errorsBefore) {
+    if (kind === 'MetaRouter') {
+      diagnostics.push(diag('MM_ROUTER_NOT_APPLIED', key, 'was not applied because of the errors reported on it; its host keeps its default route (or the next MetaRouter for it). Fix them and re-apply.'));
+      return undefined;
+    }
+    if (kind === 'ApplicationProtocol') {
+      diagnostics.push(diag('MM_PROTOCOL_INVALID', key, 'was ignored because of the errors reported on it.'));
+      return undefined;
+    }
+  }
   const resource = { apiVersion: v.apiVersion, kind, metadata, spec } as R.Resource<string, unknown>;
   return { kind, key, resource, canonical: canonicalJson(v), source: doc.source };
+}
+
+function countErrors(list: readonly Diagnostic[]): number {
+  let n = 0;
+  for (const d of list) if (d.severity === 'error') n++;
+  return n;
 }
 
 function push(config: ConfigSet, r: R.Resource<string, unknown>): void {

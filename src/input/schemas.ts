@@ -25,7 +25,7 @@ export const serviceEntrySpec = object<R.ServiceEntrySpec>(
   {
     hosts: list(str),
     addresses: list(str),
-    ports: list(object<R.ServicePort>({ number: port, name: str, protocol: str, targetPort: port }, true)),
+    ports: list(object<R.ServicePort>({ number: port, name: str, protocol: str, targetPort: port }, true, ['number'])),
     location: oneOf('MESH_EXTERNAL', 'MESH_INTERNAL'),
     resolution: oneOf('NONE', 'STATIC', 'DNS', 'DNS_ROUND_ROBIN'),
     endpoints: list(
@@ -63,7 +63,7 @@ export const destinationRuleSpec = object<R.DestinationRuleSpec>(
   {
     host: str,
     trafficPolicy,
-    subsets: list(object<R.Subset>({ name: str, labels, trafficPolicy }, true)),
+    subsets: list(object<R.Subset>({ name: str, labels, trafficPolicy }, true, ['name'])),
     exportTo: list(str),
   },
   true,
@@ -75,12 +75,13 @@ export const gatewaySpec = object<R.GatewaySpec>(
     servers: list(
       object<R.GatewayServer>(
         {
-          port: object<R.GatewayServer['port']>({ number: port, name: str, protocol: str, targetPort: port }, true),
+          port: object<R.GatewayServer['port']>({ number: port, name: str, protocol: str, targetPort: port }, true, ['number']),
           hosts: list(str),
           bind: str,
           name: str,
         },
         true,
+        ['port'],
       ),
     ),
   },
@@ -93,6 +94,7 @@ export const kubeServiceSpec = object<R.KubeServiceSpec>(
       object<R.KubeServicePort>(
         { name: str, port, targetPort: intOrString, protocol: str, appProtocol: str },
         true,
+        ['port'],
       ),
     ),
     selector: labels,

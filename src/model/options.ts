@@ -1,7 +1,7 @@
 /**
  * metamesh's own options: everything about the mesh that the stages need and cannot read from the
  * resources themselves. Given as a `MetameshOptions` document (apiVersion metamesh.io/v1alpha1)
- * among the inputs, or by flags; src/config validates them and fills in the defaults below.
+ * among the inputs; src/config validates them and fills in the defaults below.
  */
 
 export type XdsTlsMode = 'ISTIO_MUTUAL' | 'DISABLE';

@@ -20,7 +20,7 @@ import { buildProtocolTable, type ProtocolDescriptor, type ProtocolTable } from 
 import { detectKubeService, detectServiceEntry, type Detected } from '../protocol/detect.js';
 import { allocateVips } from '../serviceentry/vip.js';
 import { validateMetaRouter } from '../validate/metarouter.js';
-import { resolveHost } from '../util/hosts.js';
+import { addressIp, resolveHost } from '../util/hosts.js';
 import type { JsonObject } from '../route/wire.js';
 import { xdsClusterEnvoyFilter } from '../envoyfilter/build.js';
 import { computeHost, type HostOutput, type RouterEntry } from './host.js';
@@ -195,7 +195,7 @@ export class Engine {
     const diagnostics = validateMetaRouter(mr, this.options.domain);
     const valid = !diagnostics.some((d) => d.severity === 'error');
     if (!valid) {
-      diagnostics.push(diag('MM_ROUTER_NOT_APPLIED', key, 'was not applied because of the errors above; its host keeps its default route (or the next MetaRouter for it). Fix them and re-apply.'));
+      diagnostics.push(diag('MM_ROUTER_NOT_APPLIED', key, 'was not applied because of the errors reported on it; its host keeps its default route (or the next MetaRouter for it). Fix them and re-apply.'));
     }
     const hosts = mr.spec.hosts ?? [];
     const host = hosts.length === 1 ? resolveHost(hosts[0]!, mr.metadata.namespace, this.options.domain) : undefined;
@@ -352,10 +352,9 @@ export class Engine {
     this.dirtyVips = false;
     const needing: string[] = [];
     const used = new Set<string>();
-    for (const [key, d] of this.detected) {
-      if (d.needsVip) needing.push(key);
-      else for (const a of d.service?.addresses ?? []) used.add(a);
-    }
+    for (const [key, d] of this.detected) if (d.needsVip) needing.push(key);
+    // Every address in use, MetaProtocol or not, is off limits.
+    for (const se of this.serviceEntries.values()) for (const a of se.spec.addresses ?? []) used.add(addressIp(a));
     for (const svc of this.kubeServices.values()) for (const ip of svc.spec.clusterIPs ?? [svc.spec.clusterIP ?? '']) used.add(ip);
     const { assigned, exhausted } = allocateVips(needing, used, this.options.vipCidr);
     const before = this.vips;
@@ -390,7 +389,13 @@ export class Engine {
       envoyFilters.push(...gw.envoyFilters);
       diagnostics.push(...gw.diagnostics);
     }
-    if (outbound) envoyFilters.push(xdsClusterEnvoyFilter(this.options));
+    if (outbound) {
+      envoyFilters.push(xdsClusterEnvoyFilter(this.options));
+      if (Object.keys(this.options.proxySelector).length === 0) {
+        diagnostics.push(diag('MM_MESH_WIDE_OUTBOUND', 'MetameshOptions', 'proxySelector is {}, so outbound patches and the xDS cluster go to every sidecar; a sidecar without the MetaProtocol Proxy will reject its listeners. Set proxySelector to the label of the pods that run it.'));
+      }
+    }
+    this.ruleConflicts(diagnostics);
     this.vipInfo(diagnostics);
     return {
       serviceEntries: this.allocatedServiceEntries(),
@@ -399,6 +404,18 @@ export class Engine {
       routes: routes.sort((a, b) => cmp(a.name as string, b.name as string)),
       diagnostics: normalizeDiagnostics(diagnostics),
     };
+  }
+
+  private ruleConflicts(out: Diagnostic[]): void {
+    for (const [host, keys] of this.rulesByHost) {
+      if (keys.size < 2) continue;
+      const winner = this.destinationRule(host)!;
+      const winnerKey = objKey('DestinationRule', winner.metadata.namespace, winner.metadata.name);
+      for (const k of keys) {
+        if (k === winnerKey) continue;
+        out.push(diag('MM_DESTINATIONRULE_CONFLICT', k, `${winnerKey} also targets ${host} and takes precedence (older, or first by namespace/name); this one's subsets and hash keys are not used by MetaProtocol routes. Merge them.`));
+      }
+    }
   }
 
   private vipInfo(out: Diagnostic[]): void {

@@ -13,7 +13,7 @@ import type { ProtocolTable } from '../protocol/table.js';
 import { buildRouteConfiguration } from '../route/build.js';
 import { gatewayRouteConfigName } from '../route/clusters.js';
 import { toWire, type JsonObject } from '../route/wire.js';
-import { gatewayEnvoyFilter, gatewayVirtualService } from '../envoyfilter/build.js';
+import { gatewayEnvoyFilter, gatewayVirtualService, gatewayXdsClusterEnvoyFilter } from '../envoyfilter/build.js';
 import { resolveHost } from '../util/hosts.js';
 import { byPrecedence } from './precedence.js';
 import type { RouterEntry } from './host.js';
@@ -59,7 +59,21 @@ export function computeGateways(input: GatewayStageInput): GatewayStageOutput {
         out.diagnostics.push(diag('MM_GATEWAY_NO_SERVER', entry.ref, `Gateway ${key} has no server whose port is named tcp-metaprotocol-<protocol>; add one to carry this MetaRouter.`));
         continue;
       }
-      for (const s of servers) {
+      const routerHost = resolveHost(r.spec.hosts![0]!, r.metadata.namespace, input.options.domain);
+      deps.add(routerHost); // its services decide which servers it can take
+      const hostProtocols = new Set(input.servicesOf(routerHost).flatMap((svc) => svc.ports.map((p) => p.protocol)));
+      const destPorts = new Set((r.spec.routes ?? []).flatMap((rt) => (rt.route ?? []).map((d) => d.destination.port?.number).filter((n): n is number => !!n)));
+      // A MetaRouter takes a server whose port its destinations name, or else (no ports named)
+      // one that speaks its service's protocol. Aeraki took whatever came first.
+      const claimed = servers.filter((s) => {
+        const protocol = s.port.name.toLowerCase().split('-')[2]!;
+        return destPorts.size > 0 ? destPorts.has(s.port.number) : hostProtocols.has(protocol);
+      });
+      if (claimed.length === 0) {
+        out.diagnostics.push(diag('MM_GATEWAY_NO_SERVER', entry.ref, `Gateway ${key} has no MetaProtocol server ${destPorts.size > 0 ? `on port ${[...destPorts].join(' or ')}` : `speaking the protocol of its host (${[...hostProtocols].join(', ') || 'the host is not a MetaProtocol service'})`}; nothing was configured on it.`));
+        continue;
+      }
+      for (const s of claimed) {
         const protocol = s.port.name.toLowerCase().split('-')[2]!;
         const claimKey = `${key}:${s.port.number}`;
         const c = claims.get(claimKey) ?? { gateway: gw, port: s.port.number, protocol, routers: [] };
@@ -69,6 +83,7 @@ export function computeGateways(input: GatewayStageInput): GatewayStageOutput {
     }
   }
 
+  const withCluster = new Set<string>();
   for (const c of [...claims.values()].sort((a, b) => cmpClaim(a, b))) {
     const gwNs = c.gateway.metadata.namespace;
     const gwName = c.gateway.metadata.name;
@@ -113,6 +128,10 @@ export function computeGateways(input: GatewayStageInput): GatewayStageOutput {
       options: input.options,
     };
     out.envoyFilters.push(gatewayEnvoyFilter(gi));
+    if (!withCluster.has(`${gwNs}/${gwName}`)) {
+      withCluster.add(`${gwNs}/${gwName}`);
+      out.envoyFilters.push(gatewayXdsClusterEnvoyFilter(gwNs, gwName, gi.selector, input.options));
+    }
     out.virtualServices.push(gatewayVirtualService(gi, defaultPort));
   }
   return out;

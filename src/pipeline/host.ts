@@ -47,13 +47,14 @@ export function computeHost(input: HostInput): HostOutput {
   const envoyFilters: OutputObject[] = [];
   const deps = new Set<string>([host]);
 
-  const routers = [...input.routers].sort(byPrecedence);
+  // Only MetaRouters that apply to sidecars compete here; gateway-only ones are the gateway stage's.
+  const routers = input.routers.filter((r) => appliesToMesh(r.router)).sort(byPrecedence);
   const router = routers[0];
   for (const loser of routers.slice(1)) {
     diagnostics.push(diag('MM_ROUTER_CONFLICT', loser.ref, `${router!.ref} also targets ${host} and takes precedence (older, or first by namespace/name); this MetaRouter is not applied. Merge the two.`));
   }
   if (input.services.length === 0) {
-    for (const r of routers) {
+    for (const r of input.routers) {
       diagnostics.push(diag('MM_ROUTER_NO_SERVICE', r.ref, `host ${host} is not a MetaProtocol service (no ServiceEntry or Service with a tcp-metaprotocol-<protocol> port defines it); check the host name.`));
     }
     return { routes, envoyFilters, diagnostics, dependsOn: [...deps] };
@@ -73,7 +74,6 @@ export function computeHost(input: HostInput): HostOutput {
     }
   }
 
-  const meshRouter = router && appliesToMesh(router.router) ? router : undefined;
   for (const [portNumber, svc] of [...claimed].sort(([a], [b]) => a - b)) {
     const port = svc.ports.find((p) => p.number === portNumber)!;
     const protocol = input.table.get(port.protocol)!;
@@ -83,7 +83,7 @@ export function computeHost(input: HostInput): HostOutput {
       host,
       defaultPort: port.number,
       protocol,
-      router: meshRouter?.router,
+      router: router?.router,
       destinationRule: input.destinationRule,
       domain: options.domain,
     });
@@ -92,7 +92,10 @@ export function computeHost(input: HostInput): HostOutput {
     built.dependsOn.forEach((h) => deps.add(h));
 
     // Sidecar patches hang off the service's primary host only: its listeners are per address.
-    if (svc.hosts[0] !== host) continue;
+    if (svc.hosts[0] !== host) {
+      diagnostics.push(diag('MM_SERVICE_MULTIPLE_HOSTS', svc.ref, `${host} is not the first of its hosts, so its route table ${name} is served but no sidecar listener uses it; only ${svc.hosts[0]} gets sidecar patches. Use one host per ServiceEntry.`));
+      continue;
+    }
     const sources = [svc.ref, ...(router ? [router.ref] : [])];
     if (svc.addresses.length > 0) {
       envoyFilters.push(
@@ -101,7 +104,7 @@ export function computeHost(input: HostInput): HostOutput {
           host,
           port,
           routeConfigName: name,
-          namespaces: exportNamespaces(meshRouter?.router, options),
+          namespaces: exportNamespaces(router?.router, options),
           sources,
           options,
         }),
