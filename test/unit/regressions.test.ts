@@ -1,8 +1,8 @@
 /**
  * Regression tests for the Aeraki bugs listed in facts §6 (items 1–10 and 19): each test asserts
  * metamesh's correct behaviour through the public functions (readResources + build, and the
- * incremental Engine). Tests whose names start with "BUG:" expose defects found in metamesh itself
- * while writing the golden tests; they fail until src/ is fixed.
+ * incremental Engine). The last group guards defects once found in metamesh itself (gateway server
+ * claiming, duplicate xDS clusters, the domain option, mistyped fields).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -303,7 +303,7 @@ spec:
     assert.equal(new Set(all).size, all.length, 'no two emitted objects share kind/namespace/name');
   });
 
-  it('BUG: each gateway server carries the MetaRouter whose destination port matches it (Aeraki requires destination port == server port), not the first MetaRouter by precedence', () => {
+  it('each gateway server carries the MetaRouter whose destination port matches it (Aeraki requires destination port == server port), not the first MetaRouter by precedence', () => {
     const out = generate(docs(TWO_SERVER_GATEWAY, DUBBO_SE, THRIFT_SVC, GW_DUBBO_MR, GW_THRIFT_MR));
     const thriftGw = efNamed(out, 'metamesh-gateway-istio-system.ingressgateway-9090')!;
     const proxy = proxyOf(patches(thriftGw).find((p) => p.applyTo === 'NETWORK_FILTER')!);
@@ -316,7 +316,7 @@ spec:
     assert.deepEqual((vs.spec as Json).hosts, [THRIFT_HOST]);
   });
 
-  it('BUG: a gateway workload receives the metamesh xDS cluster once, not one CLUSTER ADD per gateway server (Envoy rejects duplicate cluster names)', () => {
+  it('a gateway workload receives the metamesh xDS cluster once, not one CLUSTER ADD per gateway server (Envoy rejects duplicate cluster names)', () => {
     const out = generate(docs(TWO_SERVER_GATEWAY, DUBBO_SE, THRIFT_SVC, GW_DUBBO_MR, GW_THRIFT_MR));
     const clusterAdds = out.envoyFilters
       .filter((ef) => ef.spec.workloadSelector && JSON.stringify(ef.spec.workloadSelector) === JSON.stringify({ labels: { istio: 'ingressgateway' } }))
@@ -617,7 +617,7 @@ spec:
     assert.ok(!JSON.stringify(withoutXds).includes('cluster.local'));
   });
 
-  it('BUG: with domain corp.internal and no xds.address, nothing in the output hard-codes cluster.local (the default xDS address is metamesh.istio-system.svc.cluster.local)', () => {
+  it('with domain corp.internal and no xds.address, nothing in the output hard-codes cluster.local (the default xDS address is metamesh.istio-system.svc.cluster.local)', () => {
     const out = generate(docs(CORP_OPTIONS, ...corpInputs()));
     const hits = JSON.stringify(out).match(/[a-z0-9.-]*cluster\.local/g) ?? [];
     assert.deepEqual([...new Set(hits)], []);
@@ -692,7 +692,7 @@ spec:
   }
 
   // --- defects found while writing the golden tests ---------------------------------------------------
-  it('BUG: a ServiceEntry port whose number has the wrong type is dropped, never emitted as "undefined" in listener, cluster or route names', () => {
+  it('a ServiceEntry port whose number has the wrong type is dropped, never emitted as "undefined" in listener, cluster or route names', () => {
     const se = `
 apiVersion: networking.istio.io/v1beta1
 kind: ServiceEntry
@@ -709,7 +709,7 @@ spec:
     assert.ok(!JSON.stringify(out).includes('undefined'), 'output mentions "undefined"');
   });
 
-  it('BUG: a MetaRouter match attribute of the wrong type (method: sayHello) does not turn the route into a catch-all', () => {
+  it('a MetaRouter match attribute of the wrong type (method: sayHello) does not turn the route into a catch-all', () => {
     const mr = `
 apiVersion: metaprotocol.aeraki.io/v1alpha1
 kind: MetaRouter
