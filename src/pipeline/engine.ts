@@ -99,12 +99,16 @@ export class Engine {
   private upsert(r: R.Resource<string, unknown>): void {
     const key = objKey(r.kind, r.metadata.namespace, r.metadata.name);
     switch (r.kind) {
-      case 'ServiceEntry':
+      case 'ServiceEntry': {
+        const prev = this.addressesOf(key);
         this.serviceEntries.set(key, r as R.ServiceEntry);
-        return this.serviceChanged(key);
-      case 'Service':
+        return this.serviceChanged(key, prev);
+      }
+      case 'Service': {
+        const prev = this.addressesOf(key);
         this.kubeServices.set(key, r as R.KubeService);
-        return this.serviceChanged(key);
+        return this.serviceChanged(key, prev);
+      }
       case 'MetaRouter':
         return this.routerChanged(key, r as R.MetaRouter);
       case 'DestinationRule':
@@ -127,11 +131,11 @@ export class Engine {
     const key = objKey(kind, namespace, name);
     switch (kind) {
       case 'ServiceEntry':
-        if (this.serviceEntries.delete(key)) this.serviceChanged(key);
+      case 'Service': {
+        const prev = this.addressesOf(key);
+        if (this.serviceEntries.delete(key) || this.kubeServices.delete(key)) this.serviceChanged(key, prev);
         return;
-      case 'Service':
-        if (this.kubeServices.delete(key)) this.serviceChanged(key);
-        return;
+      }
       case 'MetaRouter':
         return this.routerChanged(key, undefined);
       case 'DestinationRule':
@@ -149,7 +153,15 @@ export class Engine {
 
   // --- change handlers: update indexes, mark dirty ------------------------------------------------
 
-  private serviceChanged(key: string): void {
+  /** Every address a ServiceEntry or Service holds, MetaProtocol or not (VIPs must avoid them all). */
+  private addressesOf(key: string): string[] {
+    const se = this.serviceEntries.get(key);
+    if (se) return (se.spec.addresses ?? []).map(addressIp);
+    const svc = this.kubeServices.get(key);
+    return svc ? (svc.spec.clusterIPs ?? [svc.spec.clusterIP ?? '']) : [];
+  }
+
+  private serviceChanged(key: string, prevAddresses: readonly string[] = this.addressesOf(key)): void {
     const old = this.detected.get(key);
     if (old?.service) for (const h of old.service.hosts) this.unindex(this.servicesByHost, h, key);
     const d = this.detect(key);
@@ -159,7 +171,9 @@ export class Engine {
     } else {
       this.detected.delete(key);
     }
-    if (old?.needsVip || d?.needsVip || key.startsWith('ServiceEntry ')) this.dirtyVips = true;
+    // Allocation only moves when a service needs a VIP, or an address inside the block comes or goes.
+    const inBlock = (ip: string) => ipInCidr(ip, this.options.vipCidr);
+    if (old?.needsVip || d?.needsVip || prevAddresses.some(inBlock) || this.addressesOf(key).some(inBlock)) this.dirtyVips = true;
     for (const h of [...(old?.service?.hosts ?? []), ...(d?.service?.hosts ?? [])]) this.markHost(h);
   }
 
@@ -442,6 +456,14 @@ export class Engine {
         };
       });
   }
+}
+
+function ipInCidr(ip: string, cidr: string): boolean {
+  const toInt = (s: string) => s.split('.').reduce((n, p) => n * 256 + Number(p), 0);
+  const [base, bits] = cidr.split('/');
+  const n = toInt(ip);
+  const b = toInt(base!);
+  return n >= b && n < b + 2 ** (32 - Number(bits));
 }
 
 function withVip(d: Detected, vip: string | undefined): Detected {

@@ -46,50 +46,63 @@ export function buildRouteConfiguration(input: RouteInput): RouteOutput {
   }
   const ns = router.metadata.namespace;
   const ref = `MetaRouter ${ns}/${router.metadata.name}`;
+  // One lookup per host per table (a router names the same host in every route).
+  const rules = new Map<string, DestinationRule | undefined>();
+  const ruleOf = (host: string) => {
+    if (rules.has(host)) return rules.get(host);
+    const dr = input.destinationRule(host);
+    rules.set(host, dr);
+    return dr;
+  };
   const resolve = (d: Destination) => {
     const host = resolveHost(d.host, ns, input.domain);
     deps.add(host);
     return { host, port: d.port?.number || input.defaultPort, subset: d.subset || undefined };
   };
-  const checkSubset = (host: string, subset: string | undefined, at: string) => {
+  const checkSubset = (host: string, subset: string | undefined, at: () => string) => {
     if (!subset) return;
-    const dr = input.destinationRule(host);
+    const dr = ruleOf(host);
     if (!dr?.spec.subsets?.some((s) => s.name === subset)) {
-      diagnostics.push(diag('MM_ROUTER_UNKNOWN_SUBSET', ref, `${at} names subset "${subset}" of ${host}, but ${dr ? `DestinationRule ${dr.metadata.namespace}/${dr.metadata.name} does not define it` : 'no DestinationRule defines subsets for that host'}; requests routed there will fail with "cluster not found".`));
+      diagnostics.push(diag('MM_ROUTER_UNKNOWN_SUBSET', ref, `${at()} names subset "${subset}" of ${host}, but ${dr ? `DestinationRule ${dr.metadata.namespace}/${dr.metadata.name} does not define it` : 'no DestinationRule defines subsets for that host'}; requests routed there will fail with "cluster not found".`));
     }
   };
 
-  const routes = (router.spec.routes ?? []).map((r, i): MetaProtocolRoute => {
-    const at = `spec.routes[${i}]`;
-    const dests = (r.route ?? []).map((d, j) => {
-      const t = resolve(d.destination);
-      checkSubset(t.host, t.subset, `${at}.route[${j}]`);
-      return { ...t, weight: d.weight ?? 0, cluster: outboundCluster(t.port, t.subset, t.host) };
-    });
+  const list = router.spec.routes ?? [];
+  const routes: MetaProtocolRoute[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i]!;
+    const rd = r.route ?? [];
+    const clusters: { name: string; weight: number }[] = [];
     const hashPolicy: string[] = [];
-    for (const d of dests) {
-      const key = hashKey(input.destinationRule(d.host), d.subset);
+    for (let j = 0; j < rd.length; j++) {
+      const d = rd[j]!;
+      const t = resolve(d.destination);
+      checkSubset(t.host, t.subset, () => `spec.routes[${i}].route[${j}]`);
+      clusters.push({ name: outboundCluster(t.port, t.subset, t.host), weight: d.weight ?? 0 });
+      const key = hashKey(ruleOf(t.host), t.subset);
       if (key && !hashPolicy.includes(key)) hashPolicy.push(key);
     }
     const mirrors = [];
     if (r.mirror) {
       const m = resolve(r.mirror);
-      checkSubset(m.host, m.subset, `${at}.mirror`);
+      checkSubset(m.host, m.subset, () => `spec.routes[${i}].mirror`);
       const pct = r.mirrorPercentage?.value && r.mirrorPercentage.value > 0 ? r.mirrorPercentage.value : 100;
       mirrors.push({ cluster: outboundCluster(m.port, m.subset, m.host), perMillion: Math.round(pct * 10000) });
     }
     const match = attributeMatches(r.match);
-    checkAttributes(match, input.protocol, ref, `${at}.match`, diagnostics);
+    if (!input.protocol.openAttributes) checkAttributes(match, input.protocol, ref, `spec.routes[${i}].match`, diagnostics);
     const requestMutation = (r.requestMutation ?? []).map(({ key, value }) => ({ key, value }));
     const responseMutation = (r.responseMutation ?? []).map(({ key, value }) => ({ key, value }));
     if (!input.protocol.mutations && requestMutation.length + responseMutation.length > 0) {
-      diagnostics.push(diag('MM_ROUTER_MUTATION_IGNORED', ref, `${at} sets mutations, but the ${input.protocol.name} codec (${input.protocol.codec}) does not apply them; they are sent but have no effect.`));
+      diagnostics.push(diag('MM_ROUTER_MUTATION_IGNORED', ref, `spec.routes[${i}] sets mutations, but the ${input.protocol.name} codec (${input.protocol.codec}) does not apply them; they are sent but have no effect.`));
     }
-    const base = { name: r.name || `route-${i}`, match, hashPolicy, mirrors, requestMutation, responseMutation };
-    return dests.length === 1
-      ? { ...base, cluster: dests[0]!.cluster }
-      : { ...base, weightedClusters: dests.map((d) => ({ name: d.cluster, weight: d.weight })) };
-  });
+    const name = r.name || `route-${i}`;
+    routes.push(
+      clusters.length === 1
+        ? { name, match, hashPolicy, mirrors, requestMutation, responseMutation, cluster: clusters[0]!.name }
+        : { name, match, hashPolicy, mirrors, requestMutation, responseMutation, weightedClusters: clusters },
+    );
+  }
   return { config: { name: input.name, routes }, diagnostics, dependsOn: [...deps] };
 }
 

@@ -93,3 +93,29 @@ test('a DestinationRule change recomputes the hosts whose routes point at it', (
   const svc0 = engine.output().routes.find((r) => r.name === 'svc0.example.com_20880')!;
   assert.match(JSON.stringify(svc0), /"headerName":"userId"/);
 });
+
+test('a plain ServiceEntry taking an allocated virtual IP moves the allocation, as a full rebuild would', () => {
+  const config = configOf(`apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata: {name: novip, namespace: ns}
+spec:
+  hosts: [novip.example.com]
+  ports: [{number: 20880, name: tcp-metaprotocol-dubbo}]
+  resolution: STATIC
+`);
+  const engine = createEngine(config, builtins);
+  const vip = engine.output().serviceEntries[0]!.metadata.annotations!['metamesh.io/allocated-address']!;
+  const plain = configOf(`apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata: {name: plain-http, namespace: other}
+spec:
+  hosts: [web.example.com]
+  addresses: [${vip}]
+  ports: [{number: 80, name: http}]
+`).serviceEntries[0]!;
+  engine.apply([{ op: 'upsert', resource: plain }]);
+  engine.flush();
+  const moved = engine.output().serviceEntries[0]!.metadata.annotations!['metamesh.io/allocated-address'];
+  assert.notEqual(moved, vip);
+  assert.equal(JSON.stringify(engine.output()), JSON.stringify(build({ ...config, serviceEntries: [...config.serviceEntries, plain] }, builtins)));
+});
