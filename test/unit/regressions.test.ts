@@ -13,6 +13,7 @@ import type * as R from '../../src/model/resources.js';
 import { build, createEngine } from '../../src/pipeline/build.js';
 import type { Change, PipelineOutput } from '../../src/pipeline/types.js';
 import { loadBuiltinProtocols } from '../../src/protocol/builtin.js';
+import { mulberry32 } from '../support/random.js';
 
 const builtins = loadBuiltinProtocols();
 
@@ -114,16 +115,6 @@ function docs(...parts: string[]): string {
   return parts.join('\n---\n');
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('regressions of Aeraki bugs (facts §6)', () => {
   // --- §6.1 ---------------------------------------------------------------------------------------
