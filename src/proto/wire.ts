@@ -17,7 +17,7 @@ export type JsonObject = { [key: string]: JsonValue };
 
 export const TYPE_URL_PREFIX = 'type.googleapis.com/';
 /** The RDS resource type the MetaProtocol proxy subscribes to (facts §1.5). */
-export const ROUTE_CONFIGURATION_TYPE_URL = 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration';
+export { ROUTE_CONFIGURATION_TYPE_URL } from '../route/wire.js';
 export const HTTP_ROUTE_CONFIGURATION_TYPE = 'envoy.config.route.v3.RouteConfiguration';
 export const META_PROTOCOL_ROUTE_CONFIGURATION_TYPE = 'aeraki.meta_protocol_proxy.config.route.v1alpha.RouteConfiguration';
 export const META_PROTOCOL_ROUTE_CONFIGURATION_TYPE_URL = TYPE_URL_PREFIX + META_PROTOCOL_ROUTE_CONFIGURATION_TYPE;
