@@ -13,7 +13,7 @@
  */
 import { diag, normalizeDiagnostics, cmp, type Diagnostic } from '../model/diagnostics.js';
 import type { Options } from '../model/options.js';
-import { MANAGED_BY, MANAGED_BY_LABEL, ROLE_LABEL, SOURCE_ANNOTATION, type OutputObject } from '../model/output.js';
+import { ROLE_LABEL, SOURCE_ANNOTATION, type OutputObject } from '../model/output.js';
 import type * as R from '../model/resources.js';
 import type { MetaService } from '../model/service.js';
 import { buildProtocolTable, type ProtocolDescriptor, type ProtocolTable } from '../protocol/table.js';
@@ -475,5 +475,3 @@ function byObjectKey(a: OutputObject, b: OutputObject): number {
   return cmp(a.metadata.namespace, b.metadata.namespace) || cmp(a.metadata.name, b.metadata.name) || cmp(a.kind, b.kind);
 }
 
-// Re-exported for callers that only need the label constants alongside the engine.
-export { MANAGED_BY, MANAGED_BY_LABEL };
