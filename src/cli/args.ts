@@ -6,10 +6,35 @@ export interface ParsedArgs {
   output: 'yaml' | 'json';
   help: boolean;
   errors: string[];
+  /** `serve` flags. */
+  xdsAddress: string | undefined;
+  httpAddress: string | undefined;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  tlsCa: string | undefined;
 }
 
+const SERVE_FLAGS = {
+  '--xds-address': 'xdsAddress',
+  '--http-address': 'httpAddress',
+  '--tls-cert': 'tlsCert',
+  '--tls-key': 'tlsKey',
+  '--tls-ca': 'tlsCa',
+} as const;
+
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const out: ParsedArgs = { command: undefined, files: [], output: 'yaml', help: false, errors: [] };
+  const out: ParsedArgs = {
+    command: undefined,
+    files: [],
+    output: 'yaml',
+    help: false,
+    errors: [],
+    xdsAddress: undefined,
+    httpAddress: undefined,
+    tlsCert: undefined,
+    tlsKey: undefined,
+    tlsCa: undefined,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const value = (flag: string): string | undefined => {
@@ -27,6 +52,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       const v = value('-o');
       if (v === 'yaml' || v === 'json') out.output = v;
       else if (v !== undefined) out.errors.push(`-o must be yaml or json, not ${JSON.stringify(v)}`);
+    } else if (Object.hasOwn(SERVE_FLAGS, a.split('=')[0]!)) {
+      const flag = a.split('=')[0] as keyof typeof SERVE_FLAGS;
+      const v = value(flag);
+      if (v !== undefined) out[SERVE_FLAGS[flag]] = v;
     } else if (a.startsWith('-')) out.errors.push(`unknown flag ${a}`);
     else if (out.command === undefined) out.command = a;
     else out.errors.push(`unexpected argument ${JSON.stringify(a)}`);

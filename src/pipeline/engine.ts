@@ -76,7 +76,7 @@ export class Engine {
   private dirtyVips = false;
   private dirtyAll = false;
 
-  constructor(builtins: readonly ProtocolDescriptor[], options: Options, private readonly inputDiagnostics: Diagnostic[] = []) {
+  constructor(builtins: readonly ProtocolDescriptor[], options: Options, private inputDiagnostics: Diagnostic[] = []) {
     this.builtins = builtins;
     this.options = options;
     const t = buildProtocolTable(builtins, []);
@@ -87,6 +87,16 @@ export class Engine {
   setOptions(options: Options): void {
     this.options = options;
     this.dirtyAll = true;
+  }
+
+  /** Replaces the diagnostics of reading the input (reported by output(); no recomputation). */
+  setInputDiagnostics(diagnostics: Diagnostic[]): void {
+    this.inputDiagnostics = diagnostics;
+  }
+
+  /** The current RDS resource of that name (as in output().routes), after flush(). */
+  route(name: string): JsonObject | undefined {
+    return this.routeOwner.get(name);
   }
 
   apply(changes: Iterable<Change>): void {

@@ -1,0 +1,142 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { DirectoryStore, type StoreUpdate, type Timers } from '../../src/store/directory.js';
+
+const silent = pino({ level: 'silent' });
+
+/** Manual timers: nothing fires until the test says so. */
+function fakeTimers() {
+  let seq = 0;
+  const pending = new Map<number, { fn: () => void; ms: number; repeat: boolean }>();
+  const timers: Timers = {
+    setTimeout: (fn, ms) => (pending.set(++seq, { fn, ms, repeat: false }), seq),
+    clearTimeout: (h) => void pending.delete(h as number),
+    setInterval: (fn, ms) => (pending.set(++seq, { fn, ms, repeat: true }), seq),
+    clearInterval: (h) => void pending.delete(h as number),
+  };
+  const fire = (repeat: boolean) => {
+    for (const [id, t] of [...pending]) {
+      if (t.repeat !== repeat) continue;
+      if (!repeat) pending.delete(id);
+      t.fn();
+    }
+  };
+  return { timers, pending, fireTimeouts: () => fire(false), fireIntervals: () => fire(true) };
+}
+
+const router = (name: string, value: string) => `apiVersion: metaprotocol.aeraki.io/v1alpha1
+kind: MetaRouter
+metadata: {name: ${name}, namespace: ns}
+spec:
+  hosts: [svc.ns.svc.cluster.local]
+  routes:
+  - name: r
+    route:
+    - destination: {host: svc.ns.svc.cluster.local}
+    requestMutation:
+    - {key: k, value: ${value}}
+`;
+
+function setup() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'metamesh-store-'));
+  const t = fakeTimers();
+  const store = new DirectoryStore({ paths: [dir], logger: silent, watch: 'none', debounceMs: 100, timers: t.timers });
+  const updates: StoreUpdate[] = [];
+  return { dir, t, store, updates, cleanup: () => (store.close(), rmSync(dir, { recursive: true, force: true })) };
+}
+
+test('the first load upserts everything; an unchanged reload reports nothing', () => {
+  const { dir, store, cleanup } = setup();
+  try {
+    writeFileSync(path.join(dir, 'a.yaml'), router('a', 'x'));
+    writeFileSync(path.join(dir, 'b.yaml'), router('b', 'x'));
+    const u = store.load();
+    assert.deepEqual(u.changes.map((c) => (c.op === 'upsert' ? c.resource.metadata.name : c.name)).sort(), ['a', 'b']);
+    assert.equal(u.optionsChanged, true);
+    const again = store.load();
+    assert.deepEqual(again.changes, []);
+    assert.equal(again.optionsChanged, false);
+    assert.equal(again.diagnosticsChanged, false);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a burst of events becomes one debounced reload with only the real changes', () => {
+  const { dir, t, store, updates, cleanup } = setup();
+  try {
+    writeFileSync(path.join(dir, 'a.yaml'), router('a', 'x'));
+    writeFileSync(path.join(dir, 'b.yaml'), router('b', 'x'));
+    store.load();
+    store.start((u) => updates.push(u));
+    writeFileSync(path.join(dir, 'a.yaml'), router('a', 'y'));
+    store.schedule();
+    unlinkSync(path.join(dir, 'b.yaml'));
+    store.schedule();
+    assert.equal(t.pending.size, 1, 'one pending debounce timer');
+    assert.equal([...t.pending.values()][0]!.ms, 100);
+    assert.equal(updates.length, 0);
+    t.fireTimeouts();
+    assert.equal(updates.length, 1);
+    const changes = updates[0]!.changes;
+    assert.equal(changes.length, 2);
+    const up = changes.find((c) => c.op === 'upsert');
+    assert.ok(up && up.op === 'upsert' && up.resource.metadata.name === 'a');
+    assert.deepEqual(changes.find((c) => c.op === 'delete'), { op: 'delete', kind: 'MetaRouter', namespace: 'ns', name: 'b' });
+  } finally {
+    cleanup();
+  }
+});
+
+test('a file that stops parsing keeps its last good resources, with a diagnostic; fixing it applies the fix', () => {
+  const { dir, t, store, updates, cleanup } = setup();
+  try {
+    const file = path.join(dir, 'a.yaml');
+    writeFileSync(file, router('a', 'x'));
+    store.load();
+    store.start((u) => updates.push(u));
+    writeFileSync(file, `${router('a', 'y')}  broken: [unclosed\n`);
+    store.schedule();
+    t.fireTimeouts();
+    assert.equal(updates.length, 1, 'the new diagnostic is reported');
+    assert.deepEqual(updates[0]!.changes, [], 'no delete, no half-edit');
+    assert.ok(updates[0]!.diagnostics.some((d) => d.code === 'MM_INPUT_YAML_SYNTAX'));
+    writeFileSync(file, router('a', 'z'));
+    store.schedule();
+    t.fireTimeouts();
+    assert.equal(updates.length, 2);
+    const c = updates[1]!.changes;
+    assert.equal(c.length, 1);
+    assert.ok(c[0]!.op === 'upsert' && JSON.stringify(c[0]!.resource.spec).includes('"z"'));
+    assert.ok(!updates[1]!.diagnostics.some((d) => d.code === 'MM_INPUT_YAML_SYNTAX'));
+  } finally {
+    cleanup();
+  }
+});
+
+test('polling notices a changed file and schedules a reload', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'metamesh-store-'));
+  const t = fakeTimers();
+  const store = new DirectoryStore({ paths: [dir], logger: silent, watch: 'poll', pollIntervalMs: 1000, timers: t.timers });
+  const updates: StoreUpdate[] = [];
+  try {
+    writeFileSync(path.join(dir, 'a.yaml'), router('a', 'x'));
+    store.load();
+    store.start((u) => updates.push(u));
+    t.fireIntervals();
+    t.fireTimeouts();
+    assert.equal(updates.length, 0, 'nothing changed');
+    writeFileSync(path.join(dir, 'b.yaml'), router('b', 'x'));
+    t.fireIntervals();
+    t.fireTimeouts();
+    assert.equal(updates.length, 1);
+    assert.equal(updates[0]!.changes.length, 1);
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
