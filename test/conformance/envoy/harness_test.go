@@ -1,6 +1,8 @@
 package main
 
 import (
+	"metamesh/test/conformance/envoy/mpconvert"
+
 	"bytes"
 	"os"
 	"path/filepath"
@@ -148,7 +150,7 @@ func TestHTTPToMetaProtocolConversion(t *testing.T) {
 	if err := protojson.Unmarshal([]byte(in), rc); err != nil {
 		t.Fatal(err)
 	}
-	mrc, problems, dropped := httpToMetaProtocolRoute(rc)
+	mrc, problems, dropped := mpconvert.HTTPToMetaProtocolRoute(rc)
 	if len(problems) != 0 {
 		t.Fatalf("problems: %v", problems)
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"metamesh/test/conformance/envoy/mpconvert"
+
 	"fmt"
 	"strings"
 
@@ -43,7 +45,7 @@ func checkResource(r resource, requested map[string]bool) (*checked, error) {
 	if err := rc.ValidateAll(); err != nil {
 		return nil, fmt.Errorf("%s: envoy RouteConfiguration validation: %v", name, err)
 	}
-	mp, problems, _ := httpToMetaProtocolRoute(rc)
+	mp, problems, _ := mpconvert.HTTPToMetaProtocolRoute(rc)
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%s: rejected by the data-plane conversion: %s", name, strings.Join(problems, "; "))
 	}

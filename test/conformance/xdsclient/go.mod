@@ -19,4 +19,7 @@ require (
 	golang.org/x/sys v0.47.0 // indirect
 	golang.org/x/text v0.41.0 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20261019180522-ce908d29299b // indirect
+	metamesh/test/conformance/envoy v0.0.0
 )
+
+replace metamesh/test/conformance/envoy => ../envoy

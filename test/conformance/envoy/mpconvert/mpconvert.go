@@ -1,7 +1,8 @@
-// Code copied from ../envoy/routes.go (httpToMetaProtocolRoute, unexpectedFields): the data
-// plane's conversion of the RDS carrier into the MetaProtocol route table. Keep in sync.
-
-package main
+// Package mpconvert is the data plane's conversion of an RDS resource (an Envoy HTTP
+// RouteConfiguration tunnelling MetaProtocol routes) into the MetaProtocol route table, written
+// from the MetaProtocol Proxy's behaviour (facts §1.5). Shared by the output harness and the
+// xDS conformance client.
+package mpconvert
 
 import (
 	"fmt"
@@ -16,7 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
-// httpToMetaProtocolRoute re-implements the data plane's conversion of the RDS
+// HTTPToMetaProtocolRoute re-implements the data plane's conversion of the RDS
 // carrier (envoy HTTP RouteConfiguration) into the MetaProtocol route table:
 // only virtual_hosts[0].routes are read; route match headers become metadata
 // matchers; cluster / weighted clusters (name + weight) / hash policy header
@@ -25,10 +26,10 @@ import (
 //
 // problems are conditions the data plane does not accept; dropped lists set
 // fields that the conversion silently ignores.
-func httpToMetaProtocolRoute(rc *routev3.RouteConfiguration) (out *mproute.RouteConfiguration, problems, dropped []string) {
+func HTTPToMetaProtocolRoute(rc *routev3.RouteConfiguration) (out *mproute.RouteConfiguration, problems, dropped []string) {
 	report := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	drop := func(path string, m proto.Message, kept ...string) {
-		dropped = append(dropped, unexpectedFields(path, m, kept...)...)
+		dropped = append(dropped, UnexpectedFields(path, m, kept...)...)
 	}
 
 	switch n := len(rc.GetVirtualHosts()); {
@@ -137,8 +138,8 @@ func httpToMetaProtocolRoute(rc *routev3.RouteConfiguration) (out *mproute.Route
 	return out, problems, dropped
 }
 
-// unexpectedFields lists the populated fields of m that are not in kept.
-func unexpectedFields(path string, m proto.Message, kept ...string) []string {
+// UnexpectedFields lists the populated fields of m that are not in kept.
+func UnexpectedFields(path string, m proto.Message, kept ...string) []string {
 	if m == nil {
 		return nil
 	}
