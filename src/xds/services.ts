@@ -3,8 +3,8 @@
  * include directories as the protobuf registry (src/proto/registry.ts). Used by the server and by
  * tests that need real clients.
  *
- * Messages use the field names of the .proto files (keepCase: snake_case). A google.protobuf.Any
- * is passed as `{type_url, value: Buffer}`: the value is the cache's bytes, never re-encoded.
+ * Messages use the field names of the .proto files (keepCase: snake_case). The server writes its
+ * responses already encoded (envelope.ts): its service definitions serialise a Buffer as is.
  */
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -16,6 +16,7 @@ export const RDS_SERVICE = 'envoy.service.route.v3.RouteDiscoveryService';
 export const ADS_SERVICE = 'envoy.service.discovery.v3.AggregatedDiscoveryService';
 
 export interface XdsServices {
+  /** Server-side definitions: a response that is a Buffer is sent as is (see passThroughResponses). */
   readonly rds: grpc.ServiceDefinition;
   readonly ads: grpc.ServiceDefinition;
   /** Client constructors, for tests and tools. */
@@ -42,7 +43,20 @@ export function loadXdsServices(): XdsServices {
   };
   const RdsClient = lookup(RDS_SERVICE);
   const AdsClient = lookup(ADS_SERVICE);
-  return { rds: RdsClient.service, ads: AdsClient.service, RdsClient, AdsClient };
+  return { rds: passThroughResponses(RdsClient.service), ads: passThroughResponses(AdsClient.service), RdsClient, AdsClient };
+}
+
+/**
+ * A copy of `def` whose response serialisers send a Buffer unchanged (an already-encoded
+ * response) and encode anything else with the original serialiser.
+ */
+export function passThroughResponses(def: grpc.ServiceDefinition): grpc.ServiceDefinition {
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [name, method] of Object.entries(def as Record<string, grpc.MethodDefinition<unknown, unknown>>)) {
+    const encode = method.responseSerialize;
+    out[name] = { ...method, responseSerialize: (value: unknown) => (Buffer.isBuffer(value) ? value : encode(value)) };
+  }
+  return out as grpc.ServiceDefinition;
 }
 
 // --- wire shapes (keepCase, defaults: true) ----------------------------------------------------

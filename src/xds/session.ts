@@ -4,7 +4,8 @@
  *
  * - Only the cache's type URL (RDS) is served. A request for any other type URL ends THIS stream
  *   with INVALID_ARGUMENT; other streams are unaffected.
- * - Resources are the cache's shared bytes wrapped as google.protobuf.Any; never re-encoded.
+ * - Responses are written already encoded (envelope.ts) around the cache's shared resource bytes;
+ *   a resource is never re-encoded per stream.
  * - Flow control: when call.write() returns false, nothing more is written until 'drain'. Requests
  *   are not read meanwhile (the call is paused) and cache changes are held as name sets; on 'drain'
  *   they are fed to the machines, whose coalescing sends only the latest versions.
@@ -13,14 +14,9 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { ResourceCache } from './cache.js';
 import { DeltaStream, type DeltaRequest, type DeltaResponse } from './delta.js';
-import { createNonceSource, type Step, type StreamEvent, type XdsError, type XdsResource, GRPC_INVALID_ARGUMENT, unknownTypeUrl } from './protocol.js';
-import type {
-  AnyWire,
-  DeltaDiscoveryRequestWire,
-  DeltaDiscoveryResponseWire,
-  DiscoveryRequestWire,
-  DiscoveryResponseWire,
-} from './services.js';
+import { createNonceSource, type Step, type StreamEvent, type XdsError, GRPC_INVALID_ARGUMENT, unknownTypeUrl } from './protocol.js';
+import { encodeDeltaResponse, encodeSotwResponse } from './envelope.js';
+import type { DeltaDiscoveryRequestWire, DiscoveryRequestWire } from './services.js';
 import { SotwStream, type SotwRequest, type SotwResponse } from './sotw.js';
 
 export type StreamMode = 'sotw' | 'delta';
@@ -48,25 +44,6 @@ interface Machine {
   onRequest(req: unknown): Step<unknown>;
   onCacheChange(changed: Iterable<string>, removed: Iterable<string>): Step<unknown>;
   info(): { nodeId: string | undefined; subscribed: string[]; acked: Record<string, string>; nackCount: number; lastNackMessage: string | undefined };
-}
-
-function wrapAny(typeUrl: string, r: XdsResource): AnyWire {
-  // Buffer view over the shared bytes: no copy, no re-encoding.
-  return { type_url: typeUrl, value: Buffer.from(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength) };
-}
-
-export function sotwResponseWire(r: SotwResponse): DiscoveryResponseWire {
-  return { version_info: r.versionInfo, resources: r.resources.map((x) => wrapAny(r.typeUrl, x)), type_url: r.typeUrl, nonce: r.nonce };
-}
-
-export function deltaResponseWire(r: DeltaResponse): DeltaDiscoveryResponseWire {
-  return {
-    system_version_info: r.systemVersionInfo,
-    resources: r.resources.map((x) => ({ name: x.name, version: x.version, resource: wrapAny(r.typeUrl, x) })),
-    type_url: r.typeUrl,
-    removed_resources: r.removedResources,
-    nonce: r.nonce,
-  };
 }
 
 function sotwRequest(w: DiscoveryRequestWire, typeUrl: string): SotwRequest {
@@ -231,8 +208,8 @@ export class StreamSession {
 
   private send(responses: readonly unknown[]): void {
     for (const r of responses) {
-      const wire = this.mode === 'sotw' ? sotwResponseWire(r as SotwResponse) : deltaResponseWire(r as DeltaResponse);
-      if (!this.call.write(wire)) {
+      const bytes = this.mode === 'sotw' ? encodeSotwResponse(r as SotwResponse) : encodeDeltaResponse(r as DeltaResponse);
+      if (!this.call.write(bytes)) {
         // Stop producing until the transport drains; stop reading too, so requests wait with it.
         this.blocked = true;
         this.call.pause();

@@ -16,12 +16,17 @@
  * - At most one response is un-ACKed at a time. Changes meanwhile are coalesced in `pending` (a
  *   set of subscribed names, so it never outgrows the subscription) and answered by one response
  *   with the latest versions once the in-flight one is resolved.
- * - A response is sent only if some subscribed, existing resource differs from what the client
- *   runs and is not rejected. It carries every subscribed resource that exists and is not
- *   rejected (never an empty placeholder; omitting an RDS resource does not delete it).
+ * - A response carries exactly the subscribed, existing resources whose current version the client
+ *   does not run yet (differs from its ACKed version) and has not rejected; nothing else, and no
+ *   response when there is no such resource (never an empty placeholder). The xDS protocol requires
+ *   the complete set in every SotW response only for Listener and Cluster; for RouteConfiguration
+ *   (like the incremental variants) a response may carry just the resources that changed, and a
+ *   resource left out is neither removed nor reset. One changed route table therefore costs one
+ *   resource per stream, not the whole subscription.
  * - A resource removed from the cache is not signalled (SotW cannot for non-wildcard types); the
  *   client keeps it until it unsubscribes.
- * - version_info = versionInfoOf(the (name, version) pairs carried). A first request whose
+ * - version_info = versionInfoOf(the (name, version) pairs the client holds once it accepts the
+ *   response: its ACKed versions overlaid with the ones carried). A first request whose
  *   version_info equals that hash for the current content (a reconnect) gets no resend.
  * - A request for another type URL returns `error` and changes nothing.
  */
@@ -53,7 +58,7 @@ export interface SotwResponse {
   readonly versionInfo: string;
   readonly nonce: string;
   readonly typeUrl: string;
-  /** Encoded resources; wrap each as anyOf(typeUrl, bytes). */
+  /** Encoded resources, sorted by name: the ones the client does not run yet. */
   readonly resources: XdsResource[];
 }
 
@@ -202,25 +207,19 @@ export class SotwStream {
 
   private flush(): SotwResponse[] {
     if (this.inFlight) return [];
-    let needed = false;
-    for (const n of this.pendingNames) {
+    const carried: XdsResource[] = [];
+    for (const n of [...this.pendingNames].sort()) {
       const r = this.source.get(n);
-      if (r && r.version !== this.acked.get(n) && r.version !== this.rejected.get(n)) {
-        needed = true;
-        break;
-      }
+      if (r && r.version !== this.acked.get(n) && r.version !== this.rejected.get(n)) carried.push(r);
     }
     this.pendingNames.clear();
-    if (!needed) return [];
-    const resources: XdsResource[] = [];
-    for (const n of [...this.subscribed].sort()) {
-      const r = this.source.get(n);
-      if (r && this.rejected.get(n) !== r.version) resources.push(r);
-    }
-    const versionInfo = versionInfoOf(resources.map((r) => [r.name, r.version] as const));
+    if (carried.length === 0) return [];
+    const held = new Map(this.acked);
+    for (const r of carried) held.set(r.name, r.version);
+    const versionInfo = versionInfoOf(held);
     const nonce = this.nonces.next();
-    this.inFlight = { nonce, versionInfo, resources: new Map(resources.map((r) => [r.name, r.version])) };
+    this.inFlight = { nonce, versionInfo, resources: new Map(carried.map((r) => [r.name, r.version])) };
     this.lastNonce = nonce;
-    return [{ versionInfo, nonce, typeUrl: this.source.typeUrl, resources }];
+    return [{ versionInfo, nonce, typeUrl: this.source.typeUrl, resources: carried }];
   }
 }

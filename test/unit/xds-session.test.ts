@@ -6,19 +6,22 @@ import pino from 'pino';
 import { createWire, encodeRouteConfiguration } from '../../src/proto/wire.js';
 import { ROUTE_CONFIGURATION_TYPE_URL as RDS } from '../../src/route/wire.js';
 import { ResourceCache } from '../../src/xds/cache.js';
-import type { DiscoveryResponseWire } from '../../src/xds/services.js';
+import { loadXdsServices, type DiscoveryResponseWire } from '../../src/xds/services.js';
 import { StreamSession } from '../../src/xds/session.js';
 
 const wire = createWire();
+const decode = loadXdsServices().RdsClient.service.StreamRoutes!.responseDeserialize as (b: Buffer) => DiscoveryResponseWire;
 const route = (name: string, cluster: string) => ({ name, virtualHosts: [{ name: 'dummy', domains: ['*'], routes: [{ name: 'r', match: { prefix: '/' }, route: { cluster } }] }] });
 
 /** A stand-in for a grpc-js server duplex call whose write() reports back-pressure on demand. */
 class FakeCall extends EventEmitter {
   written: DiscoveryResponseWire[] = [];
+  raw: Buffer[] = [];
   full = false;
   paused = false;
-  write(msg: DiscoveryResponseWire): boolean {
-    this.written.push(msg);
+  write(msg: Buffer): boolean {
+    this.raw.push(msg);
+    this.written.push(decode(msg));
     return !this.full;
   }
   pause() {
@@ -66,13 +69,15 @@ test('back-pressure: nothing is written until drain, then only the latest versio
   assert.equal(call.paused, false);
 });
 
-test('resources are the cache bytes wrapped as Any, not re-encoded', () => {
+test('responses are written already encoded, around the cache bytes of each resource', () => {
   const cache = new ResourceCache({ encode: (j) => encodeRouteConfiguration(j, wire) });
   cache.upsert('a', route('a', 'c1'));
   const call = new FakeCall();
   new StreamSession(1, 'ads', 'sotw', call as unknown as grpc.ServerDuplexStream<unknown, unknown>, cache, pino({ level: 'silent' }), () => {});
   call.emit('data', { type_url: RDS, resource_names: ['a'], version_info: '', response_nonce: '' });
+  assert.ok(Buffer.isBuffer(call.raw[0]), 'a Buffer, which the service definitions pass through');
   const any = call.written[0]!.resources[0]!;
   assert.equal(any.type_url, RDS);
-  assert.equal(any.value.buffer, cache.get('a')!.bytes.buffer, 'a view over the shared bytes');
+  assert.ok(any.value.equals(Buffer.from(cache.get('a')!.bytes)));
+  assert.ok(call.raw[0]!.includes(Buffer.from(cache.get('a')!.bytes)), 'the resource bytes appear verbatim');
 });

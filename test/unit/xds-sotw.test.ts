@@ -88,7 +88,7 @@ test('a request whose response_nonce is not the latest sent nonce is stale and i
   // The client's fresh request for the latest response carries the subscription change.
   const step2 = s.onRequest(ack(r2, ['a', 'b']));
   assert.deepEqual(step2.events.map((e) => e.kind), ['ack']);
-  assert.deepEqual(names(one(step2.responses)), ['a', 'b']);
+  assert.deepEqual(names(one(step2.responses)), ['b']);
 });
 
 test('a request echoing the version without error_detail is an ACK and records the versions', () => {
@@ -136,7 +136,7 @@ test('a rejected resource is left out when another resource changes and resent o
   s.onRequest(ack(r3, ['a', 'b']));
   assert.equal(s.state().rejected.a, cache.get('a')!.version);
   const r4 = one(change(cache, s, () => cache.upsert('a', route('a', 'fixed'))));
-  assert.deepEqual(names(r4), ['a', 'b']);
+  assert.deepEqual(names(r4), ['a']);
   s.onRequest(ack(r4, ['a', 'b']));
   assert.deepEqual(s.state().rejected, {});
   assert.equal(s.state().acked.a, cache.get('a')!.version);
@@ -184,26 +184,26 @@ test('removing a resource from the cache sends nothing in SotW and the client ke
   assert.equal(s.state().acked.a, va);
   // Back with the same content: nothing to send; with new content: the response carries it.
   assert.deepEqual(change(cache, s, () => cache.upsert('a', route('a', 'c1'))), []);
-  assert.deepEqual(names(one(change(cache, s, () => cache.upsert('a', route('a', 'c2'))))), ['a', 'b']);
+  assert.deepEqual(names(one(change(cache, s, () => cache.upsert('a', route('a', 'c2'))))), ['a']);
 });
 
-test('adding names to the subscription answers with all requested resources, removing names sends nothing', () => {
+test('adding names to the subscription answers with the added resources, removing names sends nothing', () => {
   const cache = setup(['a', 'b', 'c']);
   const s = connect(cache);
   const r1 = one(s.onRequest(first(['a'])).responses);
   const step = s.onRequest(ack(r1, ['a', 'c']));
   const r2 = one(step.responses);
-  assert.deepEqual(names(r2), ['a', 'c']);
+  assert.deepEqual(names(r2), ['c']);
   const step3 = s.onRequest(ack(r2, ['c']));
   assert.deepEqual(step3.responses, []);
   assert.deepEqual(s.state().subscribed, ['c']);
   assert.deepEqual(Object.keys(s.state().acked), ['c']);
   assert.deepEqual(change(cache, s, () => cache.upsert('a', route('a', 'c2'))), []);
   // Re-adding a dropped name sends it again: the client forgot it when it unsubscribed.
-  assert.deepEqual(names(one(s.onRequest({ ...ack(r2, ['a', 'c']), versionInfo: r2.versionInfo }).responses)), ['a', 'c']);
+  assert.deepEqual(names(one(s.onRequest({ ...ack(r2, ['a', 'c']), versionInfo: r2.versionInfo }).responses)), ['a']);
 });
 
-test('the version_info of a response is a deterministic hash of the (name, version) pairs it carries', () => {
+test('the version_info of a response is a deterministic hash of the (name, version) pairs the client then holds', () => {
   const cache = setup(['a', 'b']);
   const r1 = one(connect(cache).onRequest(first(['a', 'b'])).responses);
   const r2 = one(connect(cache).onRequest(first(['b', 'a'])).responses);
@@ -215,6 +215,30 @@ test('the version_info of a response is a deterministic hash of the (name, versi
   // The same content in another cache (another process) gives the same version_info.
   const again = one(connect(setup(['a', 'b'])).onRequest(first(['a', 'b'])).responses);
   assert.equal(again.versionInfo, r1.versionInfo);
+  // A later response carries only the changed resource, but its version_info covers both.
+  const s = connect(cache);
+  s.onRequest(ack(one(s.onRequest(first(['a', 'b'])).responses), ['a', 'b']));
+  const r4 = one(change(cache, s, () => cache.upsert('a', route('a', 'c9'))));
+  assert.deepEqual(names(r4), ['a']);
+  assert.equal(r4.versionInfo, versionInfoOf([['a', cache.get('a')!.version], ['b', cache.get('b')!.version]]));
+  // ... so a client reconnecting with it is recognised as up to date.
+  assert.deepEqual(connect(cache).onRequest(first(['a', 'b'], r4.versionInfo)).responses, []);
+});
+
+test('one changed resource among many is sent alone: a change costs one resource per stream, not the subscription', () => {
+  const all = Array.from({ length: 20 }, (_, i) => `route-${String(i).padStart(2, '0')}`);
+  const cache = setup(all);
+  const s = connect(cache);
+  const r1 = one(s.onRequest(first(all)).responses);
+  assert.equal(r1.resources.length, 20);
+  s.onRequest(ack(r1, all));
+  const r2 = one(change(cache, s, () => cache.upsert('route-07', route('route-07', 'c2'))));
+  assert.deepEqual(names(r2), ['route-07']);
+  assert.equal(r2.resources[0], cache.get('route-07'));
+  s.onRequest(ack(r2, all));
+  assert.equal(Object.keys(s.state().acked).length, 20);
+  assert.equal(s.state().acked['route-07'], cache.get('route-07')!.version);
+  assert.equal(s.state().acked['route-00'], cache.get('route-00')!.version);
 });
 
 test('a reconnecting client whose version_info matches the current content gets no resend', () => {
@@ -223,7 +247,7 @@ test('a reconnecting client whose version_info matches the current content gets 
   const s = connect(cache);
   assert.deepEqual(s.onRequest(first(['a', 'b'], r.versionInfo)).responses, []);
   assert.equal(s.state().ackedVersionInfo, r.versionInfo);
-  assert.deepEqual(names(one(change(cache, s, () => cache.upsert('a', route('a', 'c2'))))), ['a', 'b']);
+  assert.deepEqual(names(one(change(cache, s, () => cache.upsert('a', route('a', 'c2'))))), ['a']);
   // An outdated version_info gets everything.
   assert.deepEqual(names(one(connect(cache).onRequest(first(['a', 'b'], r.versionInfo)).responses)), ['a', 'b']);
 });
