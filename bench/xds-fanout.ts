@@ -275,7 +275,7 @@ async function main(): Promise<void> {
       return routeJson(scratch, changedName);
     };
 
-    const server = new XdsServer({ cache, logger: pino({ level: 'silent' }) });
+    const server = new XdsServer({ cache, logger: pino({ level: 'silent' }), ...(process.env.CHUNK ? { fanOutChunk: Number(process.env.CHUNK) } : {}) });
     const port = await server.listen('127.0.0.1:0');
     const ours: Target = {
       name: 'metamesh',

@@ -4,14 +4,17 @@
  * the RDS resources of one ResourceCache. Each stream is a StreamSession (session.ts).
  *
  * Transport: plaintext by default; TLS with a certificate and key; mutual TLS when a CA is given
- * (a client certificate signed by it is then required). FetchRoutes (unary) is not implemented:
- * grpc-js answers it UNIMPLEMENTED.
+ * (a client certificate signed by it is then required). FetchRoutes (unary) answers from the
+ * cache's current content (fetch.ts).
  */
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { ResourceCache } from './cache.js';
-import { loadXdsServices, type XdsServices } from './services.js';
+import { encodeSotwResponse } from './envelope.js';
+import { DEFAULT_FANOUT_CHUNK, FanOut } from './fanout.js';
+import { fetchResources } from './fetch.js';
+import { loadXdsServices, type DiscoveryRequestWire, type XdsServices } from './services.js';
 import { StreamSession, type StreamInfo, type StreamMode, type StreamService } from './session.js';
 
 export interface TlsFiles {
@@ -29,10 +32,14 @@ export interface XdsServerOptions {
   readonly grpcOptions?: grpc.ServerOptions;
   /** Parsed services; loaded on construction when not given. */
   readonly services?: XdsServices;
+  /** Streams notified of a change per event-loop turn (fanout.ts); default DEFAULT_FANOUT_CHUNK. */
+  readonly fanOutChunk?: number;
 }
 
 export const DEFAULT_GRPC_OPTIONS: grpc.ServerOptions = {
   'grpc.max_concurrent_streams': 100000,
+  // No channelz service is registered, so its per-connection tracking would only cost memory.
+  'grpc.enable_channelz': 0,
   // Ping connections every minute so dead proxies are noticed and their streams released.
   'grpc.keepalive_time_ms': 60_000,
   'grpc.keepalive_timeout_ms': 20_000,
@@ -52,14 +59,17 @@ export class XdsServer {
   private readonly sessions = new Set<StreamSession>();
   private nextId = 1;
   private port: number | undefined;
+  private readonly fanOut: FanOut;
 
   constructor(private readonly options: XdsServerOptions) {
     const services = options.services ?? loadXdsServices();
+    this.fanOut = new FanOut(options.cache, options.fanOutChunk ?? DEFAULT_FANOUT_CHUNK);
     this.server = new grpc.Server({ ...DEFAULT_GRPC_OPTIONS, ...(options.grpcOptions ?? {}) });
     const handler = (service: StreamService, mode: StreamMode) => (call: grpc.ServerDuplexStream<unknown, unknown>) => this.open(service, mode, call);
     this.server.addService(services.rds, {
       StreamRoutes: handler('rds', 'sotw'),
       DeltaRoutes: handler('rds', 'delta'),
+      FetchRoutes: (call: grpc.ServerUnaryCall<DiscoveryRequestWire, Buffer>, callback: grpc.sendUnaryData<Buffer>) => this.fetch(call, callback),
     });
     this.server.addService(services.ads, {
       StreamAggregatedResources: handler('ads', 'sotw'),
@@ -134,11 +144,33 @@ export class XdsServer {
       timer.unref?.();
       this.server.tryShutdown(() => finish());
       for (const s of [...this.sessions]) s.end();
+      this.fanOut.close();
     });
   }
 
+  private fetch(call: grpc.ServerUnaryCall<DiscoveryRequestWire, Buffer>, callback: grpc.sendUnaryData<Buffer>): void {
+    const req = call.request;
+    const result = fetchResources(this.options.cache, { typeUrl: req.type_url ?? '', resourceNames: req.resource_names ?? [] });
+    if ('error' in result) {
+      this.options.logger.warn({ event: 'rejected-request', rpc: 'FetchRoutes', nodeId: req.node?.id, message: result.error.message }, 'xDS request rejected');
+      callback({ code: result.error.grpcCode, details: result.error.message });
+      return;
+    }
+    this.options.logger.debug({ event: 'fetch', nodeId: req.node?.id, names: result.response.resources.map((r) => r.name) }, 'xDS fetch');
+    callback(null, encodeSotwResponse(result.response));
+  }
+
   private open(service: StreamService, mode: StreamMode, call: grpc.ServerDuplexStream<unknown, unknown>): void {
-    const session = new StreamSession(this.nextId++, service, mode, call, this.options.cache, this.options.logger, (s) => this.sessions.delete(s));
+    const session = new StreamSession(
+      this.nextId++,
+      service,
+      mode,
+      call,
+      this.options.cache,
+      this.options.logger,
+      (s) => this.sessions.delete(s),
+      (listener) => this.fanOut.add(listener),
+    );
     this.sessions.add(session);
   }
 }

@@ -12,7 +12,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { ResourceCache } from './cache.js';
+import type { CacheListener, ResourceCache } from './cache.js';
 import { DeltaStream, type DeltaRequest, type DeltaResponse } from './delta.js';
 import { createNonceSource, type Step, type StreamEvent, type XdsError, GRPC_INVALID_ARGUMENT, unknownTypeUrl } from './protocol.js';
 import { encodeDeltaResponse, encodeSotwResponse } from './envelope.js';
@@ -46,21 +46,29 @@ interface Machine {
   info(): { nodeId: string | undefined; subscribed: string[]; acked: Record<string, string>; nackCount: number; lastNackMessage: string | undefined };
 }
 
-function sotwRequest(w: DiscoveryRequestWire, typeUrl: string): SotwRequest {
+/**
+ * The cache's own string for each name that exists: every stream then shares one copy of each
+ * name instead of keeping the strings decoded from its own requests.
+ */
+function canonical(names: readonly string[] | undefined, source: ResourceCache): string[] {
+  return (names ?? []).map((n) => source.get(n)?.name ?? n);
+}
+
+function sotwRequest(w: DiscoveryRequestWire, typeUrl: string, source: ResourceCache): SotwRequest {
   return {
     typeUrl,
     versionInfo: w.version_info ?? '',
-    resourceNames: w.resource_names ?? [],
+    resourceNames: canonical(w.resource_names, source),
     responseNonce: w.response_nonce ?? '',
     errorDetail: w.error_detail ? { code: w.error_detail.code ?? 0, message: w.error_detail.message ?? '' } : null,
     node: w.node ?? null,
   };
 }
 
-function deltaRequest(w: DeltaDiscoveryRequestWire, typeUrl: string): DeltaRequest {
+function deltaRequest(w: DeltaDiscoveryRequestWire, typeUrl: string, source: ResourceCache): DeltaRequest {
   return {
     typeUrl,
-    resourceNamesSubscribe: w.resource_names_subscribe ?? [],
+    resourceNamesSubscribe: canonical(w.resource_names_subscribe, source),
     resourceNamesUnsubscribe: w.resource_names_unsubscribe ?? [],
     initialResourceVersions: w.initial_resource_versions ?? {},
     responseNonce: w.response_nonce ?? '',
@@ -114,9 +122,11 @@ export class StreamSession {
     private readonly cache: ResourceCache,
     private readonly log: Logger,
     private readonly onClose: (s: StreamSession) => void,
+    /** How the session hears of cache changes: the server's FanOut; the cache itself by default. */
+    subscribe: (listener: CacheListener) => () => void = (l) => cache.subscribe(l),
   ) {
     this.peer = safePeer(call);
-    this.unsubscribe = cache.subscribe((changed, removed) => this.onCacheChange(changed, removed));
+    this.unsubscribe = subscribe((changed, removed) => this.onCacheChange(changed, removed));
     call.on('data', (msg: unknown) => this.onData(msg));
     call.on('drain', () => this.onDrain());
     call.on('end', () => this.close('client closed the stream'));
@@ -172,7 +182,7 @@ export class StreamSession {
       m = this.mode === 'sotw' ? sotwMachine(this.cache, this.nonces) : deltaMachine(this.cache, this.nonces);
       this.machines.set(typeUrl, m);
     }
-    const step = m.onRequest(this.mode === 'sotw' ? sotwRequest(w, typeUrl) : deltaRequest(w, typeUrl));
+    const step = m.onRequest(this.mode === 'sotw' ? sotwRequest(w, typeUrl, this.cache) : deltaRequest(w, typeUrl, this.cache));
     if (step.error) return this.fail(step.error);
     this.report(step.events, typeUrl, w);
     this.send(step.responses);

@@ -137,6 +137,37 @@ describe('xDS server over gRPC', () => {
     }
   });
 
+  test('FetchRoutes (unary): the requested route tables that exist; another type URL is INVALID_ARGUMENT', async () => {
+    const dir = examplesCopy();
+    const srv = await start(dir, { watch: 'none' });
+    const { client: c } = client(services.RdsClient, srv.xdsPort);
+    const fetch = (req: object) =>
+      new Promise<{ err: grpc.ServiceError | null; res: DiscoveryResponseWire | undefined }>((resolve) =>
+        (c as unknown as Record<string, (r: object, cb: (e: grpc.ServiceError | null, r?: DiscoveryResponseWire) => void) => void>).FetchRoutes!.call(c, req, (err, res) => resolve({ err, res })),
+      );
+    try {
+      const { err, res } = await fetch(sotwReq([THRIFT, 'no-such-route_1', DUBBO]));
+      assert.equal(err, null);
+      assert.deepEqual(res!.resources.map((r) => (decode(r) as { name: string }).name), [DUBBO, THRIFT].sort());
+      assert.deepEqual(decode(res!.resources.find((r) => (decode(r) as { name: string }).name === DUBBO)!), pipelineRoute(dir, DUBBO));
+      assert.equal(res!.nonce, '');
+      assert.equal(res!.type_url, RDS);
+      // The version_info is the one a stream would report for the same content.
+      const streaming = client(services.RdsClient, srv.xdsPort);
+      const s = streaming.open<DiscoveryResponseWire>('StreamRoutes');
+      s.send(sotwReq([DUBBO, THRIFT]));
+      assert.equal((await s.next()).version_info, res!.version_info);
+      s.close();
+      streaming.client.close();
+      const bad = await fetch(sotwReq([DUBBO], { type_url: 'type.googleapis.com/envoy.config.cluster.v3.Cluster' }));
+      assert.equal(bad.err?.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(bad.err?.details ?? '', /not served/);
+    } finally {
+      c.close();
+      await srv.close();
+    }
+  });
+
   test('HTTP endpoints: /healthz, /readyz, /debug/xds, /debug/config', async () => {
     const dir = examplesCopy();
     const srv = await start(dir, { watch: 'none' });
