@@ -1,7 +1,7 @@
 /**
  * Memory per idle xDS stream: metamesh against the floors under it (issue 3 §8, memory target).
  *
- *   node --import tsx bench/memory-floor.ts [--n 5000]
+ *   node --import tsx bench/memory-floor.ts [--n 5000] [--only grpc-js,metamesh]
  *
  * Each server runs in its OWN child process (RSS is per process and freed memory is not given
  * back, so servers measured one after another in one process would distort each other):
@@ -146,8 +146,10 @@ async function main(): Promise<void> {
   try {
     const loadgen = path.join(tmp, 'loadgen');
     execFileSync('go', ['build', '-o', loadgen, '.'], { cwd: path.join(here, 'loadgen'), stdio: 'inherit' });
+    const oi = process.argv.indexOf('--only');
+    const kinds = oi >= 0 ? (process.argv[oi + 1] ?? '').split(',').filter((k): k is Kind => (KINDS as string[]).includes(k)) : KINDS;
     const result: Record<string, unknown> = {};
-    for (const kind of KINDS) result[kind] = await measureKind(kind, loadgen, n);
+    for (const kind of kinds) result[kind] = await measureKind(kind, loadgen, n);
     process.stdout.write(
       JSON.stringify({ machine: { cpus: os.cpus().length, node: process.version }, loadgen: 'bench/loadgen, one HTTP/2 connection per stream', ...result }, null, 2) + '\n',
     );
