@@ -154,6 +154,18 @@ describe('xDS conformance (Go sidecar client)', () => {
     });
   }
 
+  test('basic over the unary FetchRoutes: the same resources pass the same checks', async () => {
+    const r = await runClient(['-addr', addr, '-names', `${DUBBO},${THRIFT},no-such-service.example_1`, '-mode', 'fetch', '-scenario', 'basic', '-timeout', '2s']);
+    // The unknown name is left out, so the client reports it missing: the deadline is the proof.
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /no RouteConfiguration for \[no-such-service\.example_1\]/);
+    const s = ok(await runClient(['-addr', addr, '-names', `${DUBBO},${THRIFT}`, '-mode', 'fetch', '-scenario', 'basic']), 'basic fetch');
+    const resources = s.resources as Checked[];
+    assert.deepEqual(resources.map((x) => x.name), [DUBBO, THRIFT]);
+    assert.deepEqual(resources[0]!.firstRouteClusters, [DUBBO_V2]);
+    assert.equal(s.responses, 1);
+  });
+
   for (const mode of ['sotw', 'delta'] as const) {
     test(`nack over ${mode}: the NACKed version is not resent within 1.5 s`, async () => {
       const before = srv.logs.filter((l) => l.event === 'nack').length;

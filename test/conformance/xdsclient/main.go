@@ -5,7 +5,9 @@
 // MetaProtocol RouteConfiguration, ValidateAll). It prints JSON lines on stdout and exits 1 with a
 // "FAIL" message on stderr on any violation (2 on bad flags).
 //
-//	xdsclient -addr 127.0.0.1:15010 -names a_1,b_2 -mode sotw|delta|ads-sotw|ads-delta -scenario basic|nack|live-update
+//	xdsclient -addr 127.0.0.1:15010 -names a_1,b_2 -mode sotw|delta|ads-sotw|ads-delta|fetch -scenario basic|nack|live-update
+//
+// -mode fetch uses the unary FetchRoutes RPC and supports -scenario basic only.
 package main
 
 import (
@@ -43,7 +45,7 @@ func main() {
 	var names string
 	flag.StringVar(&o.addr, "addr", "", "xDS server host:port (plaintext)")
 	flag.StringVar(&names, "names", "", "comma-separated RDS resource names (<host>_<port>)")
-	flag.StringVar(&o.mode, "mode", "sotw", "sotw | delta | ads-sotw | ads-delta")
+	flag.StringVar(&o.mode, "mode", "sotw", "sotw | delta | ads-sotw | ads-delta | fetch")
 	flag.StringVar(&o.scenario, "scenario", "basic", "basic | nack | live-update")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Second, "deadline for receiving every requested resource")
 	flag.DurationVar(&o.nackWindow, "nack-window", 1500*time.Millisecond, "nack: how long the NACKed version must not be resent")
@@ -66,8 +68,12 @@ func main() {
 	}
 	switch o.mode {
 	case "sotw", "delta", "ads-sotw", "ads-delta":
+	case "fetch":
+		if o.scenario != "basic" {
+			usage("-mode fetch supports -scenario basic only")
+		}
 	default:
-		usage(fmt.Sprintf("unknown -mode %q (want sotw, delta, ads-sotw or ads-delta)", o.mode))
+		usage(fmt.Sprintf("unknown -mode %q (want sotw, delta, ads-sotw, ads-delta or fetch)", o.mode))
 	}
 	var run func(context.Context, client, options) (any, error)
 	switch o.scenario {

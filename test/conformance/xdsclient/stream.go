@@ -120,8 +120,57 @@ func newClient(ctx context.Context, conn *grpc.ClientConn, mode string, node *co
 			return nil, err
 		}
 		return &deltaClient{s: s, ch: pump(s.Recv), node: node}, nil
+	case "fetch":
+		return &fetchClient{rds: routesvcv3.NewRouteDiscoveryServiceClient(conn), ctx: ctx, node: node}, nil
 	}
-	return nil, fmt.Errorf("unknown -mode %q (want sotw, delta, ads-sotw or ads-delta)", mode)
+	return nil, fmt.Errorf("unknown -mode %q (want sotw, delta, ads-sotw, ads-delta or fetch)", mode)
+}
+
+// --- unary FetchRoutes -----------------------------------------------------------------------
+
+// fetchClient makes one unary FetchRoutes call per Subscribe; its single response is the only
+// update (a unary call has no nonce and nothing to ACK).
+type fetchClient struct {
+	rds     routesvcv3.RouteDiscoveryServiceClient
+	ctx     context.Context
+	node    *corev3.Node
+	names   []string
+	fetched bool
+}
+
+func (c *fetchClient) Subscribe(names []string) error {
+	c.names, c.fetched = names, false
+	return nil
+}
+
+func (c *fetchClient) Recv(deadline time.Time) (*update, error) {
+	if c.fetched {
+		<-time.After(time.Until(deadline))
+		return nil, errDeadline
+	}
+	c.fetched = true
+	ctx, cancel := context.WithDeadline(c.ctx, deadline)
+	defer cancel()
+	r, err := c.rds.FetchRoutes(ctx, &discoveryv3.DiscoveryRequest{Node: c.node, TypeUrl: rdsTypeURL, ResourceNames: c.names})
+	if err != nil {
+		return nil, fmt.Errorf("FetchRoutes: %w", err)
+	}
+	if r.GetTypeUrl() != rdsTypeURL {
+		return nil, fmt.Errorf("FetchRoutes response type_url is %q, want %q", r.GetTypeUrl(), rdsTypeURL)
+	}
+	if r.GetVersionInfo() == "" {
+		return nil, fmt.Errorf("FetchRoutes response has an empty version_info")
+	}
+	u := &update{Version: r.GetVersionInfo()}
+	for _, a := range r.GetResources() {
+		u.Resources = append(u.Resources, resource{Version: r.GetVersionInfo(), Any: a})
+	}
+	return u, nil
+}
+
+func (c *fetchClient) Ack(*update) error { return nil }
+func (c *fetchClient) Nack(*update, string) error {
+	return errors.New("a unary FetchRoutes response cannot be NACKed")
 }
 
 // --- state of the world ---------------------------------------------------------------------
