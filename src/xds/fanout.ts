@@ -8,26 +8,31 @@
  * requests (new connections, health checks) during a large push.
  *
  * Contracts:
- * - Every receiver registered when a change happens gets exactly one call for it, in registration
- *   order; notifications of successive changes reach each receiver in the order of the changes.
- * - A receiver removed before its chunk is skipped. A receiver added after the change does not get
- *   it (a new stream reads the cache's current content on its first request anyway).
+ * - Every receiver registered when a change happens is notified of it, in registration order, and
+ *   notifications reach each receiver in the order of the changes.
+ * - Changes that arrive while a delivery is still under way are merged into ONE queued delivery
+ *   (names unioned; for a name both changed and removed, the later event wins), so however fast
+ *   changes come, at most two deliveries exist. The queued one is sent to the receivers registered
+ *   when it starts, which may include streams opened after the change: harmless, see below.
+ * - A receiver removed before its chunk is skipped.
  * - Notifications only name what to look at: state machines read the current content from the
- *   cache when they respond, so a late notification never sends an old version.
+ *   cache when they respond, so a late, merged or extra notification never sends an old version.
  */
 import type { CacheListener, ResourceCache } from './cache.js';
 
 export const DEFAULT_FANOUT_CHUNK = 500;
 
 interface Job {
-  readonly receivers: CacheListener[];
-  readonly changed: ReadonlySet<string>;
-  readonly removed: ReadonlySet<string>;
+  /** Set when the delivery starts. */
+  receivers: CacheListener[] | undefined;
+  readonly changed: Set<string>;
+  readonly removed: Set<string>;
   next: number;
 }
 
 export class FanOut {
   private readonly receivers = new Set<CacheListener>();
+  /** [delivery under way, queued delivery]; never more than two. */
   private readonly jobs: Job[] = [];
   private scheduled = false;
   private readonly unsubscribe: () => void;
@@ -46,7 +51,7 @@ export class FanOut {
     return () => this.receivers.delete(receiver);
   }
 
-  /** Changes whose delivery has not finished yet. */
+  /** Deliveries not finished yet (0, 1 or 2). */
   get backlog(): number {
     return this.jobs.length;
   }
@@ -59,9 +64,24 @@ export class FanOut {
 
   private onChange(changed: ReadonlySet<string>, removed: ReadonlySet<string>): void {
     if (this.receivers.size === 0) return;
-    this.jobs.push({ receivers: [...this.receivers], changed, removed, next: 0 });
-    // The first chunk goes out at once; the rest after yielding.
-    if (this.jobs.length === 1) this.run();
+    if (this.jobs.length === 0) {
+      this.jobs.push({ receivers: [...this.receivers], changed: new Set(changed), removed: new Set(removed), next: 0 });
+      this.run(); // the first chunk goes out at once; the rest after yielding
+      return;
+    }
+    let queued = this.jobs[1];
+    if (!queued) {
+      queued = { receivers: undefined, changed: new Set(), removed: new Set(), next: 0 };
+      this.jobs.push(queued);
+    }
+    for (const n of changed) {
+      queued.changed.add(n);
+      queued.removed.delete(n);
+    }
+    for (const n of removed) {
+      queued.removed.add(n);
+      queued.changed.delete(n);
+    }
   }
 
   private run(): void {
@@ -69,12 +89,13 @@ export class FanOut {
     let budget = this.chunk;
     while (budget > 0 && this.jobs.length > 0) {
       const job = this.jobs[0]!;
-      while (budget > 0 && job.next < job.receivers.length) {
-        const r = job.receivers[job.next++]!;
+      const receivers = (job.receivers ??= [...this.receivers]);
+      while (budget > 0 && job.next < receivers.length) {
+        const r = receivers[job.next++]!;
         if (this.receivers.has(r)) r(job.changed, job.removed);
         budget--;
       }
-      if (job.next >= job.receivers.length) this.jobs.shift();
+      if (job.next >= receivers.length) this.jobs.shift();
     }
     if (this.jobs.length > 0 && !this.scheduled) {
       this.scheduled = true;

@@ -34,22 +34,39 @@ test('a change reaches the first chunk of streams at once and the rest one chunk
   assert.equal(fan.backlog, 0);
 });
 
-test('successive changes reach every stream in order, each exactly once', () => {
+test('successive changes reach every stream in order; changes during a delivery are merged into one', () => {
   const { cache, fan, turn } = setup(2);
   const got = new Map<number, string[]>();
   for (let i = 0; i < 5; i++) {
     got.set(i, []);
-    fan.add((changed, removed) => got.get(i)!.push([...changed, ...[...removed].map((n) => `-${n}`)].join(',')));
+    fan.add((changed, removed) => got.get(i)!.push([...[...changed].sort(), ...[...removed].map((n) => `-${n}`)].join(',')));
   }
   cache.upsert('a', route('a', 'c1'));
   cache.upsert('b', route('b', 'c1'));
   cache.remove('a');
-  assert.equal(fan.backlog, 3);
+  cache.upsert('c', route('c', 'c1'));
+  cache.remove('c');
+  cache.upsert('c', route('c', 'c2'));
+  assert.equal(fan.backlog, 2, 'the delivery under way and one merged delivery');
   while (turn() > 0);
-  for (const [i, seen] of got) assert.deepEqual(seen, ['a', 'b', '-a'], `stream ${i}`);
+  // The later event wins for a name both changed and removed: a removed, c changed.
+  for (const [i, seen] of got) assert.deepEqual(seen, ['a', 'b,c,-a'], `stream ${i}`);
+  assert.equal(fan.backlog, 0);
 });
 
-test('a stream that closes before its chunk is skipped; one that opens after the change does not get it', () => {
+test('a flood of changes during a slow delivery never queues more than two deliveries', () => {
+  const { cache, fan, turn } = setup(1);
+  let calls = 0;
+  for (let i = 0; i < 100; i++) fan.add(() => calls++);
+  for (let k = 0; k < 1000; k++) {
+    cache.upsert(`r${k % 7}`, route(`r${k % 7}`, `c${k}`));
+    assert.ok(fan.backlog <= 2);
+  }
+  while (turn() > 0);
+  assert.equal(calls, 200, 'each stream: the first change, then one merged notification');
+});
+
+test('a stream that closes before its chunk is skipped; one that opens after a change does not get it', () => {
   const { cache, fan, turn } = setup(1);
   const got: string[] = [];
   fan.add(() => got.push('first'));
