@@ -11,9 +11,8 @@
  * The engine is deterministic: its output depends only on the set of resources, never on the order
  * of changes (tests compare incremental results with full rebuilds). It does no I/O.
  */
-import { diag, normalizeDiagnostics, cmp, type Diagnostic } from '../model/diagnostics.js';
+import { diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Options } from '../model/options.js';
-import { ROLE_LABEL, SOURCE_ANNOTATION, type OutputObject } from '../model/output.js';
 import type * as R from '../model/resources.js';
 import type { MetaService } from '../model/service.js';
 import { buildProtocolTable, type ProtocolDescriptor, type ProtocolTable } from '../protocol/table.js';
@@ -22,13 +21,13 @@ import { allocateVips } from '../serviceentry/vip.js';
 import { validateMetaRouter } from '../validate/metarouter.js';
 import { addressIp, resolveHost } from '../util/hosts.js';
 import type { JsonObject } from '../route/wire.js';
-import { xdsClusterEnvoyFilter } from '../envoyfilter/build.js';
 import { computeHost, type HostOutput, type RouterEntry } from './host.js';
 import { computeGateways, type GatewayStageOutput } from './gateway.js';
 import { byPrecedence } from './precedence.js';
 import { objKey, type Change, type PipelineOutput } from './types.js';
+import { assembleOutput } from './assemble.js';
 
-export const ALLOCATED_ADDRESS_ANNOTATION = 'metamesh.io/allocated-address';
+export { ALLOCATED_ADDRESS_ANNOTATION } from './assemble.js';
 
 interface RouterState {
   entry: RouterEntry;
@@ -395,76 +394,18 @@ export class Engine {
 
   /** The full, sorted output. Call after flush(). */
   output(): PipelineOutput {
-    const routes: JsonObject[] = [];
-    const envoyFilters: OutputObject[] = [];
-    const diagnostics: Diagnostic[] = [...this.inputDiagnostics, ...this.tableDiagnostics, ...this.vipDiagnostics];
-    for (const d of this.detected.values()) diagnostics.push(...d.diagnostics);
-    for (const s of this.routers.values()) diagnostics.push(...s.diagnostics);
-    let outbound = false;
-    for (const out of this.hostOutputs.values()) {
-      routes.push(...out.routes.values());
-      envoyFilters.push(...out.envoyFilters);
-      diagnostics.push(...out.diagnostics);
-      outbound ||= out.envoyFilters.some((ef) => ef.metadata.labels?.[ROLE_LABEL] === 'outbound');
-    }
-    const gw = this.gatewayOutput;
-    if (gw) {
-      routes.push(...gw.routes.values());
-      envoyFilters.push(...gw.envoyFilters);
-      diagnostics.push(...gw.diagnostics);
-    }
-    if (outbound) {
-      envoyFilters.push(xdsClusterEnvoyFilter(this.options));
-      if (Object.keys(this.options.proxySelector).length === 0) {
-        diagnostics.push(diag('MM_MESH_WIDE_OUTBOUND', 'MetameshOptions', 'proxySelector is {}, so outbound patches and the xDS cluster go to every sidecar; a sidecar without the MetaProtocol Proxy will reject its listeners. Set proxySelector to the label of the pods that run it.'));
-      }
-    }
-    this.ruleConflicts(diagnostics);
-    this.vipInfo(diagnostics);
-    return {
-      serviceEntries: this.allocatedServiceEntries(),
-      envoyFilters: envoyFilters.sort(byObjectKey),
-      virtualServices: [...(gw?.virtualServices ?? [])].sort(byObjectKey),
-      routes: routes.sort((a, b) => cmp(a.name as string, b.name as string)),
-      diagnostics: normalizeDiagnostics(diagnostics),
-    };
-  }
-
-  private ruleConflicts(out: Diagnostic[]): void {
-    for (const [host, keys] of this.rulesByHost) {
-      if (keys.size < 2) continue;
-      const winner = this.destinationRule(host)!;
-      const winnerKey = objKey('DestinationRule', winner.metadata.namespace, winner.metadata.name);
-      for (const k of keys) {
-        if (k === winnerKey) continue;
-        out.push(diag('MM_DESTINATIONRULE_CONFLICT', k, `${winnerKey} also targets ${host} and takes precedence (older, or first by namespace/name); this one's subsets and hash keys are not used by MetaProtocol routes. Merge them.`));
-      }
-    }
-  }
-
-  private vipInfo(out: Diagnostic[]): void {
-    for (const [key, ip] of this.vips) {
-      out.push(diag('MM_SERVICE_VIP_ALLOCATED', key, `has no spec.addresses; metamesh gives it ${ip} (see serviceEntries in the output, annotation ${ALLOCATED_ADDRESS_ANNOTATION}).`));
-    }
-  }
-
-  private allocatedServiceEntries(): OutputObject[] {
-    return [...this.vips]
-      .sort(([a], [b]) => cmp(a, b))
-      .map(([key, ip]) => {
-        const se = this.serviceEntries.get(key)!;
-        return {
-          apiVersion: se.apiVersion,
-          kind: 'ServiceEntry',
-          metadata: {
-            name: se.metadata.name,
-            namespace: se.metadata.namespace,
-            ...(se.metadata.labels ? { labels: { ...se.metadata.labels } } : {}),
-            annotations: { ...(se.metadata.annotations ?? {}), [ALLOCATED_ADDRESS_ANNOTATION]: ip, [SOURCE_ANNOTATION]: key },
-          },
-          spec: { ...(se.spec as unknown as Record<string, unknown>), addresses: [ip] },
-        };
-      });
+    return assembleOutput({
+      options: this.options,
+      diagnostics: [...this.inputDiagnostics, ...this.tableDiagnostics, ...this.vipDiagnostics],
+      detected: this.detected.values(),
+      routers: this.routers.values(),
+      hosts: this.hostOutputs.values(),
+      gateway: this.gatewayOutput,
+      rulesByHost: this.rulesByHost,
+      destinationRule: this.destinationRule,
+      vips: this.vips,
+      serviceEntries: this.serviceEntries,
+    });
   }
 }
 
@@ -480,8 +421,3 @@ function withVip(d: Detected, vip: string | undefined): Detected {
   if (!d.service || !d.needsVip || !vip) return d;
   return { ...d, service: { ...d.service, addresses: [vip] } };
 }
-
-function byObjectKey(a: OutputObject, b: OutputObject): number {
-  return cmp(a.metadata.namespace, b.metadata.namespace) || cmp(a.metadata.name, b.metadata.name) || cmp(a.kind, b.kind);
-}
-
