@@ -1,7 +1,7 @@
 /**
  * xDS fan-out benchmark (issue 3 §8).
  *
- *   node --import tsx bench/xds-fanout.ts [--n 1000,5000] [--storm 5000] [--routes 29] [--no-peer]
+ *   node --import tsx bench/xds-fanout.ts [--n 1000,5000] [--storm 5000] [--routes 29] [--chunk 500] [--no-peer]
  *
  * Starts metamesh's XdsServer in THIS process on a ResourceCache with 20 RouteConfigurations
  * (~5 kB each, built by the pipeline Engine from ServiceEntries + DestinationRules + MetaRouters),
@@ -45,10 +45,12 @@ interface Args {
   routes: number;
   peer: boolean;
   timeoutS: number;
+  /** XdsServer fanOutChunk; undefined = the server's default. */
+  chunk: number | undefined;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { n: [1000, 5000], storm: 5000, routes: 29, peer: true, timeoutS: 120 };
+  const a: Args = { n: [1000, 5000], storm: 5000, routes: 29, peer: true, timeoutS: 120, chunk: undefined };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i]!;
     const val = () => argv[++i] ?? '';
@@ -56,8 +58,9 @@ function parseArgs(argv: string[]): Args {
     else if (f === '--storm') a.storm = Number(val());
     else if (f === '--routes') a.routes = Number(val());
     else if (f === '--timeout') a.timeoutS = Number(val());
+    else if (f === '--chunk') a.chunk = Number(val());
     else if (f === '--no-peer') a.peer = false;
-    else throw new Error(`unknown argument ${f}; use --n 1000,5000 --storm 5000 --routes 29 --timeout 120 --no-peer`);
+    else throw new Error(`unknown argument ${f}; use --n 1000,5000 --storm 5000 --routes 29 --timeout 120 --chunk 500 --no-peer`);
   }
   return a;
 }
@@ -275,7 +278,7 @@ async function main(): Promise<void> {
       return routeJson(scratch, changedName);
     };
 
-    const server = new XdsServer({ cache, logger: pino({ level: 'silent' }), ...(process.env.CHUNK ? { fanOutChunk: Number(process.env.CHUNK) } : {}) });
+    const server = new XdsServer({ cache, logger: pino({ level: 'silent' }), ...(args.chunk !== undefined ? { fanOutChunk: args.chunk } : {}) });
     const port = await server.listen('127.0.0.1:0');
     const ours: Target = {
       name: 'metamesh',

@@ -25,6 +25,22 @@ export interface CacheChange {
   readonly removed: ReadonlySet<string>;
 }
 
+/**
+ * Folds a later change into an accumulated one: names are unioned, and for a name both changed
+ * and removed the later event wins. Used where notifications wait (a blocked stream, a queued
+ * fan-out delivery).
+ */
+export function foldChange(into: { readonly changed: Set<string>; readonly removed: Set<string> }, changed: Iterable<string>, removed: Iterable<string>): void {
+  for (const n of changed) {
+    into.changed.add(n);
+    into.removed.delete(n);
+  }
+  for (const n of removed) {
+    into.removed.add(n);
+    into.changed.delete(n);
+  }
+}
+
 interface Entry {
   readonly resource: XdsResource;
   /** JSON.stringify of the input (without '@type'): identical input skips the encoder. */

@@ -18,7 +18,7 @@
  * - Notifications only name what to look at: state machines read the current content from the
  *   cache when they respond, so a late, merged or extra notification never sends an old version.
  */
-import type { CacheListener, ResourceCache } from './cache.js';
+import { foldChange, type CacheListener, type ResourceCache } from './cache.js';
 
 export const DEFAULT_FANOUT_CHUNK = 500;
 
@@ -74,14 +74,7 @@ export class FanOut {
       queued = { receivers: undefined, changed: new Set(), removed: new Set(), next: 0 };
       this.jobs.push(queued);
     }
-    for (const n of changed) {
-      queued.changed.add(n);
-      queued.removed.delete(n);
-    }
-    for (const n of removed) {
-      queued.removed.add(n);
-      queued.changed.delete(n);
-    }
+    foldChange(queued, changed, removed);
   }
 
   private run(): void {

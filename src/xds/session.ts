@@ -12,7 +12,7 @@
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
-import type { CacheListener, ResourceCache } from './cache.js';
+import { foldChange, type CacheListener, type ResourceCache } from './cache.js';
 import { DeltaStream, type DeltaRequest, type DeltaResponse } from './delta.js';
 import { createNonceSource, type Step, type StreamEvent, type XdsError, GRPC_INVALID_ARGUMENT, unknownTypeUrl } from './protocol.js';
 import { encodeDeltaResponse, encodeSotwResponse } from './envelope.js';
@@ -108,8 +108,8 @@ export class StreamSession {
   private readonly nonces = createNonceSource();
   private readonly machines = new Map<string, Machine>();
   private blocked = false;
-  private readonly heldChanged = new Set<string>();
-  private readonly heldRemoved = new Set<string>();
+  /** Cache changes that arrived while blocked, folded together. */
+  private held = { changed: new Set<string>(), removed: new Set<string>() };
   private closed = false;
   private connectLogged = false;
   private readonly unsubscribe: () => void;
@@ -191,14 +191,7 @@ export class StreamSession {
   private onCacheChange(changed: ReadonlySet<string>, removed: ReadonlySet<string>): void {
     if (this.closed) return;
     if (this.blocked) {
-      for (const n of changed) {
-        this.heldChanged.add(n);
-        this.heldRemoved.delete(n);
-      }
-      for (const n of removed) {
-        this.heldRemoved.add(n);
-        this.heldChanged.delete(n);
-      }
+      foldChange(this.held, changed, removed);
       return;
     }
     for (const m of this.machines.values()) this.send(m.onCacheChange(changed, removed).responses);
@@ -208,11 +201,9 @@ export class StreamSession {
     if (this.closed || !this.blocked) return;
     this.blocked = false;
     this.call.resume();
-    if (this.heldChanged.size === 0 && this.heldRemoved.size === 0) return;
-    const changed = new Set(this.heldChanged);
-    const removed = new Set(this.heldRemoved);
-    this.heldChanged.clear();
-    this.heldRemoved.clear();
+    const { changed, removed } = this.held;
+    if (changed.size === 0 && removed.size === 0) return;
+    this.held = { changed: new Set(), removed: new Set() };
     this.onCacheChange(changed, removed);
   }
 
