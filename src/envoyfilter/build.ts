@@ -9,7 +9,7 @@
  */
 import type { Options } from '../model/options.js';
 import type { GlobalRateLimit, LocalRateLimit } from '../model/resources.js';
-import type { MetaPort, MetaService } from '../model/service.js';
+import type { HostPortModel } from '../model/host.js';
 import { MANAGED_BY, MANAGED_BY_LABEL, ROLE_LABEL, SOURCE_ANNOTATION, type OutputObject } from '../model/output.js';
 import { inboundCluster, outboundCluster } from '../route/clusters.js';
 import type { JsonObject } from '../route/wire.js';
@@ -51,9 +51,10 @@ function replaceTcpProxy(context: string, listener: JsonObject, proxy: JsonObjec
 }
 
 export interface OutboundInput {
-  service: MetaService;
+  /** The owning service's addresses: one patch each. */
+  addresses: readonly string[];
   host: string;
-  port: MetaPort;
+  port: HostPortModel;
   routeConfigName: string;
   /** Namespaces to write the patch to: the root namespace, or the MetaRouter's exportTo. */
   namespaces: readonly string[];
@@ -63,12 +64,12 @@ export interface OutboundInput {
 
 /** One EnvoyFilter per namespace with one patch per service address. */
 export function outboundEnvoyFilters(i: OutboundInput): OutputObject[] {
-  if (i.service.addresses.length === 0) return [];
+  if (i.addresses.length === 0) return [];
   const proxy = outboundProxy(
     {
       statPrefix: outboundCluster(i.port.number, undefined, i.host),
-      protocol: i.port.protocol,
-      codec: i.port.codec,
+      protocol: i.port.protocol.name,
+      codec: i.port.protocol.codec,
       host: i.host,
       options: i.options,
     },
@@ -76,7 +77,7 @@ export function outboundEnvoyFilters(i: OutboundInput): OutputObject[] {
   );
   const spec: JsonObject = {
     ...selectorSpec(i.options.proxySelector),
-    configPatches: [...i.service.addresses]
+    configPatches: [...i.addresses]
       .sort()
       .map((addr) => replaceTcpProxy('SIDECAR_OUTBOUND', { name: `${addr}_${i.port.number}` }, proxy)),
   };
@@ -85,9 +86,11 @@ export function outboundEnvoyFilters(i: OutboundInput): OutputObject[] {
 }
 
 export interface InboundInput {
-  service: MetaService;
+  /** The owning service's namespace: a workloadSelector only selects workloads of its own namespace. */
+  namespace: string;
   host: string;
-  port: MetaPort;
+  port: HostPortModel;
+  targetPort: number;
   /** The service's selector merged with the proxy selector (caller checked it is non-empty). */
   selector: Record<string, string>;
   localRateLimit: LocalRateLimit | undefined;
@@ -97,14 +100,14 @@ export interface InboundInput {
 }
 
 export function inboundEnvoyFilter(i: InboundInput): OutputObject {
-  const targetPort = i.port.targetPort!;
+  const targetPort = i.targetPort;
   const cluster = inboundCluster(targetPort);
   const proxy = inboundProxy(
-    { statPrefix: cluster, protocol: i.port.protocol, codec: i.port.codec, host: i.host, options: i.options },
+    { statPrefix: cluster, protocol: i.port.protocol.name, codec: i.port.protocol.codec, host: i.host, options: i.options },
     cluster,
     { local: i.localRateLimit, global: i.globalRateLimit },
   );
-  return envoyFilter(objectName('metamesh-inbound', i.host, i.port.number), i.service.namespace, 'inbound', i.sources, {
+  return envoyFilter(objectName('metamesh-inbound', i.host, i.port.number), i.namespace, 'inbound', i.sources, {
     workloadSelector: { labels: sortedLabels(i.selector) },
     configPatches: [
       replaceTcpProxy('SIDECAR_INBOUND', { name: 'virtualInbound', filterChain: { destinationPort: targetPort } }, proxy),

@@ -31,7 +31,7 @@ export interface AssembleInput {
   readonly hosts: Iterable<HostOutput>;
   readonly gateway: GatewayStageOutput | undefined;
   /** Host → keys of the DestinationRules that target it. */
-  readonly rulesByHost: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly rulesByHost: Iterable<[string, ReadonlySet<string>]>;
   /** The DestinationRule that applies to a host (precedence already decided). */
   readonly destinationRule: (host: string) => R.DestinationRule | undefined;
   /** ServiceEntry key → allocated virtual IP. */

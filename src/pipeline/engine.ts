@@ -2,10 +2,11 @@
  * The incremental pipeline. It holds the current resources and the per-host results, and on each
  * change recomputes only what depends on it:
  *
- *   MetaRouter        → its old and new host (and the gateway stage if it names gateways)
- *   DestinationRule   → its host, and every host whose routes point at that host
- *   ServiceEntry/Service → its hosts (and every ServiceEntry whose virtual IP moved)
- *   Gateway           → the gateway stage
+ *   MetaRouter           → the hosts it may mean (and the gateway stage if it names gateways)
+ *   DestinationRule      → its host, and every host whose output read that host
+ *   ServiceEntry/Service → its hosts, every host whose output read them, the MetaRouters that may
+ *                          mean them (and every ServiceEntry whose virtual IP moved)
+ *   Gateway              → the gateway stage
  *   ApplicationProtocol, options → everything (rare, and they change what every port means)
  *
  * The engine is deterministic: its output depends only on the set of resources, never on the order
@@ -17,24 +18,26 @@ import type * as R from '../model/resources.js';
 import type { MetaService } from '../model/service.js';
 import { buildProtocolTable, type ProtocolDescriptor, type ProtocolTable } from '../protocol/table.js';
 import { detectKubeService, detectServiceEntry, type Detected } from '../protocol/detect.js';
-import { allocateVips } from '../serviceentry/vip.js';
 import { validateMetaRouter } from '../validate/metarouter.js';
-import { addressIp, resolveHost } from '../util/hosts.js';
+import { candidateHosts, serviceHost } from '../resolve/names.js';
+import { byPrecedence } from '../resolve/precedence.js';
+import type { RouterEntry } from '../resolve/host.js';
+import { resolveHost } from '../util/hosts.js';
 import type { JsonObject } from '../route/wire.js';
-import { computeHost, type HostOutput, type RouterEntry } from './host.js';
+import { computeHost, type HostOutput } from './host.js';
 import { computeGateways, type GatewayStageOutput } from './gateway.js';
-import { byPrecedence } from './precedence.js';
 import { objKey, type Change, type PipelineOutput } from './types.js';
 import { assembleOutput } from './assemble.js';
-
-export { ALLOCATED_ADDRESS_ANNOTATION } from './assemble.js';
+import { SetMultimap } from './multimap.js';
+import { VipState } from './vips.js';
 
 interface RouterState {
-  entry: RouterEntry;
-  host: string | undefined;
-  valid: boolean;
-  hasGateways: boolean;
-  diagnostics: Diagnostic[];
+  readonly entry: RouterEntry;
+  /** The hosts its single spec.hosts entry may mean (names.ts); empty if it has not exactly one. */
+  readonly candidates: readonly string[];
+  readonly valid: boolean;
+  readonly hasGateways: boolean;
+  readonly diagnostics: Diagnostic[];
 }
 
 /** What changed in the last flush: the RDS resources an xDS server must push or withdraw. */
@@ -48,7 +51,6 @@ export class Engine {
   private options: Options;
   private table: ProtocolTable;
   private tableDiagnostics: Diagnostic[];
-  private readonly builtins: readonly ProtocolDescriptor[];
 
   private readonly serviceEntries = new Map<string, R.ServiceEntry>();
   private readonly kubeServices = new Map<string, R.KubeService>();
@@ -56,15 +58,15 @@ export class Engine {
   private readonly gateways = new Map<string, R.Gateway>();
   private readonly applicationProtocols = new Map<string, R.ApplicationProtocol>();
   private readonly routers = new Map<string, RouterState>();
-
   private readonly detected = new Map<string, Detected>();
-  private vips = new Map<string, string>();
-  private vipDiagnostics: Diagnostic[] = [];
-  private readonly servicesByHost = new Map<string, Set<string>>();
-  private readonly routersByHost = new Map<string, Set<string>>();
-  private readonly rulesByHost = new Map<string, Set<string>>();
-  /** host → hosts whose output read its DestinationRule. */
-  private readonly dependents = new Map<string, Set<string>>();
+  private readonly vips = new VipState();
+
+  private readonly servicesByHost = new SetMultimap<string, string>();
+  /** Candidate host → MetaRouters that may mean it. */
+  private readonly routersByHost = new SetMultimap<string, string>();
+  private readonly rulesByHost = new SetMultimap<string, string>();
+  /** host → hosts whose output read it (its services or its DestinationRule). */
+  private readonly dependents = new SetMultimap<string, string>();
 
   private readonly hostOutputs = new Map<string, HostOutput>();
   private gatewayOutput: GatewayStageOutput | undefined;
@@ -72,11 +74,9 @@ export class Engine {
 
   private readonly dirtyHosts = new Set<string>();
   private dirtyGateways = true;
-  private dirtyVips = false;
   private dirtyAll = false;
 
-  constructor(builtins: readonly ProtocolDescriptor[], options: Options, private inputDiagnostics: Diagnostic[] = []) {
-    this.builtins = builtins;
+  constructor(private readonly builtins: readonly ProtocolDescriptor[], options: Options, private inputDiagnostics: Diagnostic[] = []) {
     this.options = options;
     const t = buildProtocolTable(builtins, []);
     this.table = t.table;
@@ -100,60 +100,35 @@ export class Engine {
 
   apply(changes: Iterable<Change>): void {
     for (const c of changes) {
-      if (c.op === 'upsert') this.upsert(c.resource);
-      else this.remove(c.kind, c.namespace, c.name);
+      if (c.op === 'upsert') this.set(c.resource.kind, objKey(c.resource.kind, c.resource.metadata.namespace, c.resource.metadata.name), c.resource);
+      else this.set(c.kind, objKey(c.kind, c.namespace, c.name), undefined);
     }
   }
 
-  private upsert(r: R.Resource<string, unknown>): void {
-    const key = objKey(r.kind, r.metadata.namespace, r.metadata.name);
-    switch (r.kind) {
-      case 'ServiceEntry': {
-        const prev = this.addressesOf(key);
-        this.serviceEntries.set(key, r as R.ServiceEntry);
-        return this.serviceChanged(key, prev);
-      }
-      case 'Service': {
-        const prev = this.addressesOf(key);
-        this.kubeServices.set(key, r as R.KubeService);
-        return this.serviceChanged(key, prev);
-      }
-      case 'MetaRouter':
-        return this.routerChanged(key, r as R.MetaRouter);
-      case 'DestinationRule':
-        this.ruleChanged(key, r as R.DestinationRule);
-        return;
-      case 'Gateway':
-        this.gateways.set(key, r as R.Gateway);
-        this.dirtyGateways = true;
-        return;
-      case 'ApplicationProtocol':
-        this.applicationProtocols.set(key, r as R.ApplicationProtocol);
-        this.dirtyAll = true;
-        return;
-      default:
-        throw new Error(`bug: engine given unsupported kind ${r.kind}`);
-    }
-  }
-
-  private remove(kind: string, namespace: string, name: string): void {
-    const key = objKey(kind, namespace, name);
+  /** Stores (or, with `r` undefined, removes) one resource and marks what depends on it. */
+  private set(kind: string, key: string, r: R.Resource<string, unknown> | undefined): void {
     switch (kind) {
       case 'ServiceEntry':
       case 'Service': {
-        const prev = this.addressesOf(key);
-        if (this.serviceEntries.delete(key) || this.kubeServices.delete(key)) this.serviceChanged(key, prev);
-        return;
+        const map = (kind === 'ServiceEntry' ? this.serviceEntries : this.kubeServices) as Map<string, R.Resource<string, unknown>>;
+        const before = this.vips.addressesOf(this.serviceEntries.get(key) ?? this.kubeServices.get(key));
+        if (r) map.set(key, r);
+        else if (!map.delete(key)) return;
+        return this.serviceChanged(key, before);
       }
       case 'MetaRouter':
-        return this.routerChanged(key, undefined);
+        return this.routerChanged(key, r as R.MetaRouter | undefined);
       case 'DestinationRule':
-        return this.ruleChanged(key, undefined);
+        return this.ruleChanged(key, r as R.DestinationRule | undefined);
       case 'Gateway':
-        if (this.gateways.delete(key)) this.dirtyGateways = true;
+        if (r) this.gateways.set(key, r as R.Gateway);
+        else if (!this.gateways.delete(key)) return;
+        this.dirtyGateways = true;
         return;
       case 'ApplicationProtocol':
-        if (this.applicationProtocols.delete(key)) this.dirtyAll = true;
+        if (r) this.applicationProtocols.set(key, r as R.ApplicationProtocol);
+        else if (!this.applicationProtocols.delete(key)) return;
+        this.dirtyAll = true;
         return;
       default:
         throw new Error(`bug: engine given unsupported kind ${kind}`);
@@ -162,44 +137,25 @@ export class Engine {
 
   // --- change handlers: update indexes, mark dirty ------------------------------------------------
 
-  /** Every address a ServiceEntry or Service holds, MetaProtocol or not (VIPs must avoid them all). */
-  private addressesOf(key: string): string[] {
-    const se = this.serviceEntries.get(key);
-    if (se) return (se.spec.addresses ?? []).map(addressIp);
-    const svc = this.kubeServices.get(key);
-    return svc ? (svc.spec.clusterIPs ?? [svc.spec.clusterIP ?? '']) : [];
-  }
-
-  private serviceChanged(key: string, prevAddresses: readonly string[] = this.addressesOf(key)): void {
+  private serviceChanged(key: string, addressesBefore: readonly string[]): void {
     const old = this.detected.get(key);
-    if (old?.service) for (const h of old.service.hosts) this.unindex(this.servicesByHost, h, key);
-    const d = this.detect(key);
-    if (d) {
-      this.detected.set(key, d);
-      if (d.service) for (const h of d.service.hosts) this.index(this.servicesByHost, h, key);
-    } else {
-      this.detected.delete(key);
-    }
-    // Allocation only moves when a service needs a VIP, or an address inside the block comes or goes.
-    const inBlock = (ip: string) => ipInCidr(ip, this.options.vipCidr);
-    if (old?.needsVip || d?.needsVip || prevAddresses.some(inBlock) || this.addressesOf(key).some(inBlock)) this.dirtyVips = true;
-    for (const h of [...(old?.service?.hosts ?? []), ...(d?.service?.hosts ?? [])]) this.markHost(h);
-  }
-
-  private detect(key: string): Detected | undefined {
+    for (const h of old?.service?.hosts ?? []) this.servicesByHost.delete(h, key);
     const se = this.serviceEntries.get(key);
-    if (se) return withVip(detectServiceEntry(se, this.table, this.options.domain), this.vips.get(key));
     const svc = this.kubeServices.get(key);
-    if (svc) return detectKubeService(svc, this.table, this.options.domain);
-    return undefined;
+    const d = se ? this.vips.withVip(key, detectServiceEntry(se, this.table)) : svc ? detectKubeService(svc, this.table, this.options.domain) : undefined;
+    if (d) this.detected.set(key, d);
+    else this.detected.delete(key);
+    for (const h of d?.service?.hosts ?? []) this.servicesByHost.add(h, key);
+    this.vips.serviceChanged(old, d, addressesBefore, this.vips.addressesOf(se ?? svc), this.options.vipCidr);
+    for (const h of [...(old?.service?.hosts ?? []), ...(d?.service?.hosts ?? [])]) this.touchHost(h);
   }
 
   private routerChanged(key: string, mr: R.MetaRouter | undefined): void {
     const old = this.routers.get(key);
     if (old) {
-      if (old.host) {
-        this.unindex(this.routersByHost, old.host, key);
-        this.markHost(old.host);
+      for (const h of old.candidates) {
+        this.routersByHost.delete(h, key);
+        this.markHost(h);
       }
       if (old.hasGateways) this.dirtyGateways = true;
     }
@@ -209,8 +165,10 @@ export class Engine {
     }
     const state = this.routerState(key, mr);
     this.routers.set(key, state);
-    if (state.host && state.valid) this.index(this.routersByHost, state.host, key);
-    if (state.host) this.markHost(state.host);
+    for (const h of state.candidates) {
+      if (state.valid) this.routersByHost.add(h, key);
+      this.markHost(h);
+    }
     if (state.hasGateways) this.dirtyGateways = true;
   }
 
@@ -221,35 +179,31 @@ export class Engine {
       diagnostics.push(diag('MM_ROUTER_NOT_APPLIED', key, 'was not applied because of the errors reported on it; its host keeps its default route (or the next MetaRouter for it). Fix them and re-apply.'));
     }
     const hosts = mr.spec.hosts ?? [];
-    const host = hosts.length === 1 ? resolveHost(hosts[0]!, mr.metadata.namespace, this.options.domain) : undefined;
-    const gws = (mr.spec.gateways ?? []).filter((g) => g !== 'mesh');
     return {
       entry: { router: mr, ref: key, creationTimestamp: mr.metadata.creationTimestamp ?? '' },
-      host,
+      candidates: hosts.length === 1 ? candidateHosts(hosts[0]!, mr.metadata.namespace, this.options.domain) : [],
       valid,
-      hasGateways: valid && gws.length > 0,
+      hasGateways: valid && (mr.spec.gateways ?? []).some((g) => g !== 'mesh'),
       diagnostics,
     };
   }
 
   private ruleChanged(key: string, dr: R.DestinationRule | undefined): void {
     const old = this.destinationRules.get(key);
-    if (old) this.ruleHostChanged(this.ruleHost(old), key, false);
+    if (old) {
+      this.rulesByHost.delete(this.ruleHost(old), key);
+      this.touchHost(this.ruleHost(old));
+    }
     if (dr) {
       this.destinationRules.set(key, dr);
-      this.ruleHostChanged(this.ruleHost(dr), key, true);
+      this.rulesByHost.add(this.ruleHost(dr), key);
+      this.touchHost(this.ruleHost(dr));
     } else {
       this.destinationRules.delete(key);
     }
   }
 
-  private ruleHostChanged(host: string, key: string, add: boolean): void {
-    if (add) this.index(this.rulesByHost, host, key);
-    else this.unindex(this.rulesByHost, host, key);
-    this.markHost(host);
-    for (const h of this.dependents.get(host) ?? []) this.markHost(h);
-  }
-
+  /** Istio resolves a DestinationRule's short host in the rule's namespace. */
   private ruleHost(dr: R.DestinationRule): string {
     return resolveHost(dr.spec.host ?? '', dr.metadata.namespace, this.options.domain);
   }
@@ -259,61 +213,51 @@ export class Engine {
     if (this.gatewayOutput?.dependsOn.has(host)) this.dirtyGateways = true;
   }
 
-  private index(m: Map<string, Set<string>>, host: string, key: string): void {
-    const s = m.get(host);
-    if (s) s.add(key);
-    else m.set(host, new Set([key]));
-  }
-
-  private unindex(m: Map<string, Set<string>>, host: string, key: string): void {
-    const s = m.get(host);
-    if (!s) return;
-    s.delete(key);
-    if (s.size === 0) m.delete(host);
+  /** What a host's services or DestinationRule mean changed: recompute it and everything that read it. */
+  private touchHost(host: string): void {
+    this.markHost(host);
+    for (const h of this.dependents.get(host)) this.markHost(h);
+    // A MetaRouter's short name means this host only while a service defines it (names.ts).
+    for (const k of this.routersByHost.get(host)) for (const h of this.routers.get(k)!.candidates) this.markHost(h);
   }
 
   // --- recomputation --------------------------------------------------------------------------
 
   /** The DestinationRule that applies to a host: the oldest of those naming it. */
-  readonly destinationRule = (host: string): R.DestinationRule | undefined => {
-    const keys = this.rulesByHost.get(host);
-    if (!keys || keys.size === 0) return undefined;
-    let best: R.DestinationRule | undefined;
-    let bestKey = '';
-    for (const k of keys) {
-      const dr = this.destinationRules.get(k)!;
-      const cand = { creationTimestamp: dr.metadata.creationTimestamp ?? '', ref: k };
-      if (!best || byPrecedence(cand, { creationTimestamp: best.metadata.creationTimestamp ?? '', ref: bestKey }) < 0) {
-        best = dr;
-        bestKey = k;
-      }
-    }
-    return best;
+  private readonly destinationRule = (host: string): R.DestinationRule | undefined => {
+    const rules = [...this.rulesByHost.get(host)].map((k) => ({ k, dr: this.destinationRules.get(k)! }));
+    rules.sort((a, b) => byPrecedence({ creationTimestamp: a.dr.metadata.creationTimestamp ?? '', ref: a.k }, { creationTimestamp: b.dr.metadata.creationTimestamp ?? '', ref: b.k }));
+    return rules[0]?.dr;
   };
 
-  private servicesOf = (host: string): MetaService[] =>
-    [...(this.servicesByHost.get(host) ?? [])].map((k) => this.detected.get(k)!.service!);
+  private readonly servicesOf = (host: string): MetaService[] => [...this.servicesByHost.get(host)].map((k) => this.detected.get(k)!.service!);
+  private readonly isServiceHost = (host: string): boolean => this.servicesByHost.has(host);
+
+  /** The valid MetaRouters whose host means `host`. */
+  private routersFor(host: string): RouterEntry[] {
+    const lookup = { domain: this.options.domain, isServiceHost: this.isServiceHost };
+    return [...this.routersByHost.get(host)]
+      .map((k) => this.routers.get(k)!.entry)
+      .filter((e) => serviceHost(e.router.spec.hosts![0]!, e.router.metadata.namespace, lookup.domain, lookup.isServiceHost) === host);
+  }
 
   /** Recomputes everything that is dirty and reports which RDS resources changed. */
   flush(): Delta {
     if (this.dirtyAll) this.rebuildAll();
-    if (this.dirtyVips) this.reallocateVips();
+    for (const key of this.vips.reallocate(this.detected, this.serviceEntries.values(), this.kubeServices.values(), this.options.vipCidr)) {
+      this.serviceChanged(key, this.vips.addressesOf(this.serviceEntries.get(key)));
+    }
+    this.vips.settle();
     const changed = new Set<string>();
     const removed = new Set<string>();
     const hosts = [...this.dirtyHosts];
     this.dirtyHosts.clear();
+    const lookup = { domain: this.options.domain, isServiceHost: this.isServiceHost, destinationRule: this.destinationRule };
     for (const host of hosts) {
       const before = this.hostOutputs.get(host);
-      this.setDependencies(host, before?.dependsOn ?? [], false);
-      const out = computeHost({
-        host,
-        services: this.servicesOf(host),
-        routers: [...(this.routersByHost.get(host) ?? [])].map((k) => this.routers.get(k)!.entry),
-        destinationRule: this.destinationRule,
-        table: this.table,
-        options: this.options,
-      });
-      this.setDependencies(host, out.dependsOn, true);
+      for (const d of before?.dependsOn ?? []) if (d !== host) this.dependents.delete(d, host);
+      const out = computeHost({ ...lookup, host, services: this.servicesOf(host), routers: this.routersFor(host), table: this.table, options: this.options });
+      for (const d of out.dependsOn) if (d !== host) this.dependents.add(d, host);
       if (out.routes.size === 0 && out.envoyFilters.length === 0 && out.diagnostics.length === 0) this.hostOutputs.delete(host);
       else this.hostOutputs.set(host, out);
       this.diffRoutes(before?.routes, out.routes, changed, removed);
@@ -321,10 +265,10 @@ export class Engine {
     if (this.dirtyGateways) {
       const before = this.gatewayOutput;
       this.gatewayOutput = computeGateways({
+        ...lookup,
         gateways: [...this.gateways.values()],
         routers: [...this.routers.values()].filter((s) => s.hasGateways).map((s) => s.entry),
         servicesOf: this.servicesOf,
-        destinationRule: this.destinationRule,
         table: this.table,
         options: this.options,
       });
@@ -350,44 +294,17 @@ export class Engine {
     }
   }
 
-  private setDependencies(host: string, deps: readonly string[], add: boolean): void {
-    for (const d of deps) {
-      if (d === host) continue;
-      if (add) this.index(this.dependents, d, host);
-      else this.unindex(this.dependents, d, host);
-    }
-  }
-
   private rebuildAll(): void {
     this.dirtyAll = false;
     const t = buildProtocolTable(this.builtins, [...this.applicationProtocols.values()]);
     this.table = t.table;
     this.tableDiagnostics = t.diagnostics;
-    for (const key of [...this.serviceEntries.keys(), ...this.kubeServices.keys()]) this.serviceChanged(key);
-    for (const [key, s] of this.routers) this.routerChanged(key, s.entry.router);
+    this.vips.invalidate();
+    for (const key of [...this.serviceEntries.keys(), ...this.kubeServices.keys()]) this.serviceChanged(key, []);
+    for (const [key, s] of [...this.routers]) this.routerChanged(key, s.entry.router);
     for (const [key, dr] of [...this.destinationRules]) this.ruleChanged(key, dr);
     for (const h of this.hostOutputs.keys()) this.dirtyHosts.add(h);
     this.dirtyGateways = true;
-    this.dirtyVips = true;
-  }
-
-  private reallocateVips(): void {
-    this.dirtyVips = false;
-    const needing: string[] = [];
-    const used = new Set<string>();
-    for (const [key, d] of this.detected) if (d.needsVip) needing.push(key);
-    // Every address in use, MetaProtocol or not, is off limits.
-    for (const se of this.serviceEntries.values()) for (const a of se.spec.addresses ?? []) used.add(addressIp(a));
-    for (const svc of this.kubeServices.values()) for (const ip of svc.spec.clusterIPs ?? [svc.spec.clusterIP ?? '']) used.add(ip);
-    const { assigned, exhausted } = allocateVips(needing, used, this.options.vipCidr);
-    const before = this.vips;
-    this.vips = assigned;
-    this.vipDiagnostics = exhausted.map((k) => diag('MM_SERVICE_VIP_EXHAUSTED', k, `no free address is left in ${this.options.vipCidr}; give the ServiceEntry spec.addresses or widen vipCidr.`));
-    for (const key of new Set([...before.keys(), ...assigned.keys()])) {
-      if (before.get(key) !== assigned.get(key)) this.serviceChanged(key);
-    }
-    // serviceChanged marks VIPs dirty again for ServiceEntries; the allocation is already current.
-    this.dirtyVips = false;
   }
 
   // --- output ---------------------------------------------------------------------------------
@@ -396,28 +313,15 @@ export class Engine {
   output(): PipelineOutput {
     return assembleOutput({
       options: this.options,
-      diagnostics: [...this.inputDiagnostics, ...this.tableDiagnostics, ...this.vipDiagnostics],
+      diagnostics: [...this.inputDiagnostics, ...this.tableDiagnostics, ...this.vips.diagnostics],
       detected: this.detected.values(),
       routers: this.routers.values(),
       hosts: this.hostOutputs.values(),
       gateway: this.gatewayOutput,
-      rulesByHost: this.rulesByHost,
+      rulesByHost: this.rulesByHost.entries(),
       destinationRule: this.destinationRule,
-      vips: this.vips,
+      vips: this.vips.assigned,
       serviceEntries: this.serviceEntries,
     });
   }
-}
-
-function ipInCidr(ip: string, cidr: string): boolean {
-  const toInt = (s: string) => s.split('.').reduce((n, p) => n * 256 + Number(p), 0);
-  const [base, bits] = cidr.split('/');
-  const n = toInt(ip);
-  const b = toInt(base!);
-  return n >= b && n < b + 2 ** (32 - Number(bits));
-}
-
-function withVip(d: Detected, vip: string | undefined): Detected {
-  if (!d.service || !d.needsVip || !vip) return d;
-  return { ...d, service: { ...d.service, addresses: [vip] } };
 }

@@ -11,7 +11,8 @@
 import { diag, type Diagnostic } from '../model/diagnostics.js';
 import type { KubeService, ServiceEntry } from '../model/resources.js';
 import type { MetaPort, MetaService } from '../model/service.js';
-import { addressIp, isValidHost, resolveHost } from '../util/hosts.js';
+import { addressIp, isValidHost } from '../util/hosts.js';
+import { protocolFromPortName } from './portname.js';
 import type { ProtocolTable } from './table.js';
 
 export const APP_PROTOCOL_PREFIX = 'metaprotocol.aeraki.io/';
@@ -32,24 +33,16 @@ interface PortInput {
   appProtocol: string | undefined;
 }
 
-/** Protocol named by a port name, `null` if the name is not a MetaProtocol one. */
-function protocolFromPortName(name: string): { protocol: string } | { incomplete: true } | null {
-  const tokens = name.toLowerCase().split('-');
-  if (tokens.length < 2 || tokens[1] !== 'metaprotocol') return null;
-  const protocol = tokens[2];
-  return protocol ? { protocol } : { incomplete: true };
-}
-
 function detectPort(p: PortInput, ref: string, table: ProtocolTable, out: Diagnostic[]): MetaPort | undefined {
   const fromName = protocolFromPortName(p.name);
   const app = p.appProtocol?.toLowerCase();
   const fromApp = app?.startsWith(APP_PROTOCOL_PREFIX) ? app.slice(APP_PROTOCOL_PREFIX.length) : undefined;
   let protocol: string;
   let reason: string;
-  if (fromName && 'incomplete' in fromName) {
+  if (fromName.kind === 'incomplete') {
     out.push(diag('MM_DETECT_INCOMPLETE_PORT_NAME', ref, `port ${p.number} is named "${p.name}", which names no application protocol; name it tcp-metaprotocol-<protocol> (for example tcp-metaprotocol-dubbo). The port was skipped.`));
     return undefined;
-  } else if (fromName) {
+  } else if (fromName.kind === 'protocol') {
     protocol = fromName.protocol;
     reason = `port name "${p.name}"`;
     if (fromApp !== undefined && fromApp !== protocol) {
@@ -78,7 +71,7 @@ function detectPort(p: PortInput, ref: string, table: ProtocolTable, out: Diagno
   };
 }
 
-export function detectServiceEntry(se: ServiceEntry, table: ProtocolTable, domain: string): Detected {
+export function detectServiceEntry(se: ServiceEntry, table: ProtocolTable): Detected {
   const diagnostics: Diagnostic[] = [];
   const { namespace, name } = se.metadata;
   const ref = `ServiceEntry ${namespace}/${name}`;
@@ -87,7 +80,7 @@ export function detectServiceEntry(se: ServiceEntry, table: ProtocolTable, domai
     .filter((p): p is MetaPort => p !== undefined);
   if (ports.length === 0) return { service: undefined, needsVip: false, diagnostics };
 
-  const hosts = hostsOf(se.spec.hosts ?? [], namespace, domain, ref, diagnostics);
+  const hosts = hostsOf(se.spec.hosts ?? [], ref, diagnostics);
   if (hosts.length === 0) {
     diagnostics.push(diag('MM_SERVICE_NO_HOSTS', ref, 'has MetaProtocol ports but no usable hosts; add a host. Only this ServiceEntry was skipped.'));
     return { service: undefined, needsVip: false, diagnostics };
@@ -144,10 +137,11 @@ export function detectKubeService(svc: KubeService, table: ProtocolTable, domain
   };
 }
 
-function hostsOf(raw: readonly string[], namespace: string, domain: string, ref: string, out: Diagnostic[]): string[] {
+/** Istio takes ServiceEntry hosts literally (a short name stays short); only case is folded. */
+function hostsOf(raw: readonly string[], ref: string, out: Diagnostic[]): string[] {
   const hosts: string[] = [];
   for (const h of raw) {
-    const fqdn = resolveHost(h, namespace, domain);
+    const fqdn = h.trim().toLowerCase();
     if (!isValidHost(fqdn)) {
       out.push(diag('MM_SERVICE_INVALID_HOST', ref, `host ${JSON.stringify(h)} is not a DNS name (wildcards cannot carry MetaProtocol routes); it was skipped.`));
       continue;

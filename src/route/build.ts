@@ -1,12 +1,12 @@
 /**
- * Route stage: a MetaRouter (+ DestinationRules) → one MetaProtocol RouteConfiguration for a
- * service port. Pure. Without a usable MetaRouter the table holds one default route to the service.
+ * Route stage: one MetaProtocol RouteConfiguration for a service port, from the resolved MetaRouter
+ * (every host in it already means a service host) and the DestinationRules that apply. Pure. Without
+ * a MetaRouter with routes, the table holds one default route to the service.
  */
 import { diag, type Diagnostic } from '../model/diagnostics.js';
-import type { DestinationRule, Destination, MetaRouteMatch, MetaRouter } from '../model/resources.js';
+import type { DestinationRuleModel, ProtocolModel, RouterModel } from '../model/host.js';
+import type { DestinationRuleSpec, MetaRouteMatch } from '../model/resources.js';
 import type { AttributeMatch, MetaProtocolRoute, MetaProtocolRouteConfiguration } from '../model/routes.js';
-import type { ProtocolDescriptor } from '../protocol/table.js';
-import { resolveHost } from '../util/hosts.js';
 import { cmp } from '../model/diagnostics.js';
 import { outboundCluster } from './clusters.js';
 
@@ -17,53 +17,37 @@ export interface RouteInput {
   readonly host: string;
   /** The port a destination without `port` goes to. */
   readonly defaultPort: number;
-  readonly protocol: ProtocolDescriptor;
-  /** The MetaRouter that applies, already validated; undefined for the default route. */
-  readonly router: MetaRouter | undefined;
-  /** The DestinationRule that applies to a host (already resolved to the winner), if any. */
-  readonly destinationRule: (host: string) => DestinationRule | undefined;
-  readonly domain: string;
+  readonly protocol: ProtocolModel;
+  /** The MetaRouter that applies, resolved; undefined for the default route. */
+  readonly router: RouterModel | undefined;
+  /** The DestinationRules that apply, by host. */
+  readonly destinationRules: Readonly<Record<string, DestinationRuleModel>>;
 }
 
 export interface RouteOutput {
   readonly config: MetaProtocolRouteConfiguration;
   /** Warnings about the router in this service's context (unroutable attributes, subsets…). */
   readonly diagnostics: Diagnostic[];
-  /** Hosts whose DestinationRule was consulted: a change to one of them invalidates this table. */
-  readonly dependsOn: readonly string[];
 }
 
 export function buildRouteConfiguration(input: RouteInput): RouteOutput {
-  const deps = new Set<string>([input.host]);
   const diagnostics: Diagnostic[] = [];
   const router = input.router;
   if (!router || (router.spec.routes ?? []).length === 0) {
-    return {
-      config: { name: input.name, routes: [defaultRoute(input)] },
-      diagnostics,
-      dependsOn: [...deps],
-    };
+    return { config: { name: input.name, routes: [defaultRoute(input)] }, diagnostics };
   }
-  const ns = router.metadata.namespace;
-  const ref = `MetaRouter ${ns}/${router.metadata.name}`;
-  // One lookup per host per table (a router names the same host in every route).
-  const rules = new Map<string, DestinationRule | undefined>();
-  const ruleOf = (host: string) => {
-    if (rules.has(host)) return rules.get(host);
-    const dr = input.destinationRule(host);
-    rules.set(host, dr);
-    return dr;
-  };
-  const resolve = (d: Destination) => {
-    const host = resolveHost(d.host, ns, input.domain);
-    deps.add(host);
-    return { host, port: d.port?.number || input.defaultPort, subset: d.subset || undefined };
-  };
+  const ref = router.ref;
+  const ruleOf = (host: string) => (Object.hasOwn(input.destinationRules, host) ? input.destinationRules[host] : undefined);
+  const resolve = (d: { host: string; subset?: string; port?: { number?: number } }) => ({
+    host: d.host,
+    port: d.port?.number || input.defaultPort,
+    subset: d.subset || undefined,
+  });
   const checkSubset = (host: string, subset: string | undefined, at: () => string) => {
     if (!subset) return;
     const dr = ruleOf(host);
     if (!dr?.spec.subsets?.some((s) => s.name === subset)) {
-      diagnostics.push(diag('MM_ROUTER_UNKNOWN_SUBSET', ref, `${at()} names subset "${subset}" of ${host}, but ${dr ? `DestinationRule ${dr.metadata.namespace}/${dr.metadata.name} does not define it` : 'no DestinationRule defines subsets for that host'}; requests routed there will fail with "cluster not found".`));
+      diagnostics.push(diag('MM_ROUTER_UNKNOWN_SUBSET', ref, `${at()} names subset "${subset}" of ${host}, but ${dr ? `${dr.ref} does not define it` : 'no DestinationRule defines subsets for that host'}; requests routed there will fail with "cluster not found".`));
     }
   };
 
@@ -103,11 +87,11 @@ export function buildRouteConfiguration(input: RouteInput): RouteOutput {
         : { name, match, hashPolicy, mirrors, requestMutation, responseMutation, weightedClusters: clusters },
     );
   }
-  return { config: { name: input.name, routes }, diagnostics, dependsOn: [...deps] };
+  return { config: { name: input.name, routes }, diagnostics };
 }
 
 function defaultRoute(input: RouteInput): MetaProtocolRoute {
-  const key = hashKey(input.destinationRule(input.host), undefined);
+  const key = hashKey(Object.hasOwn(input.destinationRules, input.host) ? input.destinationRules[input.host] : undefined, undefined);
   return {
     name: 'default',
     match: [],
@@ -123,7 +107,7 @@ function defaultRoute(input: RouteInput): MetaProtocolRoute {
  * Aeraki re-purposes `consistentHash.httpHeaderName` to carry a metadata key. The subset's own
  * traffic policy wins over the top-level one.
  */
-function hashKey(dr: DestinationRule | undefined, subset: string | undefined): string | undefined {
+function hashKey(dr: { readonly spec: DestinationRuleSpec } | undefined, subset: string | undefined): string | undefined {
   if (!dr) return undefined;
   const sub = subset ? dr.spec.subsets?.find((s) => s.name === subset) : undefined;
   const policy = sub?.trafficPolicy?.loadBalancer?.consistentHash ?? dr.spec.trafficPolicy?.loadBalancer?.consistentHash;
@@ -144,7 +128,7 @@ export function attributeMatches(m: MetaRouteMatch | undefined): AttributeMatch[
     });
 }
 
-export function checkAttributes(match: readonly AttributeMatch[], protocol: ProtocolDescriptor, ref: string, at: string, out: Diagnostic[]): void {
+export function checkAttributes(match: readonly AttributeMatch[], protocol: ProtocolModel, ref: string, at: string, out: Diagnostic[]): void {
   if (protocol.openAttributes) return;
   for (const m of match) {
     if (!protocol.attributes.includes(m.name)) {

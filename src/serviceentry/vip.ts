@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { cmp } from '../model/diagnostics.js';
+import { intToIpv4, ipv4ToInt, parseCidr } from '../util/ipv4.js';
 
 export interface VipResult {
   assigned: Map<string, string>;
@@ -14,13 +15,13 @@ export interface VipResult {
 }
 
 export function allocateVips(keys: Iterable<string>, used: ReadonlySet<string>, cidr: string): VipResult {
-  const [base, bitsStr] = cidr.split('/');
-  const baseInt = ipToInt(base!);
-  const size = 2 ** (32 - Number(bitsStr));
+  const block = parseCidr(cidr);
+  if (!block) throw new Error(`bug: allocateVips given an invalid block ${cidr} (options are validated)`);
+  const { base: baseInt, size } = block;
   const taken = new Set<number>();
   for (const ip of used) {
-    const n = ipToInt(ip);
-    if (!Number.isNaN(n) && n >= baseInt && n < baseInt + size) taken.add(n - baseInt);
+    const n = ipv4ToInt(ip);
+    if (n !== undefined && n >= baseInt && n < baseInt + size) taken.add(n - baseInt);
   }
   const assigned = new Map<string, string>();
   const exhausted: string[] = [];
@@ -40,17 +41,7 @@ export function allocateVips(keys: Iterable<string>, used: ReadonlySet<string>, 
       continue;
     }
     taken.add(found);
-    assigned.set(key, intToIp(baseInt + found));
+    assigned.set(key, intToIpv4(baseInt + found));
   }
   return { assigned, exhausted };
-}
-
-function ipToInt(ip: string): number {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return NaN;
-  return parts.reduce((n, p) => n * 256 + Number(p), 0);
-}
-
-function intToIp(n: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
 }

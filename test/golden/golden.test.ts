@@ -68,7 +68,7 @@ const STAGES: Record<string, Stage> = {
     const t = buildProtocolTable(builtins, config.applicationProtocols);
     const domain = config.options.domain;
     const services = [
-      ...config.serviceEntries.map((se) => ({ resource: `ServiceEntry ${se.metadata.namespace}/${se.metadata.name}`, ...detectServiceEntry(se, t.table, domain) })),
+      ...config.serviceEntries.map((se) => ({ resource: `ServiceEntry ${se.metadata.namespace}/${se.metadata.name}`, ...detectServiceEntry(se, t.table) })),
       ...config.services.map((s) => ({ resource: `Service ${s.metadata.namespace}/${s.metadata.name}`, ...detectKubeService(s, t.table, domain) })),
     ].map(({ resource, service, needsVip, diagnostics }) => ({ resource, needsVip, service: service ?? null, diagnostics: normalizeDiagnostics(diagnostics) }));
     return { protocolDiagnostics: normalizeDiagnostics(t.diagnostics), services };
