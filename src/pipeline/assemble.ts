@@ -108,6 +108,6 @@ function allocatedServiceEntries(input: AssembleInput): OutputObject[] {
     });
 }
 
-function byObjectKey(a: OutputObject, b: OutputObject): number {
+export function byObjectKey(a: OutputObject, b: OutputObject): number {
   return cmp(a.metadata.namespace, b.metadata.namespace) || cmp(a.metadata.name, b.metadata.name) || cmp(a.kind, b.kind);
 }

@@ -16,6 +16,7 @@ import { diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Options } from '../model/options.js';
 import type * as R from '../model/resources.js';
 import type { MetaService } from '../model/service.js';
+import type { GatewayModel, HostModel } from '../model/host.js';
 import { buildProtocolTable, type ProtocolDescriptor, type ProtocolTable } from '../protocol/table.js';
 import { detectKubeService, detectServiceEntry, type Detected } from '../protocol/detect.js';
 import { validateMetaRouter } from '../validate/metarouter.js';
@@ -308,6 +309,12 @@ export class Engine {
   }
 
   // --- output ---------------------------------------------------------------------------------
+
+  /** The resolved models (the seam between resolution and generation), sorted. Call after flush(). */
+  models(): { hosts: HostModel[]; gateway: GatewayModel } {
+    const hosts = [...this.hostOutputs.values()].map((o) => o.model).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+    return { hosts, gateway: this.gatewayOutput?.model ?? { listeners: [], diagnostics: [] } };
+  }
 
   /** The full, sorted output. Call after flush(). */
   output(): PipelineOutput {

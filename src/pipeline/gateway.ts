@@ -4,6 +4,7 @@
  * read changes.
  */
 import type { Diagnostic } from '../model/diagnostics.js';
+import type { GatewayModel } from '../model/host.js';
 import type { Options } from '../model/options.js';
 import type { OutputObject } from '../model/output.js';
 import { buildGatewayObjects } from '../envoyfilter/gateway.js';
@@ -12,6 +13,8 @@ import { buildGatewayRoutes } from '../route/gateway.js';
 import type { JsonObject } from '../route/wire.js';
 
 export interface GatewayStageOutput {
+  /** What the later stages read (kept for inspection: golden tests, explain). */
+  readonly model: GatewayModel;
   readonly envoyFilters: OutputObject[];
   readonly virtualServices: OutputObject[];
   readonly routes: Map<string, JsonObject>;
@@ -25,6 +28,7 @@ export function computeGateways(input: ResolveGatewaysInput & { readonly options
   const routes = buildGatewayRoutes(resolved.model);
   const objects = buildGatewayObjects(resolved.model, input.options);
   return {
+    model: resolved.model,
     envoyFilters: objects.envoyFilters,
     virtualServices: objects.virtualServices,
     routes: routes.routes,

@@ -3,6 +3,7 @@
  * tables and its EnvoyFilters. Pure; the engine calls it for dirty hosts only.
  */
 import type { Diagnostic } from '../model/diagnostics.js';
+import type { HostModel } from '../model/host.js';
 import type { Options } from '../model/options.js';
 import type { OutputObject } from '../model/output.js';
 import { buildHostEnvoyFilters } from '../envoyfilter/host.js';
@@ -11,6 +12,8 @@ import { buildHostRoutes } from '../route/host.js';
 import type { JsonObject } from '../route/wire.js';
 
 export interface HostOutput {
+  /** What the later stages read (kept for inspection: golden tests, explain). */
+  readonly model: HostModel;
   /** RDS resources by name, in wire form. */
   readonly routes: Map<string, JsonObject>;
   readonly envoyFilters: OutputObject[];
@@ -24,6 +27,7 @@ export function computeHost(input: ResolveHostInput & { readonly options: Option
   const routes = buildHostRoutes(resolved.model);
   const filters = buildHostEnvoyFilters(resolved.model, input.options);
   return {
+    model: resolved.model,
     routes: routes.routes,
     envoyFilters: filters.envoyFilters,
     diagnostics: [...resolved.model.diagnostics, ...routes.diagnostics, ...filters.diagnostics],

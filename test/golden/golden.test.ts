@@ -1,8 +1,15 @@
 /**
- * Golden tests. Layout: test/golden/<stage>/<case>/in.yaml (multi-document input) and out.yaml
- * (what that stage produces for it, as YAML). Every case is run once as written and three more
- * times with its input documents shuffled (seeded; the seed is in the test name): the output must be
- * byte-identical each time.
+ * Golden tests. Layout: test/golden/<stage>/<case>/in.yaml and out.yaml (what that stage produces
+ * for it, as YAML, diagnostics included). Each stage reads what the stage before it produces:
+ *
+ *   input, detect, resolve, pipeline   in.yaml = Kubernetes manifests (multi-document)
+ *   routes, envoyfilters               in.yaml = the resolve stage's output (`hosts:` HostModels and
+ *                                      `gateway:` GatewayModel), plus `options:` (a MetameshOptions
+ *                                      spec) for envoyfilters
+ *
+ * Every case is run once as written and three more times with its input shuffled (the documents,
+ * or the models' hosts and gateway listeners; seeded, the seed is in the test name): the output must
+ * be byte-identical each time.
  *
  *   METAMESH_UPDATE_GOLDEN=1 node --import tsx --test test/golden/golden.test.ts
  *
@@ -14,11 +21,18 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
+import { parse as parseYamlValue, stringify } from 'yaml';
 import { main } from '../../src/cli/main.js';
 import { normalizeDiagnostics } from '../../src/model/diagnostics.js';
 import { parseYaml, readResources, type SourceDocument } from '../../src/input/read.js';
-import { build } from '../../src/pipeline/build.js';
+import { build, createEngine } from '../../src/pipeline/build.js';
+import { byObjectKey } from '../../src/pipeline/assemble.js';
+import { resolveOptions } from '../../src/config/options.js';
+import type { GatewayModel, HostModel } from '../../src/model/host.js';
+import { buildHostRoutes } from '../../src/route/host.js';
+import { buildGatewayRoutes } from '../../src/route/gateway.js';
+import { buildHostEnvoyFilters } from '../../src/envoyfilter/host.js';
+import { buildGatewayObjects } from '../../src/envoyfilter/gateway.js';
 import { loadBuiltinProtocols } from '../../src/protocol/builtin.js';
 import { detectKubeService, detectServiceEntry } from '../../src/protocol/detect.js';
 import { buildProtocolTable } from '../../src/protocol/table.js';
@@ -43,7 +57,14 @@ interface Parsed {
   parseDiagnostics: ReturnType<typeof parseYaml>['diagnostics'];
 }
 
-type Stage = (input: Parsed) => unknown;
+/** The input of the stages after resolve: the resolve stage's output, plus options. */
+interface Models {
+  options?: unknown;
+  hosts?: HostModel[];
+  gateway?: GatewayModel;
+}
+
+type Stage = { kind: 'manifests'; run: (input: Parsed) => unknown } | { kind: 'models'; run: (input: Models) => unknown };
 
 function read(input: Parsed) {
   const r = readResources(input.documents);
@@ -55,39 +76,82 @@ function pipeline(input: Parsed) {
   return build(r.config, builtins, r.diagnostics);
 }
 
+function modelOptions(input: Models) {
+  const diagnostics: ReturnType<typeof parseYaml>['diagnostics'] = [];
+  const options = resolveOptions(input.options, 'MetameshOptions', diagnostics);
+  assert.deepEqual(diagnostics, [], 'the options of a golden case must be valid');
+  return options;
+}
+
 /** What each stage produces, as the object written to out.yaml. */
 const STAGES: Record<string, Stage> = {
   // readResources: the ConfigSet and the input diagnostics (in the pipeline's order: sorted).
-  input: (input) => {
-    const r = read(input);
-    return { config: r.config, diagnostics: normalizeDiagnostics(r.diagnostics) };
+  input: {
+    kind: 'manifests',
+    run: (input) => {
+      const r = read(input);
+      return { config: r.config, diagnostics: normalizeDiagnostics(r.diagnostics) };
+    },
   },
   // Protocol table + detectServiceEntry/detectKubeService for every service of the ConfigSet.
-  detect: (input) => {
-    const { config } = read(input);
-    const t = buildProtocolTable(builtins, config.applicationProtocols);
-    const domain = config.options.domain;
-    const services = [
-      ...config.serviceEntries.map((se) => ({ resource: `ServiceEntry ${se.metadata.namespace}/${se.metadata.name}`, ...detectServiceEntry(se, t.table) })),
-      ...config.services.map((s) => ({ resource: `Service ${s.metadata.namespace}/${s.metadata.name}`, ...detectKubeService(s, t.table, domain) })),
-    ].map(({ resource, service, needsVip, diagnostics }) => ({ resource, needsVip, service: service ?? null, diagnostics: normalizeDiagnostics(diagnostics) }));
-    return { protocolDiagnostics: normalizeDiagnostics(t.diagnostics), services };
+  detect: {
+    kind: 'manifests',
+    run: (input) => {
+      const { config } = read(input);
+      const t = buildProtocolTable(builtins, config.applicationProtocols);
+      const domain = config.options.domain;
+      const services = [
+        ...config.serviceEntries.map((se) => ({ resource: `ServiceEntry ${se.metadata.namespace}/${se.metadata.name}`, ...detectServiceEntry(se, t.table) })),
+        ...config.services.map((s) => ({ resource: `Service ${s.metadata.namespace}/${s.metadata.name}`, ...detectKubeService(s, t.table, domain) })),
+      ].map(({ resource, service, needsVip, diagnostics }) => ({ resource, needsVip, service: service ?? null, diagnostics: normalizeDiagnostics(diagnostics) }));
+      return { protocolDiagnostics: normalizeDiagnostics(t.diagnostics), services };
+    },
   },
-  routes: (input) => ({ routes: pipeline(input).routes }),
-  envoyfilters: (input) => {
-    const out = pipeline(input);
-    return { envoyFilters: out.envoyFilters, virtualServices: out.virtualServices, serviceEntries: out.serviceEntries };
+  // The HostModels and the GatewayModel: what the route and EnvoyFilter stages read.
+  resolve: {
+    kind: 'manifests',
+    run: (input) => {
+      const r = read(input);
+      const models = createEngine(r.config, builtins).models();
+      return { hosts: models.hosts, gateway: models.gateway };
+    },
+  },
+  routes: {
+    kind: 'models',
+    run: (input) => {
+      const built = [...(input.hosts ?? []).map(buildHostRoutes), ...(input.gateway ? [buildGatewayRoutes(input.gateway)] : [])];
+      return {
+        routes: built.flatMap((b) => [...b.routes.values()]).sort((a, b) => (String(a.name) < String(b.name) ? -1 : 1)),
+        diagnostics: normalizeDiagnostics(built.flatMap((b) => b.diagnostics)),
+      };
+    },
+  },
+  envoyfilters: {
+    kind: 'models',
+    run: (input) => {
+      const options = modelOptions(input);
+      const hosts = (input.hosts ?? []).map((h) => buildHostEnvoyFilters(h, options));
+      const gateway = input.gateway ? buildGatewayObjects(input.gateway, options) : { envoyFilters: [], virtualServices: [] };
+      return {
+        envoyFilters: [...hosts.flatMap((h) => h.envoyFilters), ...gateway.envoyFilters].sort(byObjectKey),
+        virtualServices: [...gateway.virtualServices].sort(byObjectKey),
+        diagnostics: normalizeDiagnostics(hosts.flatMap((h) => h.diagnostics)),
+      };
+    },
   },
   // Exactly the document `metamesh generate` prints (checked against the CLI below).
-  pipeline: (input) => {
-    const out = pipeline(input);
-    return {
-      serviceEntries: out.serviceEntries,
-      envoyFilters: out.envoyFilters,
-      virtualServices: out.virtualServices,
-      routes: out.routes,
-      diagnostics: out.diagnostics,
-    };
+  pipeline: {
+    kind: 'manifests',
+    run: (input) => {
+      const out = pipeline(input);
+      return {
+        serviceEntries: out.serviceEntries,
+        envoyFilters: out.envoyFilters,
+        virtualServices: out.virtualServices,
+        routes: out.routes,
+        diagnostics: out.diagnostics,
+      };
+    },
   },
 };
 
@@ -154,14 +218,31 @@ function discover(): { cases: Case[]; orphans: string[] } {
   return { cases, orphans };
 }
 
-function parseCase(c: Case): Parsed {
+type CaseInput = { kind: 'manifests'; value: Parsed } | { kind: 'models'; value: Models };
+
+function parseCase(c: Case): CaseInput {
   const text = readFileSync(path.join(c.dir, 'in.yaml'), 'utf8');
+  if (STAGES[c.stage]!.kind === 'models') return { kind: 'models', value: (parseYamlValue(text) ?? {}) as Models };
   const p = parseYaml(text, SOURCE);
-  return { documents: p.documents, parseDiagnostics: p.diagnostics };
+  return { kind: 'manifests', value: { documents: p.documents, parseDiagnostics: p.diagnostics } };
 }
 
-function run(c: Case, input: Parsed): string {
-  return toYaml(STAGES[c.stage]!(input));
+function run(c: Case, input: CaseInput): string {
+  const stage = STAGES[c.stage]!;
+  return toYaml(stage.kind === 'models' ? stage.run(input.value as Models) : stage.run(input.value as Parsed));
+}
+
+function shuffleInput(input: CaseInput, seed: number): CaseInput {
+  if (input.kind === 'manifests') return { kind: 'manifests', value: { ...input.value, documents: shuffled(input.value.documents, seed) } };
+  const m = input.value;
+  return {
+    kind: 'models',
+    value: {
+      ...m,
+      ...(m.hosts ? { hosts: shuffled(m.hosts, seed) } : {}),
+      ...(m.gateway ? { gateway: { ...m.gateway, listeners: shuffled(m.gateway.listeners, seed + 1) } } : {}),
+    },
+  };
 }
 
 const { cases, orphans } = discover();
@@ -194,7 +275,7 @@ describe('golden', () => {
         it(`is byte-identical with documents shuffled (seed ${seed})`, () => {
           const base = parseCase(c);
           const expected = run(c, base);
-          const actual = run(c, { documents: shuffled(base.documents, seed), parseDiagnostics: base.parseDiagnostics });
+          const actual = run(c, shuffleInput(base, seed));
           assert.equal(actual, expected);
         });
       }
