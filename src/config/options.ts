@@ -4,7 +4,7 @@
  */
 import { diag, type Diagnostic } from '../model/diagnostics.js';
 import { DEFAULT_OPTIONS, type Options } from '../model/options.js';
-import { bool, int, map, num, object, oneOf, str, type DecodeContext } from '../input/decode.js';
+import { bool, int, map, num, object, oneOf, str, type DecodeContext } from '../util/decode.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

@@ -10,7 +10,7 @@ import { cmp, diag, type Diagnostic } from '../model/diagnostics.js';
 import type * as R from '../model/resources.js';
 import type { Options } from '../model/options.js';
 import { resolveOptions } from '../config/options.js';
-import { isPlainObject, type DecodeContext } from './decode.js';
+import { isPlainObject, type DecodeContext } from '../util/decode.js';
 import { objectMeta, SPEC_DECODERS } from './schemas.js';
 import { canonicalJson } from '../util/canonical.js';
 

@@ -3,7 +3,7 @@
  * metamesh does not use pass through untouched); metamesh's own and Aeraki's CRDs are closed.
  */
 import type * as R from '../model/resources.js';
-import { bool, int, intOrString, list, map, nullable, num, object, oneOf, str, type Decoder } from './decode.js';
+import { bool, int, intOrString, list, map, nullable, num, object, oneOf, str, type Decoder } from '../util/decode.js';
 
 const labels = map(str);
 

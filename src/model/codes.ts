@@ -2,7 +2,9 @@
  * The catalogue of diagnostic codes. Codes are stable: never reuse or rename one, add new ones.
  * docs/errors.md documents each code under a heading of the same name (test/unit/codes.test.ts).
  */
-import type { Severity } from './diagnostics.js';
+
+/** How bad a finding is: an error means something was not applied. */
+export type Severity = 'error' | 'warning' | 'info';
 
 interface CodeInfo {
   readonly severity: Severity;

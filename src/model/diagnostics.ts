@@ -5,9 +5,9 @@
  * Diagnostic whose `code` is listed in {@link CODES} (and documented in docs/errors.md; a test keeps
  * the two in sync). Throwing is reserved for bugs.
  */
-import { CODES, type Code } from './codes.js';
+import { CODES, type Code, type Severity } from './codes.js';
 
-export type Severity = 'error' | 'warning' | 'info';
+export type { Severity };
 
 export interface Diagnostic {
   readonly code: Code;

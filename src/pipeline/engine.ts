@@ -12,15 +12,14 @@
  * The engine is deterministic: its output depends only on the set of resources, never on the order
  * of changes (tests compare incremental results with full rebuilds). It does no I/O.
  */
-import { diag, type Diagnostic } from '../model/diagnostics.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import type { Options } from '../model/options.js';
 import type * as R from '../model/resources.js';
 import type { MetaService } from '../model/service.js';
 import type { GatewayModel, HostModel } from '../model/host.js';
 import { buildProtocolTable, type ProtocolDescriptor, type ProtocolTable } from '../protocol/table.js';
 import { detectKubeService, detectServiceEntry, type Detected } from '../protocol/detect.js';
-import { validateMetaRouter } from '../validate/metarouter.js';
-import { candidateHosts, serviceHost } from '../resolve/names.js';
+import { serviceHost } from '../resolve/names.js';
 import { byPrecedence } from '../resolve/precedence.js';
 import type { RouterEntry } from '../resolve/host.js';
 import { resolveHost } from '../util/hosts.js';
@@ -31,15 +30,8 @@ import { objKey, type Change, type PipelineOutput } from './types.js';
 import { assembleOutput } from './assemble.js';
 import { SetMultimap } from './multimap.js';
 import { VipState } from './vips.js';
-
-interface RouterState {
-  readonly entry: RouterEntry;
-  /** The hosts its single spec.hosts entry may mean (names.ts); empty if it has not exactly one. */
-  readonly candidates: readonly string[];
-  readonly valid: boolean;
-  readonly hasGateways: boolean;
-  readonly diagnostics: Diagnostic[];
-}
+import { routerState, type RouterState } from './routers.js';
+import { ServedRoutes } from './served.js';
 
 /** What changed in the last flush: the RDS resources an xDS server must push or withdraw. */
 export interface Delta {
@@ -71,7 +63,7 @@ export class Engine {
 
   private readonly hostOutputs = new Map<string, HostOutput>();
   private gatewayOutput: GatewayStageOutput | undefined;
-  private readonly routeOwner = new Map<string, JsonObject>();
+  private readonly served = new ServedRoutes();
 
   private readonly dirtyHosts = new Set<string>();
   private dirtyGateways = true;
@@ -96,7 +88,7 @@ export class Engine {
 
   /** The current RDS resource of that name (as in output().routes), after flush(). */
   route(name: string): JsonObject | undefined {
-    return this.routeOwner.get(name);
+    return this.served.get(name);
   }
 
   apply(changes: Iterable<Change>): void {
@@ -164,29 +156,13 @@ export class Engine {
       this.routers.delete(key);
       return;
     }
-    const state = this.routerState(key, mr);
+    const state = routerState(key, mr, this.options.domain);
     this.routers.set(key, state);
     for (const h of state.candidates) {
       if (state.valid) this.routersByHost.add(h, key);
       this.markHost(h);
     }
     if (state.hasGateways) this.dirtyGateways = true;
-  }
-
-  private routerState(key: string, mr: R.MetaRouter): RouterState {
-    const diagnostics = validateMetaRouter(mr, this.options.domain);
-    const valid = !diagnostics.some((d) => d.severity === 'error');
-    if (!valid) {
-      diagnostics.push(diag('MM_ROUTER_NOT_APPLIED', key, 'was not applied because of the errors reported on it; its host keeps its default route (or the next MetaRouter for it). Fix them and re-apply.'));
-    }
-    const hosts = mr.spec.hosts ?? [];
-    return {
-      entry: { router: mr, ref: key, creationTimestamp: mr.metadata.creationTimestamp ?? '' },
-      candidates: hosts.length === 1 ? candidateHosts(hosts[0]!, mr.metadata.namespace, this.options.domain) : [],
-      valid,
-      hasGateways: valid && (mr.spec.gateways ?? []).some((g) => g !== 'mesh'),
-      diagnostics,
-    };
   }
 
   private ruleChanged(key: string, dr: R.DestinationRule | undefined): void {
@@ -249,8 +225,7 @@ export class Engine {
       this.serviceChanged(key, this.vips.addressesOf(this.serviceEntries.get(key)));
     }
     this.vips.settle();
-    const changed = new Set<string>();
-    const removed = new Set<string>();
+    this.served.reset();
     const hosts = [...this.dirtyHosts];
     this.dirtyHosts.clear();
     const lookup = { domain: this.options.domain, isServiceHost: this.isServiceHost, destinationRule: this.destinationRule };
@@ -261,7 +236,7 @@ export class Engine {
       for (const d of out.dependsOn) if (d !== host) this.dependents.add(d, host);
       if (out.routes.size === 0 && out.envoyFilters.length === 0 && out.diagnostics.length === 0) this.hostOutputs.delete(host);
       else this.hostOutputs.set(host, out);
-      this.diffRoutes(before?.routes, out.routes, changed, removed);
+      this.served.replace(before?.routes, out.routes);
     }
     if (this.dirtyGateways) {
       const before = this.gatewayOutput;
@@ -274,25 +249,9 @@ export class Engine {
         options: this.options,
       });
       this.dirtyGateways = false;
-      this.diffRoutes(before?.routes, this.gatewayOutput.routes, changed, removed);
+      this.served.replace(before?.routes, this.gatewayOutput.routes);
     }
-    return { changedRoutes: changed, removedRoutes: removed, hostsRecomputed: hosts.length };
-  }
-
-  private diffRoutes(before: Map<string, JsonObject> | undefined, after: Map<string, JsonObject>, changed: Set<string>, removed: Set<string>): void {
-    for (const [name, wire] of after) {
-      const prev = this.routeOwner.get(name);
-      if (!prev || JSON.stringify(prev) !== JSON.stringify(wire)) changed.add(name);
-      this.routeOwner.set(name, wire);
-      removed.delete(name);
-    }
-    for (const name of before?.keys() ?? []) {
-      if (!after.has(name)) {
-        this.routeOwner.delete(name);
-        removed.add(name);
-        changed.delete(name);
-      }
-    }
+    return { changedRoutes: new Set(this.served.changed), removedRoutes: new Set(this.served.removed), hostsRecomputed: hosts.length };
   }
 
   private rebuildAll(): void {
