@@ -1,7 +1,8 @@
 /**
  * EnvoyFilter stage: the patches that install the MetaProtocol Proxy. Pure.
  *
- * Safety rules (Aeraki's users saw plain sidecars crash on mesh-wide patches, facts §6.8):
+ * Safety rules (Aeraki's users saw plain sidecars reject their listeners when a MetaProtocol Proxy
+ * patch reached them mesh-wide):
  *  - every patch names its context (SIDECAR_OUTBOUND, SIDECAR_INBOUND, GATEWAY);
  *  - sidecar patches carry `options.proxySelector` so sidecars without the filter never get them;
  *  - an inbound patch exists only with a real workload selector, never `{app: ""}`;

@@ -1,6 +1,7 @@
 /**
- * The MetaProtocol route model (facts §1.3), as the route stage computes it, before it is tunnelled
- * into Envoy's HTTP RouteConfiguration for RDS (src/route/wire.ts).
+ * The MetaProtocol route model (the data plane's
+ * `aeraki.meta_protocol_proxy.config.route.v1alpha.RouteConfiguration`), as the route stage computes
+ * it, before it is tunnelled into Envoy's HTTP RouteConfiguration for RDS (src/route/wire.ts).
  */
 
 /** One metadata matcher; exactly one of exact/prefix/regex/present is set. */

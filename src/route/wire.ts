@@ -1,5 +1,5 @@
 /**
- * The RDS wire form (facts §1.5): MetaProtocol routes tunnelled in an Envoy
+ * The RDS wire form: MetaProtocol routes tunnelled in an Envoy
  * `envoy.config.route.v3.RouteConfiguration`, as proto3 JSON. The data plane reads only
  * `virtual_hosts[0].routes`; the virtual host name/domains and the `/` prefix exist only to satisfy
  * Envoy's validation. Header matchers use the fields Aeraki emits, which every MetaProtocol Proxy

@@ -1,6 +1,6 @@
 // Package mpconvert is the data plane's conversion of an RDS resource (an Envoy HTTP
 // RouteConfiguration tunnelling MetaProtocol routes) into the MetaProtocol route table, written
-// from the MetaProtocol Proxy's behaviour (facts §1.5). Shared by the output harness and the
+// from the MetaProtocol Proxy's behaviour. Shared by the output harness and the
 // xDS conformance client.
 package mpconvert
 
