@@ -16,7 +16,8 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import type { Options } from '../model/options.js';
 import type * as R from '../model/resources.js';
 import type { MetaService } from '../model/service.js';
-import type { GatewayModel, HostModel } from '../model/host.js';
+import type { GatewayModel, HostModel, ProtocolModel } from '../model/host.js';
+import { protocolModels } from '../resolve/router.js';
 import { buildProtocolTable, type ProtocolDescriptor, type ProtocolTable } from '../protocol/table.js';
 import { detectKubeService, detectServiceEntry, type Detected } from '../protocol/detect.js';
 import { serviceHost } from '../resolve/names.js';
@@ -44,6 +45,7 @@ export class Engine {
   private options: Options;
   private table: ProtocolTable;
   private tableDiagnostics: Diagnostic[];
+  private protocols: ReadonlyMap<string, ProtocolModel>;
 
   private readonly serviceEntries = new Map<string, R.ServiceEntry>();
   private readonly kubeServices = new Map<string, R.KubeService>();
@@ -74,6 +76,7 @@ export class Engine {
     const t = buildProtocolTable(builtins, []);
     this.table = t.table;
     this.tableDiagnostics = t.diagnostics;
+    this.protocols = protocolModels(t.table);
   }
 
   setOptions(options: Options): void {
@@ -202,9 +205,12 @@ export class Engine {
 
   /** The DestinationRule that applies to a host: the oldest of those naming it. */
   private readonly destinationRule = (host: string): R.DestinationRule | undefined => {
-    const rules = [...this.rulesByHost.get(host)].map((k) => ({ k, dr: this.destinationRules.get(k)! }));
-    rules.sort((a, b) => byPrecedence({ creationTimestamp: a.dr.metadata.creationTimestamp ?? '', ref: a.k }, { creationTimestamp: b.dr.metadata.creationTimestamp ?? '', ref: b.k }));
-    return rules[0]?.dr;
+    let best: { k: string; dr: R.DestinationRule } | undefined;
+    for (const k of this.rulesByHost.get(host)) {
+      const dr = this.destinationRules.get(k)!;
+      if (!best || byPrecedence({ creationTimestamp: dr.metadata.creationTimestamp ?? '', ref: k }, { creationTimestamp: best.dr.metadata.creationTimestamp ?? '', ref: best.k }) < 0) best = { k, dr };
+    }
+    return best?.dr;
   };
 
   private readonly servicesOf = (host: string): MetaService[] => [...this.servicesByHost.get(host)].map((k) => this.detected.get(k)!.service!);
@@ -232,7 +238,7 @@ export class Engine {
     for (const host of hosts) {
       const before = this.hostOutputs.get(host);
       for (const d of before?.dependsOn ?? []) if (d !== host) this.dependents.delete(d, host);
-      const out = computeHost({ ...lookup, host, services: this.servicesOf(host), routers: this.routersFor(host), table: this.table, options: this.options });
+      const out = computeHost({ ...lookup, host, services: this.servicesOf(host), routers: this.routersFor(host), protocols: this.protocols, options: this.options });
       for (const d of out.dependsOn) if (d !== host) this.dependents.add(d, host);
       if (out.routes.size === 0 && out.envoyFilters.length === 0 && out.diagnostics.length === 0) this.hostOutputs.delete(host);
       else this.hostOutputs.set(host, out);
@@ -245,7 +251,7 @@ export class Engine {
         gateways: [...this.gateways.values()],
         routers: [...this.routers.values()].filter((s) => s.hasGateways).map((s) => s.entry),
         servicesOf: this.servicesOf,
-        table: this.table,
+        protocols: this.protocols,
         options: this.options,
       });
       this.dirtyGateways = false;
@@ -259,6 +265,7 @@ export class Engine {
     const t = buildProtocolTable(this.builtins, [...this.applicationProtocols.values()]);
     this.table = t.table;
     this.tableDiagnostics = t.diagnostics;
+    this.protocols = protocolModels(t.table);
     this.vips.invalidate();
     for (const key of [...this.serviceEntries.keys(), ...this.kubeServices.keys()]) this.serviceChanged(key, []);
     for (const [key, s] of [...this.routers]) this.routerChanged(key, s.entry.router);

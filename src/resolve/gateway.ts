@@ -8,22 +8,20 @@
  * several MetaRouters claim one gateway port the oldest wins (MM_GATEWAY_CONFLICT for the others).
  */
 import { diag, type Diagnostic } from '../model/diagnostics.js';
-import type { GatewayListenerModel, GatewayModel } from '../model/host.js';
+import type { DestinationRuleModel, GatewayListenerModel, GatewayModel, ProtocolModel } from '../model/host.js';
 import type { Gateway } from '../model/resources.js';
 import type { MetaService } from '../model/service.js';
 import { protocolFromPortName } from '../protocol/portname.js';
-import type { ProtocolTable } from '../protocol/table.js';
 import { destinationRuleModel, routerHost, sortedRecord, type RouterEntry } from './host.js';
 import { byPrecedence } from './precedence.js';
-import { protocolModel, resolveRouter, type HostLookup } from './router.js';
-import type { DestinationRuleModel } from '../model/host.js';
+import { resolveRouter, type HostLookup } from './router.js';
 
 export interface ResolveGatewaysInput extends HostLookup {
   readonly gateways: readonly Gateway[];
   /** Valid MetaRouters that list at least one gateway. */
   readonly routers: readonly RouterEntry[];
   readonly servicesOf: (host: string) => readonly MetaService[];
-  readonly table: ProtocolTable;
+  readonly protocols: ReadonlyMap<string, ProtocolModel>;
 }
 
 export interface ResolvedGateways {
@@ -51,7 +49,7 @@ export function resolveGateways(input: ResolveGatewaysInput): ResolvedGateways {
     for (const l of losers) {
       diagnostics.push(diag('MM_GATEWAY_CONFLICT', l.ref, `${winner!.ref} already carries Gateway ${gwNs}/${gwName} port ${c.port} and takes precedence; this MetaRouter is not applied there.`));
     }
-    const d = input.table.get(c.protocol);
+    const d = input.protocols.get(c.protocol);
     if (!d) {
       diagnostics.push(diag('MM_DETECT_UNKNOWN_PROTOCOL', `Gateway ${gwNs}/${gwName}`, `server port ${c.port} names application protocol "${c.protocol}", which is not known; the port was skipped.`));
       continue;
@@ -71,7 +69,7 @@ export function resolveGateways(input: ResolveGatewaysInput): ResolvedGateways {
     listeners.push({
       gateway: { namespace: gwNs, name: gwName, selector: { ...(c.gateway.spec.selector ?? {}) } },
       port: c.port,
-      protocol: protocolModel(d),
+      protocol: d,
       host,
       defaultPort: svcPorts.size === 1 ? [...svcPorts][0]! : c.port,
       router: router.model,

@@ -12,13 +12,12 @@
  * recompute the host when one of them changes.
  */
 import { diag, type Diagnostic } from '../model/diagnostics.js';
-import type { DestinationRuleModel, HostModel, HostPortModel, RouterModel } from '../model/host.js';
+import type { DestinationRuleModel, HostModel, HostPortModel, ProtocolModel, RouterModel } from '../model/host.js';
 import type { DestinationRule, MetaRouter } from '../model/resources.js';
 import type { MetaService } from '../model/service.js';
 import { byPrecedence } from './precedence.js';
-import type { ProtocolTable } from '../protocol/table.js';
 import { serviceHost } from './names.js';
-import { protocolModel, resolveRouter, type HostLookup } from './router.js';
+import { resolveRouter, type HostLookup } from './router.js';
 
 export interface RouterEntry {
   readonly router: MetaRouter;
@@ -32,7 +31,8 @@ export interface ResolveHostInput extends HostLookup {
   readonly services: readonly MetaService[];
   /** Every valid MetaRouter whose host means this host, in any order. */
   readonly routers: readonly RouterEntry[];
-  readonly table: ProtocolTable;
+  /** The protocol table (protocolModels in router.ts). */
+  readonly protocols: ReadonlyMap<string, ProtocolModel>;
 }
 
 export interface ResolvedHost {
@@ -96,14 +96,14 @@ function ownPorts(host: string, input: ResolveHostInput, diagnostics: Diagnostic
         number: port.number,
         name: port.name,
         ...(port.targetPort !== undefined ? { targetPort: port.targetPort } : {}),
-        protocol: protocolModel(input.table.get(port.protocol)!),
+        protocol: input.protocols.get(port.protocol)!,
         owner: {
           ref: svc.ref,
           kind: svc.kind,
           namespace: svc.namespace,
           primary,
-          addresses: [...svc.addresses],
-          ...(svc.selector ? { selector: { ...svc.selector } } : {}),
+          addresses: svc.addresses,
+          ...(svc.selector ? { selector: svc.selector } : {}),
         },
       });
     }

@@ -4,7 +4,7 @@
  */
 import type { ProtocolModel, RouterModel } from '../model/host.js';
 import type { Destination, DestinationRule, MetaRouter } from '../model/resources.js';
-import type { ProtocolDescriptor } from '../protocol/table.js';
+import type { ProtocolTable } from '../protocol/table.js';
 import { candidateHosts, serviceHost } from './names.js';
 
 /** What resolution may ask about the rest of the configuration. */
@@ -29,29 +29,32 @@ export function resolveRouter(entry: { router: MetaRouter; ref: string }, host: 
   const ns = mr.metadata.namespace;
   const hosts = new Set<string>();
   const candidates = new Set<string>();
+  let rewritten = mr.spec.hosts?.[0] !== host;
   const resolve = (d: Destination): Destination => {
     for (const c of candidateHosts(d.host, ns, lookup.domain)) candidates.add(c);
     const h = serviceHost(d.host, ns, lookup.domain, lookup.isServiceHost);
     hosts.add(h);
+    if (h === d.host) return d;
+    rewritten = true;
     return { ...d, host: h };
   };
   for (const c of candidateHosts(mr.spec.hosts?.[0] ?? host, ns, lookup.domain)) candidates.add(c);
-  const spec = {
-    ...mr.spec,
-    hosts: [host],
-    ...(mr.spec.routes
-      ? {
-          routes: mr.spec.routes.map((r) => ({
-            ...r,
-            ...(r.route ? { route: r.route.map((d) => ({ ...d, destination: resolve(d.destination) })) } : {}),
-            ...(r.mirror ? { mirror: resolve(r.mirror) } : {}),
-          })),
-        }
-      : {}),
-  };
+  const routes = mr.spec.routes?.map((r) => {
+    const route = r.route?.map((d) => {
+      const destination = resolve(d.destination);
+      return destination === d.destination ? d : { ...d, destination };
+    });
+    const mirror = r.mirror && resolve(r.mirror);
+    return route?.every((d, i) => d === r.route![i]) !== false && mirror === r.mirror ? r : { ...r, ...(route ? { route } : {}), ...(mirror ? { mirror } : {}) };
+  });
+  // Most MetaRouters name their hosts as they are meant: then the spec is shared, not copied.
+  const spec = rewritten ? { ...mr.spec, hosts: [host], ...(routes ? { routes } : {}) } : mr.spec;
   return { model: { ref: entry.ref, namespace: ns, spec }, hosts: [...hosts], candidates: [...candidates] };
 }
 
-export function protocolModel(d: ProtocolDescriptor): ProtocolModel {
-  return { name: d.name, codec: d.codec, attributes: [...d.attributes], openAttributes: d.openAttributes, mutations: d.mutations };
+/** The protocol table as the later stages see it: built once per table, shared by every port. */
+export function protocolModels(table: ProtocolTable): ReadonlyMap<string, ProtocolModel> {
+  return new Map(
+    [...table].map(([name, d]) => [name, { name: d.name, codec: d.codec, attributes: d.attributes, openAttributes: d.openAttributes, mutations: d.mutations }]),
+  );
 }
