@@ -120,14 +120,16 @@ function defaultRoute(input: RouteInput): MetaProtocolRoute {
 }
 
 /**
- * Aeraki re-purposes `consistentHash.httpHeaderName` to carry a metadata key. The subset's own
- * traffic policy wins over the top-level one.
+ * The metadata key of consistent-hash load balancing for a destination, read from the destination
+ * host's DestinationRule. Aeraki re-purposes `consistentHash.httpHeaderName` to carry it. Like Istio
+ * building the subset's cluster, a subset's own `trafficPolicy.loadBalancer` replaces the top-level
+ * one whole (`simple: ROUND_ROBIN` there means no hash key); a subset without one inherits it.
  */
 function hashKey(dr: DestinationRule | undefined, subset: string | undefined): string | undefined {
   if (!dr) return undefined;
   const sub = subset ? dr.spec.subsets?.find((s) => s.name === subset) : undefined;
-  const policy = sub?.trafficPolicy?.loadBalancer?.consistentHash ?? dr.spec.trafficPolicy?.loadBalancer?.consistentHash;
-  return policy?.httpHeaderName || undefined;
+  const loadBalancer = sub?.trafficPolicy?.loadBalancer ?? dr.spec.trafficPolicy?.loadBalancer;
+  return loadBalancer?.consistentHash?.httpHeaderName || undefined;
 }
 
 /** Matchers sorted by attribute name, so output never depends on map order (Aeraki bug §6.9). */
