@@ -132,17 +132,23 @@ function hashKey(dr: DestinationRule | undefined, subset: string | undefined): s
   return loadBalancer?.consistentHash?.httpHeaderName || undefined;
 }
 
-/** Matchers sorted by attribute name, so output never depends on map order (Aeraki bug §6.9). */
+/**
+ * The matchers of a match, sorted by attribute name so that output never depends on map order.
+ * An attribute written as `null` (or `~`) gives no matcher, as in Aeraki, where the JSON null
+ * decodes to an empty StringMatch; a match made only of nulls matches every request. Presence is
+ * `regex: "*"`.
+ */
 export function attributeMatches(m: MetaRouteMatch | undefined): AttributeMatch[] {
   const attrs = m?.attributes ?? {};
   return Object.keys(attrs)
     .sort(cmp)
-    .map((name): AttributeMatch => {
+    .flatMap((name): AttributeMatch[] => {
       const sm = attrs[name];
-      if (sm === null || sm === undefined || sm.regex === '*') return { name, present: true };
-      if (sm.exact !== undefined) return { name, exact: sm.exact };
-      if (sm.prefix !== undefined) return { name, prefix: sm.prefix };
-      return { name, regex: sm.regex! };
+      if (sm === null || sm === undefined) return [];
+      if (sm.regex === '*') return [{ name, present: true }];
+      if (sm.exact !== undefined) return [{ name, exact: sm.exact }];
+      if (sm.prefix !== undefined) return [{ name, prefix: sm.prefix }];
+      return [{ name, regex: sm.regex! }];
     });
 }
 

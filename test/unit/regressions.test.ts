@@ -546,7 +546,7 @@ ${order.map((a) => `        ${a}`).join('\n')}
       if (first === undefined) {
         first = json;
         const headers = ((routesOf(routeNamed(out, `${DUBBO_HOST}_20880`)!)[0]!.match as Json).headers as Json[]).map((h) => h.name);
-        assert.deepEqual(headers, ['env', 'group', 'interface', 'method', 'tenant', 'version']);
+        assert.deepEqual(headers, ['env', 'interface', 'method', 'tenant', 'version']); // group: ~ gives no matcher
       } else {
         assert.equal(json, first, `attribute order ${order.join(', ')}`);
       }
