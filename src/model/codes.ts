@@ -59,7 +59,7 @@ export const CODES = {
   MM_ROUTER_CONFLICT: entry('warning', 'Several MetaRouters target one host; the oldest one applies.'),
   MM_ROUTER_HOSTS: entry('error', 'A MetaRouter must have exactly one valid host.'),
   MM_ROUTER_EMPTY: entry('error', 'A MetaRouter has no routes and no rate limit.'),
-  MM_ROUTER_MATCH: entry('error', 'A match attribute is empty, has several matchers, or an invalid regex.'),
+  MM_ROUTER_MATCH: entry('error', 'A match attribute is empty, has several matchers, or a regex that is not valid RE2.'),
   MM_ROUTER_MUTATION: entry('error', 'A request or response mutation has an empty key or value.'),
   MM_ROUTER_DESTINATION: entry('error', 'A route destination is missing, or has an invalid host, subset, port or weight.'),
   MM_ROUTER_WEIGHTS: entry('error', 'The weights of a route with several destinations do not sum to 100.'),

@@ -1,7 +1,7 @@
 /**
  * MetaRouter validation: everything Aeraki's admission webhook checks, and more (empty matchers,
- * RE2 compatibility, null attributes, an empty global rate-limit match, unreachable routes,
- * duration formats).
+ * RE2 syntax, null attributes, an empty global rate-limit match, unreachable routes, duration
+ * formats).
  * Pure and context-free, so the CLI, the server and the admission webhook share it. Checks that
  * need the service (attributes of its protocol, subsets) are made by the route stage.
  */
@@ -129,9 +129,11 @@ function checkMatch(m: MetaRouteMatch | undefined, at: string, code: Parameters<
       err(code, `${at}.attributes.${name} has no matcher; give exact, prefix or regex (regex "*" requires only the attribute's presence).`);
     } else if (set.length > 1) {
       err(code, `${at}.attributes.${name} sets ${set.join(' and ')}; give exactly one.`);
+    } else if (sm.regex === '') {
+      err(code, `${at}.attributes.${name}.regex is empty; give an RE2 regular expression, or "*" for presence.`);
     } else if (sm.regex !== undefined && sm.regex !== '*') {
-      const problem = sm.regex === '' ? 'is empty' : re2Problem(sm.regex);
-      if (problem) err(code, `${at}.attributes.${name}.regex ${JSON.stringify(sm.regex)} ${problem}.`);
+      const problem = re2Problem(sm.regex);
+      if (problem) err(code, `${at}.attributes.${name}.regex ${JSON.stringify(sm.regex)} is not valid RE2, which the data plane uses (${problem}).`);
     }
   }
 }

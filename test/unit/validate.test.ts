@@ -54,6 +54,8 @@ const cases: { name: string; spec: MetaRouterSpec; expect: string[] }[] = [
     spec: { hosts: [HOST], globalRateLimit: { domain: 'd', rateLimitService: 'c', requestTimeout: '1s', match: { attributes: { caller: null } }, descriptors: [{ property: 'method', descriptorKey: 'method' }] } },
     expect: ['error:MM_RATELIMIT_GLOBAL', 'warning:MM_ROUTER_NULL_MATCH'],
   },
+  { name: 'an RE2-only regex such as (?i)sayhello is valid', spec: { hosts: [HOST], routes: [{ match: { attributes: { method: { regex: '(?i)sayhello' } } }, route: [dest()] }] }, expect: [] },
+  { name: 'a regex with a repeat count over 1000 is rejected (RE2 refuses it)', spec: { hosts: [HOST], routes: [{ match: { attributes: { method: { regex: 'a{1001}' } } }, route: [dest()] }] }, expect: ['error:MM_ROUTER_MATCH'] },
   { name: 'an invalid regex in a rate-limit condition is a rate-limit error', spec: { hosts: [HOST], localRateLimit: { conditions: [{ match: { attributes: { m: { regex: '(?=a)' } } }, tokenBucket: { maxTokens: 1, fillInterval: '1s' } }] } }, expect: ['error:MM_RATELIMIT_LOCAL'] },
   { name: 'an empty regex is rejected', spec: { hosts: [HOST], routes: [{ match: { attributes: { method: { regex: '' } } }, route: [dest()] }] }, expect: ['error:MM_ROUTER_MATCH'] },
   { name: 'a look-ahead regex is rejected (RE2 has none)', spec: { hosts: [HOST], routes: [{ match: { attributes: { method: { regex: 'say(?=Hello)' } } }, route: [dest()] }] }, expect: ['error:MM_ROUTER_MATCH'] },
