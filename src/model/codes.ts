@@ -67,6 +67,7 @@ export const CODES = {
   MM_ROUTER_EXPORT_TO: entry('error', 'exportTo has duplicates, or "*" next to other namespaces, or invalid names.'),
   MM_ROUTER_GATEWAYS: entry('error', 'A gateways entry is not a valid Gateway reference.'),
   MM_ROUTER_NULL_MATCH: entry('warning', 'A match attribute is null, which gives no matcher: the attribute was ignored.'),
+  MM_ROUTER_GATEWAY_ONLY: entry('warning', 'A MetaRouter lists gateways but not mesh, so sidecars do not get it.'),
   MM_ROUTER_UNREACHABLE_ROUTE: entry('warning', 'A route can never match because an earlier route matches everything it does.'),
   MM_ROUTER_UNROUTABLE_ATTRIBUTE: entry('warning', "A match uses an attribute the service's protocol does not expose."),
   MM_ROUTER_MUTATION_IGNORED: entry('warning', "Mutations have no effect with the service's codec."),

@@ -1,7 +1,7 @@
 /**
  * MetaRouter validation: everything Aeraki's admission webhook checks, and more (empty matchers,
  * RE2 syntax, null attributes, an empty global rate-limit match, unreachable routes, duration
- * formats).
+ * formats, gateway-only MetaRouters).
  * Pure and context-free, so the CLI, the server and the admission webhook share it. Checks that
  * need the service (attributes of its protocol, subsets) are made by the route stage.
  */
@@ -51,12 +51,17 @@ export function validateMetaRouter(mr: MetaRouter, domain: string): Diagnostic[]
   });
 
   checkExportTo(spec.exportTo ?? [], err);
-  (spec.gateways ?? []).forEach((g, i) => {
+  const gateways = spec.gateways ?? [];
+  if (gateways.length > 0 && !gateways.includes('mesh')) {
+    const limits = spec.localRateLimit || spec.globalRateLimit ? ', and its rate limits are not applied' : '';
+    err('MM_ROUTER_GATEWAY_ONLY', `spec.gateways lists gateways but not "mesh", so this MetaRouter configures only those gateways: sidecars calling ${hosts[0] ?? 'its host'} keep the default route (or another MetaRouter for the host)${limits}. Aeraki applied such a MetaRouter to sidecars too; to keep sidecar routing, add "mesh" to spec.gateways.`);
+  }
+  gateways.forEach((g, i) => {
     const parts = g.split('/');
     const ok = g === 'mesh' || (parts.length === 1 && isDnsLabel(parts[0]!)) || (parts.length === 2 && isDnsLabel(parts[0]!) && isDnsLabel(parts[1]!));
     if (!ok) err('MM_ROUTER_GATEWAYS', `spec.gateways[${i}] ${JSON.stringify(g)} must be "mesh", "<gateway>" or "<namespace>/<gateway>".`);
   });
-  if (new Set(spec.gateways ?? []).size !== (spec.gateways ?? []).length) {
+  if (new Set(gateways).size !== gateways.length) {
     err('MM_ROUTER_GATEWAYS', 'spec.gateways lists a gateway twice.');
   }
 

@@ -64,7 +64,10 @@ const cases: { name: string; spec: MetaRouterSpec; expect: string[] }[] = [
   { name: 'two routes with the same match is a warning', spec: { hosts: [HOST], routes: [{ match: { attributes: { m: { exact: 'a' } } }, route: [dest()] }, { match: { attributes: { m: { exact: 'a' } } }, route: [dest()] }] }, expect: ['warning:MM_ROUTER_UNREACHABLE_ROUTE'] },
   { name: 'exportTo with "*" and more is an error', spec: { hosts: [HOST], routes: [{ route: [dest()] }], exportTo: ['*', 'a'] }, expect: ['error:MM_ROUTER_EXPORT_TO'] },
   { name: 'exportTo with a duplicate is an error', spec: { hosts: [HOST], routes: [{ route: [dest()] }], exportTo: ['a', 'a'] }, expect: ['error:MM_ROUTER_EXPORT_TO'] },
-  { name: 'a malformed gateway reference is an error', spec: { hosts: [HOST], routes: [{ route: [dest()] }], gateways: ['a/b/c'] }, expect: ['error:MM_ROUTER_GATEWAYS'] },
+  { name: 'a malformed gateway reference is an error', spec: { hosts: [HOST], routes: [{ route: [dest()] }], gateways: ['a/b/c', 'mesh'] }, expect: ['error:MM_ROUTER_GATEWAYS'] },
+  { name: 'gateways without mesh is a warning: sidecars do not get the MetaRouter', spec: { hosts: [HOST], routes: [{ route: [dest()] }], gateways: ['istio-system/gw'] }, expect: ['warning:MM_ROUTER_GATEWAY_ONLY'] },
+  { name: 'gateways with mesh is valid', spec: { hosts: [HOST], routes: [{ route: [dest()] }], gateways: ['istio-system/gw', 'mesh'] }, expect: [] },
+  { name: 'only mesh in gateways is valid', spec: { hosts: [HOST], routes: [{ route: [dest()] }], gateways: ['mesh'] }, expect: [] },
   { name: 'a local rate limit without bucket or conditions is an error', spec: { hosts: [HOST], localRateLimit: {} }, expect: ['error:MM_RATELIMIT_LOCAL'] },
   { name: 'a fill interval under 50ms is an error', spec: { hosts: [HOST], localRateLimit: { tokenBucket: { maxTokens: 1, fillInterval: '10ms' } } }, expect: ['error:MM_RATELIMIT_LOCAL'] },
   { name: 'a fill interval that is not a duration is an error', spec: { hosts: [HOST], localRateLimit: { tokenBucket: { maxTokens: 1, fillInterval: 'soon' } } }, expect: ['error:MM_RATELIMIT_LOCAL'] },
@@ -97,3 +100,11 @@ test('every diagnostic names the MetaRouter and says what to do', () => {
   assert.match(ds[0]!.message, /must sum to 100/);
 });
 
+test('the gateway-only warning says what sidecars get, and how to keep sidecar routing', () => {
+  const [d] = validateMetaRouter(router({ hosts: [HOST], routes: [{ route: [dest()] }], gateways: ['istio-system/gw'], localRateLimit: { tokenBucket: { maxTokens: 1, fillInterval: '1s' } } }), 'cluster.local');
+  assert.equal(d!.code, 'MM_ROUTER_GATEWAY_ONLY');
+  assert.equal(
+    d!.message,
+    `spec.gateways lists gateways but not "mesh", so this MetaRouter configures only those gateways: sidecars calling ${HOST} keep the default route (or another MetaRouter for the host), and its rate limits are not applied. Aeraki applied such a MetaRouter to sidecars too; to keep sidecar routing, add "mesh" to spec.gateways.`,
+  );
+});
