@@ -1,6 +1,7 @@
 /**
- * The MetaProtocolProxy network-filter config (facts §1.2, §2.4) as proto3 JSON, placed in a
- * TypedStruct because istiod cannot resolve the MetaProtocol types. Field names are lowerCamelCase;
+ * The MetaProtocolProxy network-filter config (`aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy`
+ * with its filters, access log and tracing) as proto3 JSON, placed in a TypedStruct because
+ * istiod cannot resolve the MetaProtocol types. Field names are lowerCamelCase;
  * nested Anys carry `@type`. Only the fields every released data plane knows are set (the newer
  * `protocol` field is not), since an unknown field makes Envoy reject the whole listener.
  */
@@ -126,7 +127,8 @@ export function globalRateLimitFilter(g: GlobalRateLimit): JsonObject {
     match: metadataMatch(g.match),
     domain: g.domain ?? '',
   };
-  // Aeraki dereferenced a missing requestTimeout and crashed (facts §6.2); here it is simply absent.
+  // Without requestTimeout the field is left out and the data plane's default applies (Aeraki's
+  // generator dereferenced the missing value and crashed).
   const timeout = g.requestTimeout !== undefined ? parseDuration(g.requestTimeout) : undefined;
   if (timeout !== undefined) config.timeout = toProtoDuration(timeout);
   if (g.denyOnFail) config.failureModeDeny = true;
@@ -138,10 +140,14 @@ export function globalRateLimitFilter(g: GlobalRateLimit): JsonObject {
   return { name: FILTERS.globalRateLimit, config };
 }
 
+/**
+ * Aeraki's default text format, byte for byte: note the two spaces after `%DURATION%`. Log parsers
+ * written for Aeraki's lines keep working.
+ */
 const DEFAULT_TEXT_FORMAT =
   '[%START_TIME%] %REQ(X-META-PROTOCOL-APPLICATION-PROTOCOL)% %RESPONSE_CODE% %RESPONSE_CODE_DETAILS% ' +
   '%CONNECTION_TERMINATION_DETAILS% "%UPSTREAM_TRANSPORT_FAILURE_REASON%" %BYTES_RECEIVED% %BYTES_SENT% ' +
-  '%DURATION% "%REQ(X-FORWARDED-FOR)%" "%REQ(X-REQUEST-ID)%" %UPSTREAM_CLUSTER% %UPSTREAM_LOCAL_ADDRESS% ' +
+  '%DURATION%  "%REQ(X-FORWARDED-FOR)%" "%REQ(X-REQUEST-ID)%" %UPSTREAM_CLUSTER% %UPSTREAM_LOCAL_ADDRESS% ' +
   '%DOWNSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_REMOTE_ADDRESS% %ROUTE_NAME%\n';
 
 const DEFAULT_JSON_FORMAT: Record<string, string> = {

@@ -104,27 +104,35 @@ function defaultRoute(input: RouteInput): MetaProtocolRoute {
 }
 
 /**
- * Aeraki re-purposes `consistentHash.httpHeaderName` to carry a metadata key. The subset's own
- * traffic policy wins over the top-level one.
+ * The metadata key of consistent-hash load balancing for a destination, read from the destination
+ * host's DestinationRule. Aeraki re-purposes `consistentHash.httpHeaderName` to carry it. Like Istio
+ * building the subset's cluster, a subset's own `trafficPolicy.loadBalancer` replaces the top-level
+ * one whole (`simple: ROUND_ROBIN` there means no hash key); a subset without one inherits it.
  */
 function hashKey(dr: { readonly spec: DestinationRuleSpec } | undefined, subset: string | undefined): string | undefined {
   if (!dr) return undefined;
   const sub = subset ? dr.spec.subsets?.find((s) => s.name === subset) : undefined;
-  const policy = sub?.trafficPolicy?.loadBalancer?.consistentHash ?? dr.spec.trafficPolicy?.loadBalancer?.consistentHash;
-  return policy?.httpHeaderName || undefined;
+  const loadBalancer = sub?.trafficPolicy?.loadBalancer ?? dr.spec.trafficPolicy?.loadBalancer;
+  return loadBalancer?.consistentHash?.httpHeaderName || undefined;
 }
 
-/** Matchers sorted by attribute name, so output never depends on map order (Aeraki bug §6.9). */
+/**
+ * The matchers of a match, sorted by attribute name so that output never depends on map order.
+ * An attribute written as `null` (or `~`) gives no matcher, as in Aeraki, where the JSON null
+ * decodes to an empty StringMatch; a match made only of nulls matches every request. Presence is
+ * `regex: "*"`.
+ */
 export function attributeMatches(m: MetaRouteMatch | undefined): AttributeMatch[] {
   const attrs = m?.attributes ?? {};
   return Object.keys(attrs)
     .sort(cmp)
-    .map((name): AttributeMatch => {
+    .flatMap((name): AttributeMatch[] => {
       const sm = attrs[name];
-      if (sm === null || sm === undefined || sm.regex === '*') return { name, present: true };
-      if (sm.exact !== undefined) return { name, exact: sm.exact };
-      if (sm.prefix !== undefined) return { name, prefix: sm.prefix };
-      return { name, regex: sm.regex! };
+      if (sm === null || sm === undefined) return [];
+      if (sm.regex === '*') return [{ name, present: true }];
+      if (sm.exact !== undefined) return [{ name, exact: sm.exact }];
+      if (sm.prefix !== undefined) return [{ name, prefix: sm.prefix }];
+      return [{ name, regex: sm.regex! }];
     });
 }
 

@@ -1,22 +1,22 @@
 /**
- * The data plane matches regexes with RE2. JavaScript regexes are a superset in the ways that
- * matter here, so a pattern is accepted when JavaScript compiles it and it uses none of the
- * features RE2 lacks (look-around, back-references).
+ * RE2 syntax check for `regex` attribute matches. The data plane compiles them with C++ RE2 (Envoy's
+ * `safe_regex` with `google_re2`) and the CRD's CEL rule with Go's regexp, which has the same
+ * syntax. The check is re2js, a JavaScript port of RE2/J, which parses the RE2 syntax itself: Perl
+ * flags (`(?i)`), `(?P<name>…)`, POSIX classes, `\pL`, `\z` and `\Q…\E` are valid; look-around,
+ * back-references and repeat counts above 1000 (also nested repeats multiplying past 1000) are not.
+ *
+ * Two patterns that C++ RE2 accepts are refused here: `\C` (one byte; Go's regexp, and so the CRD,
+ * refuses it too) and a capture-group name used twice (RE2/J keeps a name-to-group map).
  */
-const NOT_RE2 = [
-  { re: /\(\?[=!]/, what: 'look-ahead' },
-  { re: /\(\?<[=!]/, what: 'look-behind' },
-  { re: /\\[1-9]/, what: 'a back-reference' },
-  { re: /\\k</, what: 'a named back-reference' },
-];
+import { RE2JS, RE2JSException } from 're2js';
 
-/** Undefined if valid, else the reason. */
+/** Undefined if RE2 accepts the pattern, else RE2's own parse error. */
 export function re2Problem(pattern: string): string | undefined {
-  for (const { re, what } of NOT_RE2) if (re.test(pattern)) return `uses ${what}, which RE2 does not support`;
   try {
-    new RegExp(pattern, 'u');
+    RE2JS.compile(pattern);
     return undefined;
   } catch (e) {
-    return `does not compile (${(e as Error).message})`;
+    if (e instanceof RE2JSException) return e.message;
+    throw e;
   }
 }

@@ -1,11 +1,13 @@
 /**
  * MetaRouter validation: everything Aeraki's admission webhook checks, and more (empty matchers,
- * RE2 compatibility, an empty global rate-limit match, unreachable routes, duration formats).
+ * RE2 syntax, null attributes, an empty global rate-limit match, unreachable routes, duration
+ * formats, gateway-only MetaRouters).
  * Pure and context-free, so the CLI, the server and the admission webhook share it. Checks that
  * need the service (attributes of its protocol, subsets) are made by the route stage.
  */
 import { diag, type Diagnostic } from '../model/diagnostics.js';
 import type { Destination, MetaRoute, MetaRouteMatch, MetaRouter, TokenBucket } from '../model/resources.js';
+import { attributeMatches } from '../route/build.js';
 import { parseDuration } from '../util/duration.js';
 import { isDnsLabel, isValidHost, resolveHost } from '../util/hosts.js';
 import { re2Problem } from '../util/regex.js';
@@ -49,12 +51,17 @@ export function validateMetaRouter(mr: MetaRouter, domain: string): Diagnostic[]
   });
 
   checkExportTo(spec.exportTo ?? [], err);
-  (spec.gateways ?? []).forEach((g, i) => {
+  const gateways = spec.gateways ?? [];
+  if (gateways.length > 0 && !gateways.includes('mesh')) {
+    const limits = spec.localRateLimit || spec.globalRateLimit ? ', and its rate limits are not applied' : '';
+    err('MM_ROUTER_GATEWAY_ONLY', `spec.gateways lists gateways but not "mesh", so this MetaRouter configures only those gateways: sidecars calling ${hosts[0] ?? 'its host'} keep the default route (or another MetaRouter for the host)${limits}. Aeraki applied such a MetaRouter to sidecars too; to keep sidecar routing, add "mesh" to spec.gateways.`);
+  }
+  gateways.forEach((g, i) => {
     const parts = g.split('/');
     const ok = g === 'mesh' || (parts.length === 1 && isDnsLabel(parts[0]!)) || (parts.length === 2 && isDnsLabel(parts[0]!) && isDnsLabel(parts[1]!));
     if (!ok) err('MM_ROUTER_GATEWAYS', `spec.gateways[${i}] ${JSON.stringify(g)} must be "mesh", "<gateway>" or "<namespace>/<gateway>".`);
   });
-  if (new Set(spec.gateways ?? []).size !== (spec.gateways ?? []).length) {
+  if (new Set(gateways).size !== gateways.length) {
     err('MM_ROUTER_GATEWAYS', 'spec.gateways lists a gateway twice.');
   }
 
@@ -67,10 +74,9 @@ export function validateMetaRouter(mr: MetaRouter, domain: string): Diagnostic[]
     if (lrl.tokenBucket) checkBucket(lrl.tokenBucket, 'spec.localRateLimit.tokenBucket', err);
     conditions.forEach((c, i) => {
       const at = `spec.localRateLimit.conditions[${i}]`;
-      if (!c.match || Object.keys(c.match.attributes ?? {}).length === 0) {
-        err('MM_RATELIMIT_LOCAL', `${at}.match must name at least one attribute.`);
-      } else {
-        checkMatch(c.match, `${at}.match`, 'MM_RATELIMIT_LOCAL', err);
+      checkMatch(c.match, `${at}.match`, 'MM_RATELIMIT_LOCAL', err);
+      if (attributeMatches(c.match).length === 0) {
+        err('MM_RATELIMIT_LOCAL', `${at}.match must name at least one attribute with a matcher${onlyNulls(c.match) ? ' (null attributes are ignored)' : ''}.`);
       }
       if (!c.tokenBucket) err('MM_RATELIMIT_LOCAL', `${at}.tokenBucket is required.`);
       else checkBucket(c.tokenBucket, `${at}.tokenBucket`, err);
@@ -89,10 +95,9 @@ export function validateMetaRouter(mr: MetaRouter, domain: string): Diagnostic[]
     descriptors.forEach((d, i) => {
       if (!d.property || !d.descriptorKey) err('MM_RATELIMIT_GLOBAL', `${at}.descriptors[${i}] needs both property and descriptorKey.`);
     });
-    if (!grl.match || Object.keys(grl.match.attributes ?? {}).length === 0) {
-      err('MM_RATELIMIT_GLOBAL', `${at}.match must name at least one attribute: with an empty match the data plane never limits anything.`);
-    } else {
-      checkMatch(grl.match, `${at}.match`, 'MM_RATELIMIT_GLOBAL', err);
+    checkMatch(grl.match, `${at}.match`, 'MM_RATELIMIT_GLOBAL', err);
+    if (attributeMatches(grl.match).length === 0) {
+      err('MM_RATELIMIT_GLOBAL', `${at}.match must name at least one attribute with a matcher${onlyNulls(grl.match) ? ' (null attributes are ignored)' : ''}: with an empty match the data plane never limits anything.`);
     }
     if (grl.requestTimeout === undefined) {
       out.push(diag('MM_RATELIMIT_NO_TIMEOUT', ref, `${at}.requestTimeout is not set; the data plane's default (20ms) applies.`));
@@ -106,23 +111,34 @@ export function validateMetaRouter(mr: MetaRouter, domain: string): Diagnostic[]
 
 type Report = (code: Parameters<typeof diag>[0], message: string) => void;
 
-const CATCH_ALL = '{}';
+/** What a match really checks: null attributes give no matcher, and `regex: "*"` is presence. */
+const CATCH_ALL = '[]';
 function matchKey(m: MetaRouteMatch | undefined): string {
-  return canonicalJson(m?.attributes ?? {});
+  return canonicalJson(attributeMatches(m));
+}
+
+function onlyNulls(m: MetaRouteMatch | undefined): boolean {
+  const values = Object.values(m?.attributes ?? {});
+  return values.length > 0 && values.every((sm) => sm === null);
 }
 
 function checkMatch(m: MetaRouteMatch | undefined, at: string, code: Parameters<typeof diag>[0], err: Report): void {
   for (const [name, sm] of Object.entries(m?.attributes ?? {})) {
     if (name.trim() === '') err(code, `${at}.attributes has an empty attribute name.`);
-    if (sm === null) continue; // null = the attribute must be present (Aeraki semantics)
+    if (sm === null) {
+      err('MM_ROUTER_NULL_MATCH', `${at}.attributes.${name} is null, so it was ignored (as Aeraki does): this attribute is not checked at all. To require that the attribute is present, write ${name}: {regex: "*"}.`);
+      continue;
+    }
     const set = (['exact', 'prefix', 'regex'] as const).filter((k) => sm[k] !== undefined);
     if (set.length === 0) {
-      err(code, `${at}.attributes.${name} has no matcher; give exact, prefix or regex (or null to require the attribute's presence).`);
+      err(code, `${at}.attributes.${name} has no matcher; give exact, prefix or regex (regex "*" requires only the attribute's presence).`);
     } else if (set.length > 1) {
       err(code, `${at}.attributes.${name} sets ${set.join(' and ')}; give exactly one.`);
+    } else if (sm.regex === '') {
+      err(code, `${at}.attributes.${name}.regex is empty; give an RE2 regular expression, or "*" for presence.`);
     } else if (sm.regex !== undefined && sm.regex !== '*') {
-      const problem = sm.regex === '' ? 'is empty' : re2Problem(sm.regex);
-      if (problem) err(code, `${at}.attributes.${name}.regex ${JSON.stringify(sm.regex)} ${problem}.`);
+      const problem = re2Problem(sm.regex);
+      if (problem) err(code, `${at}.attributes.${name}.regex ${JSON.stringify(sm.regex)} is not valid RE2, which the data plane uses (${problem}).`);
     }
   }
 }
