@@ -173,6 +173,8 @@ export function valueFromJson(json: unknown, path: string): Record<string, unkno
   throw new ProtoJsonError(`not a JSON value: ${describe(json)}`, path);
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /**
  * String order of protobuf-go's deterministic map marshalling: by UTF-8 bytes. JavaScript's `<`
  * compares UTF-16 code units, which agrees except between a surrogate pair (U+10000 and above)
@@ -182,8 +184,6 @@ export function compareUtf8(a: string, b: string): number {
   if (SURROGATE.test(a) || SURROGATE.test(b)) return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
   return a < b ? -1 : a > b ? 1 : 0;
 }
-
-const SURROGATE = /[\uD800-\uDFFF]/;
 
 /** protobuf-go's map key order for keys as `JsonConverter` types them: false < true, integers by value, strings by UTF-8 bytes. */
 export function mapKeyOrder(keyType: string): (a: unknown, b: unknown) => number {
