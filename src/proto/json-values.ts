@@ -6,9 +6,6 @@
  */
 import type protobuf from 'protobufjs';
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-export type JsonObject = { [key: string]: JsonValue };
-
 /** Thrown for JSON that does not fit the schema (a programming error in the caller). */
 export class ProtoJsonError extends Error {
   constructor(
@@ -69,8 +66,8 @@ export function tracksPresence(field: protobuf.Field): boolean {
   return field.partOf !== null || Boolean(field.options?.['proto3_optional']) || field.hasPresence === true;
 }
 
-export const INT32 = new Set(['int32', 'sint32', 'sfixed32']);
-export const UINT32 = new Set(['uint32', 'fixed32']);
+const INT32 = new Set(['int32', 'sint32', 'sfixed32']);
+const UINT32 = new Set(['uint32', 'fixed32']);
 export const INT64 = new Set(['int64', 'sint64', 'sfixed64']);
 export const UINT64 = new Set(['uint64', 'fixed64']);
 
@@ -126,7 +123,7 @@ export function scalarFromJson(type: string, value: unknown, path: string, keepD
   return isDefault && !keepDefault ? OMIT : out;
 }
 
-export const DURATION_RE = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
+const DURATION_RE = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
 
 export function durationFromJson(json: unknown, path: string): Record<string, unknown> {
   const m = typeof json === 'string' ? DURATION_RE.exec(json) : null;
@@ -141,7 +138,7 @@ export function durationFromJson(json: unknown, path: string): Record<string, un
   return out;
 }
 
-export const TIMESTAMP_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
+const TIMESTAMP_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 
 export function timestampFromJson(json: unknown, path: string): Record<string, unknown> {
   const m = typeof json === 'string' ? TIMESTAMP_RE.exec(json) : null;

@@ -16,7 +16,6 @@ import { MessageEncoder } from './encode.js';
 import { JsonConverter } from './json.js';
 import { loadProtoRoot } from './registry.js';
 
-export type { JsonObject, JsonValue } from './json-values.js';
 export { ProtoJsonError } from './json-values.js';
 
 /** The RDS resource the MetaProtocol proxy subscribes to: Envoy's HTTP RouteConfiguration. */

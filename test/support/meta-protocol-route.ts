@@ -11,7 +11,7 @@
  * `responseHeadersToAdd` into `requestMutation` / `responseMutation` key-value pairs. Virtual host
  * names and domains are dropped. A route without a route action is rejected.
  */
-import type { JsonObject, JsonValue } from '../../src/proto/wire.js';
+import type { JsonObject, JsonValue } from './proto-decode.js';
 
 interface HttpRouteConfigurationJson {
   name?: string;

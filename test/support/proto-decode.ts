@@ -6,7 +6,11 @@
  */
 import protobuf from 'protobufjs';
 import { HTTP_ROUTE_CONFIGURATION_TYPE, type Wire } from '../../src/proto/wire.js';
-import { INT64, OMIT, ProtoJsonError, SPECIAL_JSON, UINT64, WRAPPERS, isPlainObject, snakeToCamel, tracksPresence, type JsonObject, type JsonValue } from '../../src/proto/json-values.js';
+import { INT64, OMIT, ProtoJsonError, SPECIAL_JSON, UINT64, WRAPPERS, isPlainObject, snakeToCamel, tracksPresence } from '../../src/proto/json-values.js';
+
+/** Canonical proto3 JSON, as decoded. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
 
 export const META_PROTOCOL_ROUTE_CONFIGURATION_TYPE = 'aeraki.meta_protocol_proxy.config.route.v1alpha.RouteConfiguration';
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import protobuf from 'protobufjs';
 import { METAMESH_PROTO_FILES, loadProtoRoot } from '../../src/proto/registry.js';
-import { ProtoJsonError, createWire, encodeRouteConfiguration, type JsonObject } from '../../src/proto/wire.js';
+import { ProtoJsonError, createWire, encodeRouteConfiguration } from '../../src/proto/wire.js';
 import { ROUTE_CONFIGURATION_TYPE_URL } from '../../src/route/wire.js';
-import { META_PROTOCOL_ROUTE_CONFIGURATION_TYPE, decodeJson, decodeMetaProtocolRouteConfiguration, decodeRouteConfiguration } from '../support/proto-decode.js';
+import { META_PROTOCOL_ROUTE_CONFIGURATION_TYPE, decodeJson, decodeMetaProtocolRouteConfiguration, decodeRouteConfiguration, type JsonObject } from '../support/proto-decode.js';
 import { metaProtocolFromHttpRoute } from '../support/meta-protocol-route.js';
 
 // The MetaProtocol Proxy API messages as Aeraki's meta-protocol-proxy defines them (commit
