@@ -117,28 +117,23 @@ export function goFieldOrder(type: protobuf.Type): protobuf.Field[] {
 }
 
 function fieldPlan(field: protobuf.Field): FieldPlan {
+  // Groups (proto2 / editions DELIMITED) appear in none of the schemas metamesh encodes.
+  if (field.delimited) throw new Error(`${field.fullName}: group encoding is not supported`);
   const resolved = field.resolvedType;
   const type = resolved instanceof protobuf.Type ? resolved : null;
-  const write = type === null ? scalarWriter(resolved instanceof protobuf.Enum ? 'enum' : field.type) : null;
+  const scalar = resolved instanceof protobuf.Enum ? 'enum' : field.type;
+  const write = type === null ? scalarWriter(scalar) : null;
+  const valueWireType = type === null ? wireType(scalar) : LENGTH_DELIMITED;
   const plan = { name: field.name, type, write, writeKey: null, keyTag: 0, valueTag: 0 };
   if (field instanceof protobuf.MapField) {
-    return {
-      ...plan,
-      kind: 'map',
-      tag: key(field.id, LENGTH_DELIMITED),
-      writeKey: scalarWriter(field.keyType),
-      keyTag: key(1, wireType(field.keyType)),
-      valueTag: key(2, type !== null ? LENGTH_DELIMITED : wireType(resolved instanceof protobuf.Enum ? 'enum' : field.type)),
-    };
+    const writeKey = scalarWriter(field.keyType);
+    return { ...plan, kind: 'map', tag: key(field.id, LENGTH_DELIMITED), writeKey, keyTag: key(1, wireType(field.keyType)), valueTag: key(2, valueWireType) };
   }
-  const elementWireType = type !== null ? LENGTH_DELIMITED : wireType(resolved instanceof protobuf.Enum ? 'enum' : field.type);
-  if (field.repeated) {
-    if (type !== null) return { ...plan, kind: 'repeatedMessage', tag: key(field.id, LENGTH_DELIMITED) };
-    const packable = elementWireType !== LENGTH_DELIMITED;
-    if (packable && field.packed) return { ...plan, kind: 'packed', tag: key(field.id, LENGTH_DELIMITED) };
-    return { ...plan, kind: 'repeated', tag: key(field.id, elementWireType) };
-  }
-  return { ...plan, kind: type !== null ? 'message' : 'single', tag: key(field.id, elementWireType) };
+  if (!field.repeated) return { ...plan, kind: type === null ? 'single' : 'message', tag: key(field.id, valueWireType) };
+  if (type !== null) return { ...plan, kind: 'repeatedMessage', tag: key(field.id, LENGTH_DELIMITED) };
+  // Only numeric (varint and fixed-width) elements can be packed.
+  if (valueWireType !== LENGTH_DELIMITED && field.packed) return { ...plan, kind: 'packed', tag: key(field.id, LENGTH_DELIMITED) };
+  return { ...plan, kind: 'repeated', tag: key(field.id, valueWireType) };
 }
 
 function key(fieldNumber: number, wire: number): number {
