@@ -122,9 +122,14 @@ describe('map entries in protobuf-go key order', () => {
     assert.deepEqual(keys, ['10', '9', 'a', '\uFFFD', '\u{1F600}']);
   });
 
-  it('orders Struct keys the same way', () => {
-    const keys = mapKeys(wire.encode('google.protobuf.Struct', { '9': 1, '10': 2, b: null }), 1, (r) => r.string());
-    assert.deepEqual(keys, ['10', '9', 'b']);
+  it('orders Struct keys the same way, byte for byte as protobuf-go', () => {
+    const bytes = wire.encode('google.protobuf.Struct', { '9': 1, '10': 2, b: null, '\uFFFD': 'x', '\u{1F600}': true, a: [1, 'z'] });
+    assert.deepEqual(mapKeys(bytes, 1, (r) => r.string()), ['10', '9', 'a', 'b', '\uFFFD', '\u{1F600}']);
+    // protobuf-go v1.36.12: structpb.NewStruct of the same map, MarshalOptions{Deterministic: true}.
+    const go =
+      '0a0f0a02313012091100000000000000400a0e0a0139120911000000000000f03f0a170a0161121232100a0911000000000000f03f0a031a017a' +
+      '0a070a0162120208000a0a0a03efbfbd12031a01780a0a0a04f09f988012022001';
+    assert.equal(hex(bytes), go);
   });
 
   it('orders integer keys by value, negative ones first', () => {
