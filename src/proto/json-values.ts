@@ -1,12 +1,10 @@
 /**
  * Building blocks of the strict proto3 JSON mapping (json.ts): the JSON types, the error, scalar
- * conversion in both directions, and the well-known types whose JSON form is not an object of
- * their fields (wrappers, Duration, Timestamp, Struct, Value).
+ * conversion, map key order, and the well-known types whose JSON form is not an object of their
+ * fields (wrappers, Duration, Timestamp, Struct, Value). Values are built in the shape of the
+ * encoder's message tree (see json.ts).
  */
 import type protobuf from 'protobufjs';
-
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-export type JsonObject = { [key: string]: JsonValue };
 
 /** Thrown for JSON that does not fit the schema (a programming error in the caller). */
 export class ProtoJsonError extends Error {
@@ -18,13 +16,6 @@ export class ProtoJsonError extends Error {
     this.name = 'ProtoJsonError';
   }
 }
-
-export const TO_OBJECT_OPTIONS: protobuf.IConversionOptions = {
-  longs: String,
-  enums: String,
-  bytes: String,
-  defaults: false,
-};
 
 export const WRAPPERS: Record<string, string> = {
   '.google.protobuf.DoubleValue': 'double',
@@ -75,17 +66,10 @@ export function tracksPresence(field: protobuf.Field): boolean {
   return field.partOf !== null || Boolean(field.options?.['proto3_optional']) || field.hasPresence === true;
 }
 
-export const INT32 = new Set(['int32', 'sint32', 'sfixed32']);
-export const UINT32 = new Set(['uint32', 'fixed32']);
+const INT32 = new Set(['int32', 'sint32', 'sfixed32']);
+const UINT32 = new Set(['uint32', 'fixed32']);
 export const INT64 = new Set(['int64', 'sint64', 'sfixed64']);
 export const UINT64 = new Set(['uint64', 'fixed64']);
-
-export function scalarDefault(type: string): unknown {
-  if (type === 'string' || type === 'bytes') return '';
-  if (type === 'bool') return false;
-  if (INT64.has(type) || UINT64.has(type)) return '0';
-  return 0;
-}
 
 export function scalarFromJson(type: string, value: unknown, path: string, keepDefault: boolean): Converted {
   let out: unknown;
@@ -139,14 +123,7 @@ export function scalarFromJson(type: string, value: unknown, path: string, keepD
   return isDefault && !keepDefault ? OMIT : out;
 }
 
-export function scalarToJson(type: string, value: unknown, keepDefault: boolean): JsonValue | typeof OMIT {
-  if (!keepDefault && (value === '' || value === false || value === 0 || value === '0')) return OMIT;
-  if (typeof value === 'number' && !Number.isFinite(value)) return Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity';
-  if ((INT64.has(type) || UINT64.has(type)) && typeof value !== 'string') return String(value);
-  return value as JsonValue;
-}
-
-export const DURATION_RE = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
+const DURATION_RE = /^(-)?(\d+)(?:\.(\d{1,9}))?s$/;
 
 export function durationFromJson(json: unknown, path: string): Record<string, unknown> {
   const m = typeof json === 'string' ? DURATION_RE.exec(json) : null;
@@ -161,7 +138,7 @@ export function durationFromJson(json: unknown, path: string): Record<string, un
   return out;
 }
 
-export const TIMESTAMP_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
+const TIMESTAMP_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 
 export function timestampFromJson(json: unknown, path: string): Record<string, unknown> {
   const m = typeof json === 'string' ? TIMESTAMP_RE.exec(json) : null;
@@ -177,15 +154,14 @@ export function timestampFromJson(json: unknown, path: string): Record<string, u
 
 export function structFromJson(json: unknown, path: string): Record<string, unknown> {
   if (!isPlainObject(json)) throw new ProtoJsonError(`expected an object (Struct), got ${describe(json)}`, path);
-  const keys = Object.keys(json).sort();
+  const keys = Object.keys(json);
   if (keys.length === 0) return {};
-  const fields: Record<string, unknown> = {};
-  for (const key of keys) fields[key] = valueFromJson(json[key], `${path}.${key}`);
+  const fields = keys.sort(compareUtf8).map((key) => [key, valueFromJson(json[key], `${path}.${key}`)]);
   return { fields };
 }
 
 export function valueFromJson(json: unknown, path: string): Record<string, unknown> {
-  if (json === null) return { nullValue: 'NULL_VALUE' };
+  if (json === null) return { nullValue: 0 }; // google.protobuf.NullValue.NULL_VALUE
   if (typeof json === 'number') return { numberValue: json };
   if (typeof json === 'string') return { stringValue: json };
   if (typeof json === 'boolean') return { boolValue: json };
@@ -194,36 +170,26 @@ export function valueFromJson(json: unknown, path: string): Record<string, unkno
   throw new ProtoJsonError(`not a JSON value: ${describe(json)}`, path);
 }
 
-export function structToJson(object: unknown): JsonObject {
-  const fields = isPlainObject(object) && isPlainObject(object['fields']) ? object['fields'] : {};
-  const out: JsonObject = {};
-  for (const key of Object.keys(fields).sort()) out[key] = valueToJson(fields[key]);
-  return out;
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * String order of protobuf-go's deterministic map marshalling: by UTF-8 bytes. JavaScript's `<`
+ * compares UTF-16 code units, which agrees except between a surrogate pair (U+10000 and above)
+ * and U+E000..U+FFFF, so only strings with surrogates take the byte comparison.
+ */
+export function compareUtf8(a: string, b: string): number {
+  if (SURROGATE.test(a) || SURROGATE.test(b)) return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function valueToJson(object: unknown): JsonValue {
-  if (!isPlainObject(object)) return null;
-  if ('numberValue' in object) return object['numberValue'] as number;
-  if ('stringValue' in object) return object['stringValue'] as string;
-  if ('boolValue' in object) return object['boolValue'] as boolean;
-  if ('structValue' in object) return structToJson(object['structValue']);
-  if ('listValue' in object) {
-    const list = object['listValue'];
-    return isPlainObject(list) && Array.isArray(list['values']) ? (list['values'] as unknown[]).map(valueToJson) : [];
-  }
-  return null;
+/** protobuf-go's map key order for keys as `JsonConverter` types them: false < true, integers by value, strings by UTF-8 bytes. */
+export function mapKeyOrder(keyType: string): (a: unknown, b: unknown) => number {
+  if (keyType === 'string') return (a, b) => compareUtf8(a as string, b as string);
+  if (keyType === 'bool') return (a, b) => Number(a) - Number(b);
+  if (INT64.has(keyType) || UINT64.has(keyType)) return (a, b) => compareBigInts(BigInt(a as string), BigInt(b as string));
+  return (a, b) => (a as number) - (b as number);
 }
 
-export function fractionDigits(nanos: number): string {
-  if (nanos === 0) return '';
-  const digits = String(Math.abs(nanos)).padStart(9, '0');
-  if (digits.endsWith('000000')) return '.' + digits.slice(0, 3);
-  if (digits.endsWith('000')) return '.' + digits.slice(0, 6);
-  return '.' + digits;
-}
-
-export function formatSecondsNanos(seconds: string, nanos: number): string {
-  const negative = seconds.startsWith('-') || nanos < 0;
-  const abs = seconds.replace(/^-/, '');
-  return (negative ? '-' : '') + abs + fractionDigits(nanos);
+function compareBigInts(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

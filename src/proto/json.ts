@@ -1,16 +1,27 @@
 /**
- * Strict proto3 JSON mapping over protobufjs reflection: JSON -> the plain objects protobufjs'
- * `fromObject` takes, and protobufjs' `toObject` output -> canonical proto3 JSON. Anything the
- * schema does not know (unknown field, unknown enum name, wrong JSON type) throws ProtoJsonError
- * with the path to it. Used by the Wire (wire.ts).
+ * Strict proto3 JSON mapping over protobufjs reflection: proto3 JSON -> the message tree the
+ * encoder (encode.ts) writes. Anything the schema does not know (unknown field, unknown enum name,
+ * wrong JSON type, out-of-range number) throws ProtoJsonError with the path to it. Used by the
+ * Wire (wire.ts).
+ *
+ * The tree it builds is the encoder's contract: fields keyed by protobufjs field name, present
+ * exactly when they are to be written (proto3 implicit-presence defaults dropped, explicit
+ * presence kept), enums as numbers, 64-bit integers as decimal strings, bytes as Uint8Array, maps
+ * as [key, value] entries with typed keys sorted as protobuf-go's deterministic marshalling sorts
+ * them, and Any payloads already encoded.
  */
 import protobuf from 'protobufjs';
-import { OMIT, ProtoJsonError, SPECIAL_JSON, TO_OBJECT_OPTIONS, WRAPPERS, camelToSnake, describe, durationFromJson, formatSecondsNanos, fractionDigits, isPlainObject, scalarDefault, scalarFromJson, scalarToJson, snakeToCamel, structFromJson, structToJson, timestampFromJson, tracksPresence, valueFromJson, valueToJson, type Converted, type JsonObject, type JsonValue } from './json-values.js';
+import type { MessageEncoder } from './encode.js';
+import { OMIT, ProtoJsonError, SPECIAL_JSON, WRAPPERS, camelToSnake, mapKeyOrder, describe, durationFromJson, isPlainObject, scalarFromJson, snakeToCamel, structFromJson, timestampFromJson, tracksPresence, valueFromJson, type Converted } from './json-values.js';
 
 export class JsonConverter {
   private readonly nameIndex = new Map<protobuf.Type, Map<string, protobuf.Field>>();
 
-  constructor(private readonly root: protobuf.Root) {}
+  constructor(
+    private readonly root: protobuf.Root,
+    /** Encodes Any payloads, which the tree carries as bytes. */
+    private readonly encoder: MessageEncoder,
+  ) {}
 
   private fieldsByJsonName(type: protobuf.Type): Map<string, protobuf.Field> {
     let index = this.nameIndex.get(type);
@@ -61,16 +72,16 @@ export class JsonConverter {
   private fieldFromJson(field: protobuf.Field, value: unknown, path: string): Converted {
     if (field instanceof protobuf.MapField) {
       if (!isPlainObject(value)) throw new ProtoJsonError(`expected an object (map), got ${describe(value)}`, path);
-      const keys = Object.keys(value).sort();
+      const keys = Object.keys(value);
       if (keys.length === 0) return OMIT;
-      const out: Record<string, unknown> = {};
-      for (const key of keys) {
-        this.mapKeyFromJson(field.keyType, key, `${path}[${JSON.stringify(key)}]`);
+      const entries = keys.map((key): [unknown, unknown] => {
+        const entryPath = `${path}[${JSON.stringify(key)}]`;
         const element = value[key];
-        if (element === null || element === undefined) throw new ProtoJsonError('null map value', `${path}[${JSON.stringify(key)}]`);
-        out[key] = this.singleFromJson(field, element, `${path}[${JSON.stringify(key)}]`, true);
-      }
-      return out;
+        if (element === null || element === undefined) throw new ProtoJsonError('null map value', entryPath);
+        return [this.mapKeyFromJson(field.keyType, key, entryPath), this.singleFromJson(field, element, entryPath, true)];
+      });
+      const order = mapKeyOrder(field.keyType);
+      return entries.sort((a, b) => order(a[0], b[0]));
     }
     if (field.repeated) {
       if (!Array.isArray(value)) throw new ProtoJsonError(`expected an array, got ${describe(value)}`, path);
@@ -83,13 +94,15 @@ export class JsonConverter {
     return this.singleFromJson(field, value, path, tracksPresence(field));
   }
 
-  private mapKeyFromJson(keyType: string, key: string, path: string): void {
-    if (keyType === 'string') return;
+  /** A map key as the tree holds it: string, boolean, number (32-bit) or decimal string (64-bit). */
+  private mapKeyFromJson(keyType: string, key: string, path: string): unknown {
+    if (keyType === 'string') return key;
     if (keyType === 'bool') {
       if (key !== 'true' && key !== 'false') throw new ProtoJsonError('expected a bool map key', path);
-      return;
+      return key === 'true';
     }
     if (!/^-?\d+$/.test(key)) throw new ProtoJsonError(`expected an integer (${keyType}) map key`, path);
+    return scalarFromJson(keyType, key, path, true);
   }
 
   /** Converts one (non-repeated) value; `keepDefault` false drops proto3 implicit defaults. */
@@ -108,7 +121,7 @@ export class JsonConverter {
         throw new ProtoJsonError(`expected an enum name or number, got ${describe(value)}`, path);
       }
       if (number === 0 && !keepDefault) return OMIT;
-      return value;
+      return number;
     }
     return scalarFromJson(field.type, value, path, keepDefault);
   }
@@ -161,7 +174,7 @@ export class JsonConverter {
       const { ['@type']: _dropped, ...rest } = json;
       body = rest;
     }
-    const bytes = type.encode(type.fromObject(this.messageFromJson(type, body, `${path}<${type.name}>`))).finish();
+    const bytes = this.encoder.encode(type, this.messageFromJson(type, body, `${path}<${type.name}>`));
     return bytes.length > 0 ? { type_url: typeUrl, value: bytes } : { type_url: typeUrl };
   }
 
@@ -170,92 +183,5 @@ export class JsonConverter {
     const found = this.root.lookup(typeName);
     if (!(found instanceof protobuf.Type)) throw new ProtoJsonError(`Any type ${typeName} is not in the proto registry`, path);
     return found;
-  }
-
-  // ---- protobufjs toObject() output -> canonical proto3 JSON ----
-
-  messageToJson(type: protobuf.Type, object: unknown, path: string): JsonValue {
-    if (!isPlainObject(object)) throw new ProtoJsonError(`expected an object for ${type.fullName.slice(1)}`, path);
-    const special = this.specialToJson(type, object, path);
-    if (special !== undefined) return special;
-    const out: JsonObject = {};
-    for (const field of type.fieldsArray) {
-      if (!Object.prototype.hasOwnProperty.call(object, field.name)) continue;
-      const value = object[field.name];
-      if (value === undefined || value === null) continue;
-      const jsonName = snakeToCamel(field.name);
-      const fieldPath = `${path}.${jsonName}`;
-      if (field instanceof protobuf.MapField) {
-        if (!isPlainObject(value)) continue;
-        const keys = Object.keys(value).sort();
-        if (keys.length === 0) continue;
-        const map: JsonObject = {};
-        for (const key of keys) map[key] = this.singleToJson(field, value[key], `${fieldPath}[${key}]`, true) as JsonValue;
-        out[jsonName] = map;
-      } else if (field.repeated) {
-        if (!Array.isArray(value) || value.length === 0) continue;
-        out[jsonName] = value.map((element: unknown, i) => this.singleToJson(field, element, `${fieldPath}[${i}]`, true) as JsonValue);
-      } else {
-        const converted = this.singleToJson(field, value, fieldPath, tracksPresence(field));
-        if (converted !== OMIT) out[jsonName] = converted as JsonValue;
-      }
-    }
-    return out;
-  }
-
-  private singleToJson(field: protobuf.Field, value: unknown, path: string, keepDefault: boolean): JsonValue | typeof OMIT {
-    const resolved = field.resolvedType;
-    if (resolved instanceof protobuf.Type) return this.messageToJson(resolved, value, path);
-    if (resolved instanceof protobuf.Enum) {
-      const isDefault = value === 0 || (typeof value === 'string' && resolved.values[value] === 0);
-      if (isDefault && !keepDefault) return OMIT;
-      return value as JsonValue;
-    }
-    return scalarToJson(field.type, value, keepDefault);
-  }
-
-  private specialToJson(type: protobuf.Type, object: Record<string, unknown>, path: string): JsonValue | undefined {
-    const name = type.fullName;
-    const wrapped = WRAPPERS[name];
-    if (wrapped !== undefined) {
-      const value = scalarToJson(wrapped, object['value'] ?? scalarDefault(wrapped), true);
-      return value === OMIT ? null : value;
-    }
-    switch (name) {
-      case '.google.protobuf.Any':
-        return this.anyToJson(object, path);
-      case '.google.protobuf.Duration':
-        return formatSecondsNanos(String(object['seconds'] ?? '0'), Number(object['nanos'] ?? 0)) + 's';
-      case '.google.protobuf.Timestamp': {
-        const seconds = Number(object['seconds'] ?? 0);
-        const nanos = Number(object['nanos'] ?? 0);
-        const iso = new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, '');
-        return iso + fractionDigits(nanos) + 'Z';
-      }
-      case '.google.protobuf.FieldMask': {
-        const paths = Array.isArray(object['paths']) ? (object['paths'] as string[]) : [];
-        return paths.map((p) => p.split('.').map(snakeToCamel).join('.')).join(',');
-      }
-      case '.google.protobuf.Struct':
-        return structToJson(object);
-      case '.google.protobuf.Value':
-        return valueToJson(object);
-      case '.google.protobuf.ListValue':
-        return Array.isArray(object['values']) ? (object['values'] as unknown[]).map(valueToJson) : [];
-      default:
-        return undefined;
-    }
-  }
-
-  private anyToJson(object: Record<string, unknown>, path: string): JsonValue {
-    const typeUrl = object['type_url'];
-    if (typeof typeUrl !== 'string' || typeUrl === '') return {};
-    const type = this.lookupAnyType(typeUrl, path);
-    const raw = object['value'];
-    const bytes = typeof raw === 'string' ? Buffer.from(raw, 'base64') : new Uint8Array();
-    const inner = this.messageToJson(type, type.toObject(type.decode(bytes), TO_OBJECT_OPTIONS), `${path}<${type.name}>`);
-    if (SPECIAL_JSON.has(type.fullName)) return { '@type': typeUrl, value: inner };
-    if (!isPlainObject(inner)) throw new ProtoJsonError('Any payload did not convert to an object', path);
-    return { '@type': typeUrl, ...(inner as JsonObject) };
   }
 }

@@ -38,14 +38,6 @@ export const UPSTREAM_PROTO_FILES: readonly string[] = [
   'xds/type/v3/typed_struct.proto',
 ];
 
-export interface ProtoRootOptions {
-  /**
-   * Keep field names as written in the .proto files (snake_case). Default false: protobufjs
-   * converts names to lowerCamelCase, which is what ./wire.ts expects.
-   */
-  readonly keepCase?: boolean;
-}
-
 /** Finds the package's `proto/` directory by walking up from this module (works from src/ and dist/src/). */
 export function metameshProtoDir(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
@@ -79,9 +71,11 @@ export function protoIncludeDirs(): string[] {
 
 /**
  * Loads a fresh, fully resolved Root with our MetaProtocol protos and the Envoy types listed in
- * UPSTREAM_PROTO_FILES. Throws if any file or import cannot be found.
+ * UPSTREAM_PROTO_FILES. Field names are protobufjs' lowerCamelCase of the proto names (except in
+ * the bundled google.protobuf types, e.g. Any's `type_url`), which is what the JSON converter
+ * (json.ts) expects. Throws if any file or import cannot be found.
  */
-export function loadProtoRoot(options: ProtoRootOptions = {}): protobuf.Root {
+export function loadProtoRoot(): protobuf.Root {
   const includeDirs = protoIncludeDirs();
   const root = new protobuf.Root();
   root.resolvePath = (origin: string, target: string): string => {
@@ -93,7 +87,7 @@ export function loadProtoRoot(options: ProtoRootOptions = {}): protobuf.Root {
     throw new Error(`proto import "${target}" (from ${origin || '<root>'}) not found in ${includeDirs.join(', ')}`);
   };
   root.loadSync([...METAMESH_PROTO_FILES, ...UPSTREAM_PROTO_FILES], {
-    keepCase: options.keepCase ?? false,
+    keepCase: false,
     alternateCommentMode: false,
   });
   root.resolveAll();

@@ -2,20 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import protobuf from 'protobufjs';
 import { METAMESH_PROTO_FILES, loadProtoRoot } from '../../src/proto/registry.js';
-import {
-  ROUTE_CONFIGURATION_TYPE_URL,
-  ProtoJsonError,
-  anyOf,
-  createWire,
-  decodeMetaProtocolRouteConfiguration,
-  decodeRouteConfiguration,
-  encodeMetaProtocolRouteConfiguration,
-  encodeRouteConfiguration,
-  metaProtocolFromHttpRoute,
-  type JsonObject,
-} from '../../src/proto/wire.js';
+import { ProtoJsonError, createWire, encodeRouteConfiguration } from '../../src/proto/wire.js';
+import { ROUTE_CONFIGURATION_TYPE_URL } from '../../src/route/wire.js';
+import { META_PROTOCOL_ROUTE_CONFIGURATION_TYPE, decodeJson, decodeMetaProtocolRouteConfiguration, decodeRouteConfiguration, type JsonObject } from '../support/proto-decode.js';
+import { metaProtocolFromHttpRoute } from '../support/meta-protocol-route.js';
 
-// Field tables of facts §1.2, §1.3, §1.6: [number, proto name, type, label, oneof].
+// The MetaProtocol Proxy API messages as Aeraki's meta-protocol-proxy defines them (commit
+// 19c1288b, meta-protocol-control-plane-api v1.4.1): [number, proto name, type, label, oneof].
 type FieldRow = readonly [number, string, string, 'optional' | 'repeated', string?];
 const MESSAGE_TABLES: Record<string, readonly FieldRow[]> = {
   'aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy': [
@@ -115,8 +108,11 @@ const MESSAGE_TABLES: Record<string, readonly FieldRow[]> = {
 
 const wire = createWire();
 
-/** Facts §1.5 example: the RDS resource for demoservice:20880 mirrored 50% to v2. */
-const FACTS_EXAMPLE = {
+/**
+ * The RDS resource Aeraki serves for ServiceEntry host org.apache.dubbo.samples.basic.api.demoservice,
+ * port 20880, with a MetaRouter routing `method: {exact: sayHello}` to subset v1 mirrored 50% to v2.
+ */
+const DEMOSERVICE_ROUTE = {
   name: 'org.apache.dubbo.samples.basic.api.demoservice_20880',
   virtualHosts: [
     {
@@ -142,7 +138,7 @@ const FACTS_EXAMPLE = {
   ],
 };
 
-// Bytes protobuf-go (v1.36, deterministic marshal) produces for FACTS_EXAMPLE with
+// Bytes protobuf-go (v1.36, deterministic marshal) produces for DEMOSERVICE_ROUTE with
 // go-control-plane types, and for its MetaProtocol conversion with
 // meta-protocol-control-plane-api v1.4.1 types (captured once; Go is not needed to run this test).
 const GO_HTTP_HEX =
@@ -246,8 +242,9 @@ describe('proto registry', () => {
     assert.notEqual(loadProtoRoot(), loadProtoRoot());
   });
 
-  it('gives every MetaProtocol message exactly the fields of the facts tables', () => {
-    const root = loadProtoRoot({ keepCase: true });
+  it("gives every MetaProtocol message exactly the fields of Aeraki's API", () => {
+    // protobufjs names fields and oneofs in lowerCamelCase; the tables use proto names.
+    const root = loadProtoRoot();
     for (const [messageName, rows] of Object.entries(MESSAGE_TABLES)) {
       const type = root.lookupType(messageName);
       const actual = type.fieldsArray
@@ -257,12 +254,14 @@ describe('proto registry', () => {
           return field.partOf ? [field.id, field.name, typeName, label, field.partOf.name] : [field.id, field.name, typeName, label];
         })
         .sort((a, b) => a[0] - b[0]);
-      assert.deepEqual(actual, [...rows], messageName);
+      const camel = protobuf.util.camelCase;
+      const expected = rows.map(([id, name, type, label, oneof]): FieldRow => (oneof ? [id, camel(name), type, label, camel(oneof)] : [id, camel(name), type, label]));
+      assert.deepEqual(actual, expected, messageName);
     }
   });
 
   it('reserves the retired Tracing field numbers and names', () => {
-    const tracing = loadProtoRoot({ keepCase: true }).lookupType('aeraki.meta_protocol_proxy.v1alpha.Tracing');
+    const tracing = loadProtoRoot().lookupType('aeraki.meta_protocol_proxy.v1alpha.Tracing');
     assert.deepEqual(tracing.reserved, [[1, 1], [2, 2], 'operation_name', 'request_metadata_for_tags']);
   });
 });
@@ -324,31 +323,24 @@ describe('RouteConfiguration wire encoding', () => {
     assert.equal(hex(encodeRouteConfiguration(richRouteConfiguration(), createWire())), hex(first));
   });
 
-  it('produces the same bytes as Aeraki (protobuf-go) for the facts example', () => {
-    assert.equal(hex(encodeRouteConfiguration(FACTS_EXAMPLE, wire)), GO_HTTP_HEX);
+  it('produces the same bytes as Aeraki (protobuf-go) for the mirrored demoservice route', () => {
+    assert.equal(hex(encodeRouteConfiguration(DEMOSERVICE_ROUTE, wire)), GO_HTTP_HEX);
   });
 
-  it('wraps a RouteConfiguration into an RDS DiscoveryResponse via anyOf', () => {
-    const bytes = encodeRouteConfiguration(FACTS_EXAMPLE, wire);
-    const any = anyOf(ROUTE_CONFIGURATION_TYPE_URL, bytes);
-    assert.deepEqual(any, { type_url: 'type.googleapis.com/envoy.config.route.v3.RouteConfiguration', value: bytes });
-    const responseType = wire.root.lookupType('envoy.service.discovery.v3.DiscoveryResponse');
-    const response = responseType.encode(
-      responseType.fromObject({ versionInfo: '1', typeUrl: ROUTE_CONFIGURATION_TYPE_URL, nonce: 'n1', resources: [any] }),
-    ).finish();
-    const decoded = wire.decode('envoy.service.discovery.v3.DiscoveryResponse', response);
-    assert.deepEqual(decoded, {
-      versionInfo: '1',
-      resources: [{ '@type': ROUTE_CONFIGURATION_TYPE_URL, ...FACTS_EXAMPLE }],
-      typeUrl: ROUTE_CONFIGURATION_TYPE_URL,
-      nonce: 'n1',
-    });
+  it('embeds a RouteConfiguration in an RDS DiscoveryResponse Any as exactly its standalone bytes', () => {
+    const bytes = encodeRouteConfiguration(DEMOSERVICE_ROUTE, wire);
+    const responseJson = { versionInfo: '1', resources: [{ '@type': ROUTE_CONFIGURATION_TYPE_URL, ...DEMOSERVICE_ROUTE }], typeUrl: ROUTE_CONFIGURATION_TYPE_URL, nonce: 'n1' };
+    const response = wire.encode('envoy.service.discovery.v3.DiscoveryResponse', responseJson);
+    assert.deepEqual(decodeJson(wire.root, 'envoy.service.discovery.v3.DiscoveryResponse', response), responseJson);
+    const decoded = wire.root.lookupType('envoy.service.discovery.v3.DiscoveryResponse').decode(response) as unknown as { resources: { type_url: string; value: Uint8Array }[] };
+    assert.equal(decoded.resources[0]!.type_url, ROUTE_CONFIGURATION_TYPE_URL);
+    assert.equal(hex(decoded.resources[0]!.value), hex(bytes));
   });
 });
 
 describe('MetaProtocol tunnelled route conversion', () => {
-  it('converts the facts example into a MetaProtocol RouteConfiguration carrying every field', () => {
-    const meta = metaProtocolFromHttpRoute(decodeRouteConfiguration(encodeRouteConfiguration(FACTS_EXAMPLE, wire), wire));
+  it('converts the mirrored demoservice route into a MetaProtocol RouteConfiguration carrying every field', () => {
+    const meta = metaProtocolFromHttpRoute(decodeRouteConfiguration(encodeRouteConfiguration(DEMOSERVICE_ROUTE, wire), wire));
     assert.deepEqual(meta, {
       name: 'org.apache.dubbo.samples.basic.api.demoservice_20880',
       routes: [
@@ -368,7 +360,7 @@ describe('MetaProtocol tunnelled route conversion', () => {
         },
       ],
     });
-    const bytes = encodeMetaProtocolRouteConfiguration(meta, wire);
+    const bytes = wire.encode(META_PROTOCOL_ROUTE_CONFIGURATION_TYPE, meta);
     assert.deepEqual(decodeMetaProtocolRouteConfiguration(bytes, wire), meta);
     assert.equal(hex(bytes), GO_META_HEX);
   });
@@ -386,7 +378,7 @@ describe('MetaProtocol tunnelled route conversion', () => {
     assert.deepEqual(first!['responseMutation'], [{ key: 'served-by', value: 'metamesh' }]);
     assert.deepEqual(second, { name: 'catch-all', match: {}, route: { cluster: 'outbound|9090||hello.default.svc.cluster.local' } });
     // and it is valid against our MetaProtocol protos
-    assert.deepEqual(decodeMetaProtocolRouteConfiguration(encodeMetaProtocolRouteConfiguration(meta, wire), wire), meta);
+    assert.deepEqual(decodeMetaProtocolRouteConfiguration(wire.encode(META_PROTOCOL_ROUTE_CONFIGURATION_TYPE, meta), wire), meta);
   });
 
   it('encodes a MetaProtocolProxy with Any-typed codec and filter configs', () => {
@@ -412,7 +404,7 @@ describe('MetaProtocol tunnelled route conversion', () => {
       tracing: { maxTagLength: 0, clientSampling: { value: 100 } },
     };
     const type = 'aeraki.meta_protocol_proxy.v1alpha.MetaProtocolProxy';
-    assert.deepEqual(wire.decode(type, wire.encode(type, proxy)), proxy);
+    assert.deepEqual(decodeJson(wire.root, type, wire.encode(type, proxy)), proxy);
   });
 });
 

@@ -11,7 +11,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { parseYaml, readResources } from '../../src/input/read.js';
 import { loadBuiltinProtocols } from '../../src/protocol/builtin.js';
 import { build } from '../../src/pipeline/build.js';
-import { createWire, decodeRouteConfiguration, encodeRouteConfiguration } from '../../src/proto/wire.js';
+import { createWire, encodeRouteConfiguration } from '../../src/proto/wire.js';
+import { decodeRouteConfiguration } from '../support/proto-decode.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
