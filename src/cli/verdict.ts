@@ -33,7 +33,7 @@ export function verdict(list: readonly Diagnostic[], strict = false): Verdict {
   return { errors, warnings, notes, notInEffect, exitCode };
 }
 
-export function diagnosticLine(d: Diagnostic): string {
+function diagnosticLine(d: Diagnostic): string {
   return `${d.severity.padEnd(7)} ${d.code}  ${d.object}: ${d.message}`;
 }
 
