@@ -1,64 +1,129 @@
-/** Command-line parsing: small and strict (an unknown flag is a usage error, exit 2). */
+/**
+ * Command-line parsing on node:util.parseArgs, strict and per command: each command accepts only
+ * the flags commands.ts lists for it, so `generate --tls-cert x` is a usage error that names the
+ * command the flag belongs to. Pure: argv in, an Invocation out; nothing is read or printed here.
+ */
+import { parseArgs as nodeParseArgs } from 'node:util';
+import { COMMANDS, commandSpec, DEFAULT_HTTP_ADDRESS, DEFAULT_XDS_ADDRESS, type CommandName, type CommandSpec } from './commands.js';
 
-export interface ParsedArgs {
-  command: string | undefined;
-  files: string[];
-  output: 'yaml' | 'json';
-  help: boolean;
-  errors: string[];
-  /** `serve` flags. */
-  xdsAddress: string | undefined;
-  httpAddress: string | undefined;
-  tlsCert: string | undefined;
-  tlsKey: string | undefined;
-  tlsCa: string | undefined;
+export interface TlsFlags {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca: string | undefined;
 }
 
-const SERVE_FLAGS = {
-  '--xds-address': 'xdsAddress',
-  '--http-address': 'httpAddress',
-  '--tls-cert': 'tlsCert',
-  '--tls-key': 'tlsKey',
-  '--tls-ca': 'tlsCa',
-} as const;
+export type GenerateFormat = 'yaml' | 'json' | 'manifests';
+export type ValidateFormat = 'text' | 'json';
 
-export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const out: ParsedArgs = {
-    command: undefined,
-    files: [],
-    output: 'yaml',
-    help: false,
-    errors: [],
-    xdsAddress: undefined,
-    httpAddress: undefined,
-    tlsCert: undefined,
-    tlsKey: undefined,
-    tlsCa: undefined,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const value = (flag: string): string | undefined => {
-      const eq = a.indexOf('=');
-      if (eq > 0) return a.slice(eq + 1);
-      const v = argv[++i];
-      if (v === undefined) out.errors.push(`${flag} needs a value`);
-      return v;
-    };
-    if (a === '-h' || a === '--help') out.help = true;
-    else if (a === '-f' || a === '--filename' || a.startsWith('--filename=')) {
-      const v = value('-f');
-      if (v !== undefined) out.files.push(v);
-    } else if (a === '-o' || a === '--output' || a.startsWith('--output=')) {
-      const v = value('-o');
-      if (v === 'yaml' || v === 'json') out.output = v;
-      else if (v !== undefined) out.errors.push(`-o must be yaml or json, not ${JSON.stringify(v)}`);
-    } else if (Object.hasOwn(SERVE_FLAGS, a.split('=')[0]!)) {
-      const flag = a.split('=')[0] as keyof typeof SERVE_FLAGS;
-      const v = value(flag);
-      if (v !== undefined) out[SERVE_FLAGS[flag]] = v;
-    } else if (a.startsWith('-')) out.errors.push(`unknown flag ${a}`);
-    else if (out.command === undefined) out.command = a;
-    else out.errors.push(`unexpected argument ${JSON.stringify(a)}`);
+export type Invocation =
+  | { readonly kind: 'help'; readonly command?: CommandName }
+  | { readonly kind: 'version' }
+  /** A usage error: `reason` is one line; `command` picks the help the hint points to. */
+  | { readonly kind: 'usage'; readonly reason: string; readonly command?: CommandName }
+  | { readonly kind: 'generate'; readonly files: string[]; readonly output: GenerateFormat }
+  | { readonly kind: 'validate'; readonly files: string[]; readonly output: ValidateFormat; readonly strict: boolean }
+  | { readonly kind: 'serve'; readonly files: string[]; readonly xdsAddress: string; readonly httpAddress: string; readonly tls: TlsFlags | undefined };
+
+type Values = Record<string, string | boolean | string[] | undefined>;
+
+export function parseArgs(argv: readonly string[]): Invocation {
+  const [first, ...rest] = argv;
+  if (first === undefined) return { kind: 'usage', reason: 'no command given' };
+  if (first === 'help') {
+    if (rest.length === 0) return { kind: 'help' };
+    const spec = commandSpec(rest[0]!);
+    if (!spec || rest.length > 1) return { kind: 'usage', reason: `help takes one command name (${names()}), not ${JSON.stringify(rest.join(' '))}` };
+    return { kind: 'help', command: spec.name };
   }
-  return out;
+  const spec = commandSpec(first);
+  if (spec) return parseCommand(spec, rest);
+  if (!first.startsWith('-')) return { kind: 'usage', reason: `unknown command ${JSON.stringify(first)}; the commands are ${names()}` };
+  return parseGlobal(argv);
+}
+
+/** `metamesh --help` / `--version`: the only flags that come without a command. */
+function parseGlobal(argv: readonly string[]): Invocation {
+  const bad = argv.find((a) => !['-h', '--help', '--version'].includes(a));
+  if (bad !== undefined) {
+    const owner = bad.startsWith('-') ? ownersOf(optionName(bad)) : [];
+    const reason = bad.startsWith('-')
+      ? `${bad} ${owner.length > 0 ? `is a flag of ${owner.join(', ')}: give the command first` : 'is not a flag of metamesh'}`
+      : `the command must come first, before ${JSON.stringify(bad)}`;
+    return { kind: 'usage', reason };
+  }
+  return argv.includes('--version') && !argv.some((a) => a === '-h' || a === '--help') ? { kind: 'version' } : { kind: 'help' };
+}
+
+function parseCommand(spec: CommandSpec, args: readonly string[]): Invocation {
+  const usage = (reason: string): Invocation => ({ kind: 'usage', reason, command: spec.name });
+  const asksHelp = args.some((a) => a === '-h' || a === '--help');
+  const options = Object.fromEntries(
+    Object.entries(spec.flags).map(([name, f]) => [name, { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) }]),
+  );
+  // A lenient pass first, only to name the first unknown flag or stray argument precisely (and the
+  // command it belongs to); the strict pass below then catches everything else.
+  const { tokens } = nodeParseArgs({ args: [...args], options, strict: false, allowPositionals: true, tokens: true });
+  for (const t of tokens) {
+    if (t.kind === 'option' && !Object.hasOwn(spec.flags, t.name)) {
+      if (asksHelp) break;
+      const owner = ownersOf(optionName(t.rawName));
+      return usage(`${t.rawName} is not a flag of ${spec.name}${owner.length > 0 ? ` (it is a flag of ${owner.join(', ')})` : ''}`);
+    }
+    if (t.kind === 'positional' && !asksHelp) return usage(`unexpected argument ${JSON.stringify(t.value)}; name input files with -f`);
+  }
+  let values: Values;
+  try {
+    values = nodeParseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values as Values;
+  } catch (e) {
+    if (asksHelp) return { kind: 'help', command: spec.name };
+    return usage((e as Error).message.split('\n')[0]!);
+  }
+  if (values.help === true) return { kind: 'help', command: spec.name };
+  const files = (values.filename as string[] | undefined) ?? [];
+  if (files.length === 0) return usage('give at least one -f <file-or-dir>');
+  const output = values.output as string | undefined;
+  const choices = spec.flags.output?.choices;
+  if (output !== undefined && choices && !choices.includes(output)) {
+    return usage(`-o must be one of ${choices.join(', ')}, not ${JSON.stringify(output)}`);
+  }
+  switch (spec.name) {
+    case 'generate':
+      return { kind: 'generate', files, output: (output ?? 'yaml') as GenerateFormat };
+    case 'validate':
+      return { kind: 'validate', files, output: (output ?? 'text') as ValidateFormat, strict: values.strict === true };
+    case 'serve':
+      return serveInvocation(values, files, usage);
+  }
+}
+
+function serveInvocation(values: Values, files: string[], usage: (reason: string) => Invocation): Invocation {
+  const cert = values['tls-cert'] as string | undefined;
+  const key = values['tls-key'] as string | undefined;
+  const ca = values['tls-ca'] as string | undefined;
+  if ((cert === undefined) !== (key === undefined)) return usage('--tls-cert and --tls-key go together');
+  if (ca !== undefined && cert === undefined) return usage('--tls-ca needs --tls-cert and --tls-key');
+  const xdsAddress = (values['xds-address'] as string | undefined) ?? DEFAULT_XDS_ADDRESS;
+  const httpAddress = (values['http-address'] as string | undefined) ?? DEFAULT_HTTP_ADDRESS;
+  for (const [flag, a] of [['--xds-address', xdsAddress], ['--http-address', httpAddress]] as const) {
+    if (!/^(\[[^\]]*\]|[^:]*):\d+$/.test(a)) return usage(`${flag} must be host:port, not ${JSON.stringify(a)}`);
+  }
+  const tls = cert !== undefined && key !== undefined ? { cert, key, ca } : undefined;
+  return { kind: 'serve', files, xdsAddress, httpAddress, tls };
+}
+
+function names(): string {
+  return COMMANDS.map((c) => c.name).join(', ');
+}
+
+/** `--tls-cert=x` → `tls-cert`, `-o` → the long name of short `o` (of any command). */
+function optionName(arg: string): string {
+  const bare = arg.replace(/^--?/, '').split('=')[0]!;
+  if (arg.startsWith('--')) return bare;
+  for (const c of COMMANDS) for (const [name, f] of Object.entries(c.flags)) if (f.short === bare) return name;
+  return bare;
+}
+
+/** The commands that take flag `name`. */
+function ownersOf(name: string): string[] {
+  return COMMANDS.filter((c) => Object.hasOwn(c.flags, name)).map((c) => c.name);
 }

@@ -43,6 +43,14 @@ const GROUPS: Record<string, string[]> = {
   [OPTIONS_KIND]: ['metamesh.io'],
 };
 
+/**
+ * Kind names that other APIs use too (the Gateway API's Gateway, Knative's Service): under a group
+ * outside Istio, Aeraki and metamesh they are someone else's kind, not a mistake. Every other kind
+ * of GROUPS exists only in those projects, so any other group is a wrong apiVersion.
+ */
+const SHARED_KIND_NAMES = new Set(['Gateway', 'Service']);
+const OUR_GROUP_SUFFIXES = ['istio.io', 'aeraki.io', 'metamesh.io'];
+
 /** Kinds commonly found next to ours in a manifest directory: ignored without a warning. */
 const QUIET_KINDS = new Set(['EnvoyFilter', 'VirtualService', 'Deployment', 'ConfigMap', 'Namespace', 'ServiceAccount', 'Sidecar', 'PeerAuthentication', 'AuthorizationPolicy', 'CustomResourceDefinition']);
 
@@ -74,6 +82,9 @@ export function parseYaml(text: string, source: string): { documents: SourceDocu
     if (value === null || value === undefined) return; // an empty document, e.g. a trailing `---`
     documents.push({ source: where, value });
   });
+  if (documents.length === 0 && diagnostics.length === 0) {
+    diagnostics.push(diag('MM_INPUT_EMPTY', source, `${source} has no YAML documents (it is empty, or only comments and separators); add the resources or leave the file out.`));
+  }
   return { documents, diagnostics };
 }
 
@@ -147,6 +158,11 @@ function decodeDocument(doc: SourceDocument, diagnostics: Diagnostic[]): Decoded
   const kind = v.kind;
   const group = v.apiVersion.includes('/') ? v.apiVersion.slice(0, v.apiVersion.lastIndexOf('/')) : '';
   const groups = GROUPS[kind];
+  if (groups && !groups.includes(group) && isOurs(kind, group)) {
+    const right = groups[0] === '' ? 'the core API group (apiVersion: v1)' : groups[0]!;
+    diagnostics.push(diag('MM_INPUT_WRONG_GROUP', doc.source, `${doc.source}: ${kind} belongs to ${right}, not ${group || 'the core API group'} (apiVersion: ${v.apiVersion}); it was ignored. Fix the apiVersion.`));
+    return undefined;
+  }
   if (!groups || !groups.includes(group)) {
     if (!QUIET_KINDS.has(kind)) {
       diagnostics.push(diag('MM_INPUT_UNKNOWN_KIND', doc.source, `${doc.source}: ${v.apiVersion} ${kind} is not read by metamesh; it was ignored.`));
@@ -183,6 +199,11 @@ function decodeDocument(doc: SourceDocument, diagnostics: Diagnostic[]): Decoded
   }
   const resource = { apiVersion: v.apiVersion, kind, metadata, spec } as R.Resource<string, unknown>;
   return { kind, key, resource, canonical: canonicalJson(v), source: doc.source };
+}
+
+/** Whether `kind` under `group` (not one of its accepted groups) can only be a mistaken apiVersion. */
+function isOurs(kind: string, group: string): boolean {
+  return !SHARED_KIND_NAMES.has(kind) || OUR_GROUP_SUFFIXES.some((s) => group === s || group.endsWith(`.${s}`));
 }
 
 function countErrors(list: readonly Diagnostic[]): number {

@@ -10,10 +10,21 @@ interface CodeInfo {
   readonly severity: Severity;
   /** One line: what happened. docs/errors.md says what to do about it. */
   readonly summary: string;
+  /**
+   * Set on warnings that mean "something you wrote does not take effect as written" (a rule, a
+   * route, a subset, a gateway entry, a duplicate definition that is ignored). `validate` and
+   * `generate` exit 1 on them as on errors. Never set on errors (they always fail) or notes.
+   */
+  readonly notInEffect?: true;
 }
 
 function entry(severity: Severity, summary: string): CodeInfo {
   return { severity, summary };
+}
+
+/** A warning whose finding is that part of the input does not take effect (see CodeInfo). */
+function notInEffect(summary: string): CodeInfo {
+  return { severity: 'warning', summary, notInEffect: true };
 }
 
 export const CODES = {
@@ -22,6 +33,8 @@ export const CODES = {
   MM_INPUT_UNREADABLE: entry('error', 'A file or directory given with -f does not exist or cannot be read.'),
   MM_INPUT_NOT_OBJECT: entry('error', 'A document is not a mapping with apiVersion, kind and metadata.'),
   MM_INPUT_UNKNOWN_KIND: entry('warning', 'A document of a kind metamesh does not read was ignored.'),
+  MM_INPUT_WRONG_GROUP: entry('error', 'A kind metamesh reads was given under the wrong API group, so it was ignored.'),
+  MM_INPUT_EMPTY: entry('error', 'A file has no YAML documents, or a directory given with -f has no .yaml, .yml or .json files.'),
   MM_INPUT_NO_NAME: entry('error', 'A resource has no metadata.name.'),
   MM_INPUT_DUPLICATE: entry('error', 'Two resources share kind, namespace and name; one was ignored.'),
   MM_INPUT_FIELD_TYPE: entry('error', 'A field has the wrong type; the field (or the object) was ignored.'),
@@ -35,12 +48,12 @@ export const CODES = {
   MM_PROTOCOL_OVERRIDE: entry('info', 'An ApplicationProtocol overrides a built-in protocol.'),
   MM_DETECT_UNKNOWN_PROTOCOL: entry('error', 'A port names a MetaProtocol application protocol that is not known.'),
   MM_DETECT_INCOMPLETE_PORT_NAME: entry('error', 'A port is named tcp-metaprotocol without an application protocol.'),
-  MM_DETECT_CONFLICT: entry('warning', 'A port name and its appProtocol name different protocols.'),
+  MM_DETECT_CONFLICT: notInEffect('A port name and its appProtocol name different protocols.'),
 
   // Services.
   MM_SERVICE_NO_HOSTS: entry('error', 'A ServiceEntry with MetaProtocol ports has no hosts.'),
   MM_SERVICE_INVALID_HOST: entry('error', 'A service host is not a valid DNS name.'),
-  MM_SERVICE_DUPLICATE_HOST: entry('warning', 'Two services define the same host and port; one was used.'),
+  MM_SERVICE_DUPLICATE_HOST: notInEffect('Two services define the same host and port; one was used.'),
   MM_SERVICE_MULTIPLE_HOSTS: entry('info', 'A ServiceEntry has several hosts; only the first gets sidecar patches.'),
   MM_SERVICE_VIP_ALLOCATED: entry('info', 'A ServiceEntry without addresses was given a virtual IP.'),
   MM_SERVICE_VIP_EXHAUSTED: entry('error', 'No free virtual IP was left for a ServiceEntry.'),
@@ -51,14 +64,14 @@ export const CODES = {
   MM_INBOUND_NO_SELECTOR: entry('warning', 'No workload selector could be derived, so no inbound patch was made.'),
   MM_INBOUND_BAD_SELECTOR: entry('error', 'The workloadSelector annotation of a ServiceEntry is malformed.'),
   MM_INBOUND_NAMED_TARGET_PORT: entry('warning', 'A Service targets a named container port, so no inbound patch was made.'),
-  MM_GATEWAY_NOT_FOUND: entry('warning', 'A MetaRouter names a Gateway that does not exist.'),
-  MM_GATEWAY_NO_SERVER: entry('warning', 'A Gateway has no MetaProtocol server for a MetaRouter.'),
-  MM_GATEWAY_CONFLICT: entry('warning', 'Several MetaRouters claim one gateway port; one was used.'),
+  MM_GATEWAY_NOT_FOUND: notInEffect('A MetaRouter names a Gateway that does not exist.'),
+  MM_GATEWAY_NO_SERVER: notInEffect('A Gateway has no MetaProtocol server for a MetaRouter.'),
+  MM_GATEWAY_CONFLICT: notInEffect('Several MetaRouters claim one gateway port; one was used.'),
   MM_MESH_WIDE_OUTBOUND: entry('info', 'Outbound patches apply to every sidecar because the proxy selector is empty.'),
 
   // MetaRouter association and validation.
-  MM_ROUTER_NO_SERVICE: entry('warning', 'A MetaRouter host matches no MetaProtocol service.'),
-  MM_ROUTER_CONFLICT: entry('warning', 'Several MetaRouters target one host; the oldest one applies.'),
+  MM_ROUTER_NO_SERVICE: notInEffect('A MetaRouter host matches no MetaProtocol service.'),
+  MM_ROUTER_CONFLICT: notInEffect('Several MetaRouters target one host; the oldest one applies.'),
   MM_ROUTER_HOSTS: entry('error', 'A MetaRouter must have exactly one valid host.'),
   MM_ROUTER_EMPTY: entry('error', 'A MetaRouter has no routes and no rate limit.'),
   MM_ROUTER_MATCH: entry('error', 'A match attribute is empty, has several matchers, or a regex that is not valid RE2.'),
@@ -68,17 +81,23 @@ export const CODES = {
   MM_ROUTER_MIRROR: entry('error', 'A mirror is invalid, or mirrorPercentage is given without mirror or out of (0, 100].'),
   MM_ROUTER_EXPORT_TO: entry('error', 'exportTo has duplicates, or "*" next to other namespaces, or invalid names.'),
   MM_ROUTER_GATEWAYS: entry('error', 'A gateways entry is not a valid Gateway reference.'),
-  MM_ROUTER_NULL_MATCH: entry('warning', 'A match attribute is null, which gives no matcher: the attribute was ignored.'),
+  MM_ROUTER_NULL_MATCH: notInEffect('A match attribute is null, which gives no matcher: the attribute was ignored.'),
   MM_ROUTER_GATEWAY_ONLY: entry('warning', 'A MetaRouter lists gateways but not mesh, so sidecars do not get it.'),
-  MM_ROUTER_UNREACHABLE_ROUTE: entry('warning', 'A route can never match because an earlier route matches everything it does.'),
-  MM_ROUTER_UNROUTABLE_ATTRIBUTE: entry('warning', "A match uses an attribute the service's protocol does not expose."),
-  MM_ROUTER_MUTATION_IGNORED: entry('warning', "Mutations have no effect with the service's codec."),
-  MM_ROUTER_UNKNOWN_SUBSET: entry('warning', 'A destination names a subset no DestinationRule defines.'),
+  MM_ROUTER_UNREACHABLE_ROUTE: notInEffect('A route can never match because an earlier route matches everything it does.'),
+  MM_ROUTER_UNROUTABLE_ATTRIBUTE: notInEffect("A match uses an attribute the service's protocol does not expose."),
+  MM_ROUTER_MUTATION_IGNORED: notInEffect("Mutations have no effect with the service's codec."),
+  MM_ROUTER_UNKNOWN_SUBSET: notInEffect('A destination names a subset no DestinationRule defines.'),
   MM_ROUTER_NOT_APPLIED: entry('error', 'A MetaRouter was not applied because of the errors reported on it.'),
   MM_RATELIMIT_LOCAL: entry('error', 'A local rate limit is invalid.'),
   MM_RATELIMIT_GLOBAL: entry('error', 'A global rate limit is invalid.'),
   MM_RATELIMIT_NO_TIMEOUT: entry('info', 'A global rate limit has no requestTimeout; the data-plane default applies.'),
-  MM_DESTINATIONRULE_CONFLICT: entry('warning', 'Several DestinationRules target one host; the oldest one applies.'),
+  MM_DESTINATIONRULE_CONFLICT: notInEffect('Several DestinationRules target one host; the oldest one applies.'),
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;
+
+/** Whether a diagnostic with this code means that something in the input does not take effect. */
+export function isNotInEffect(code: Code): boolean {
+  const info: CodeInfo = CODES[code];
+  return info.notInEffect === true;
+}

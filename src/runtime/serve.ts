@@ -1,6 +1,7 @@
 /**
  * `metamesh serve`: all the wiring in one place. Start order (each step needs the previous one):
  *
+ *   0. check that every path exists (MissingSourceError otherwise; nothing is started)
  *   1. load the built-in protocol descriptors (protocols/*.json)
  *   2. read the manifest directory (DirectoryStore.load)
  *   3. Engine: apply every resource, flush
@@ -18,9 +19,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { Engine } from '../pipeline/engine.js';
-import type { PipelineOutput } from '../pipeline/types.js';
 import { loadBuiltinProtocols } from '../protocol/builtin.js';
 import { DirectoryStore, type StoreUpdate, type Timers } from '../store/directory.js';
+import { missingPaths } from '../store/list.js';
+import { outputDocument } from '../pipeline/document.js';
 import { ResourceCache, routesByName } from '../xds/cache.js';
 import { XdsServer, type TlsFiles } from '../xds/server.js';
 
@@ -52,18 +54,23 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export function generateDocument(output: PipelineOutput): object {
-  return {
-    serviceEntries: output.serviceEntries,
-    envoyFilters: output.envoyFilters,
-    virtualServices: output.virtualServices,
-    routes: output.routes,
-    diagnostics: output.diagnostics,
-  };
+/**
+ * serve() was given no path, or a path that does not exist. It refuses to start rather than
+ * report ready while serving nothing; the CLI turns this into exit 2.
+ */
+export class MissingSourceError extends Error {
+  constructor(readonly paths: readonly string[]) {
+    super(paths.length === 0 ? 'no manifest path given; name a file or directory to serve' : `${paths.join(', ')}: no such file or directory`);
+    this.name = 'MissingSourceError';
+  }
 }
 
 export async function serve(opts: ServeOptions): Promise<Running> {
   const log = opts.logger ?? pino({ name: 'metamesh' });
+
+  // 0. the sources must exist before anything listens (a typo would otherwise serve no routes)
+  const missing = missingPaths(opts.files);
+  if (opts.files.length === 0 || missing.length > 0) throw new MissingSourceError(missing);
 
   // 1. built-in protocols
   const builtins = loadBuiltinProtocols();
@@ -184,7 +191,7 @@ function handleHttp(req: http.IncomingMessage, res: http.ServerResponse, ctx: Ht
     case '/debug/xds':
       return json(200, { streams: ctx.xds.streams() });
     case '/debug/config':
-      return json(200, generateDocument(ctx.engine.output()));
+      return json(200, outputDocument(ctx.engine.output()));
     default:
       return text(404, 'not found; try /healthz, /readyz, /debug/xds, /debug/config');
   }

@@ -12,7 +12,7 @@
  *   last good version, so a half-saved edit never deletes resources; the syntax error is still
  *   reported as a diagnostic and logged. A file that is deleted does remove its resources.
  */
-import { readdirSync, readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { diag, type Diagnostic } from '../model/diagnostics.js';
@@ -21,8 +21,7 @@ import { parseYaml, readResources, type ConfigSet, type SourceDocument } from '.
 import { changesOf } from '../pipeline/build.js';
 import { objKey, type Change } from '../pipeline/types.js';
 import { canonicalJson } from '../util/canonical.js';
-
-const EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+import { listFiles } from './list.js';
 
 /** The timer functions the watcher uses; injected by tests. */
 export interface Timers {
@@ -274,31 +273,4 @@ export class DirectoryStore {
 function splitKey(key: string): [string, string] {
   const sp = key.indexOf(' ');
   return [key.slice(0, sp), key.slice(sp + 1)];
-}
-
-/** The files `-f` paths name: directories walked recursively for .yaml/.yml/.json, in name order. */
-export function listFiles(paths: readonly string[], diagnostics: Diagnostic[]): string[] {
-  const out: string[] = [];
-  const walk = (p: string, explicit: boolean) => {
-    let st;
-    try {
-      st = statSync(p);
-    } catch {
-      if (explicit) diagnostics.push(diag('MM_INPUT_UNREADABLE', p, `${p} does not exist or cannot be read.`));
-      return;
-    }
-    if (st.isDirectory()) {
-      let names: string[];
-      try {
-        names = readdirSync(p).sort();
-      } catch {
-        return;
-      }
-      for (const name of names) if (!name.startsWith('.')) walk(path.join(p, name), false);
-      return;
-    }
-    if (explicit || EXTENSIONS.has(path.extname(p).toLowerCase())) out.push(p);
-  };
-  for (const p of paths) walk(p, true);
-  return out;
 }

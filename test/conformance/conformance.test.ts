@@ -3,6 +3,8 @@
  *  - the harness's own tests (good input passes, each broken input fails for its stated reason);
  *  - `metamesh generate -o json` on examples/ and on every golden pipeline case, checked against
  *    the official istio.io/api, go-control-plane and MetaProtocol Go types;
+ *  - `metamesh generate -o manifests` on the same inputs, read as `kubectl apply -f -` would
+ *    (harness -manifests: YAML stream, strict envelope, known kinds only, the same spec checks);
  *  - a deliberately broken copy of real output, which must fail (the check can fail);
  *  - the CRD schemas and their examples, with the apiextensions-apiserver validation code.
  * Go is required (installed by .ci/run); its modules come from the Go module proxy.
@@ -21,19 +23,24 @@ const crdDir = path.join(root, 'test/conformance/crd');
 const work = path.join(root, '.tmp/conformance');
 const harness = path.join(work, 'harness');
 
-async function generateJson(...files: string[]): Promise<{ code: number; json: string }> {
+async function generate(format: 'json' | 'manifests', ...files: string[]): Promise<{ code: number; out: string }> {
   let out = '';
-  const code = await main(['generate', '-o', 'json', ...files.flatMap((f) => ['-f', f])], {
+  const code = await main(['generate', '-o', format, ...files.flatMap((f) => ['-f', f])], {
     out: (s) => (out += s),
     err: () => {},
   });
+  return { code, out };
+}
+
+async function generateJson(...files: string[]): Promise<{ code: number; json: string }> {
+  const { code, out } = await generate('json', ...files);
   return { code, json: out };
 }
 
-function runHarness(doc: string, name: string): { status: number | null; output: string } {
-  const file = path.join(work, `${name.replace(/[^a-z0-9]+/gi, '_')}.json`);
+function runHarness(doc: string, name: string, mode: 'document' | 'manifests' = 'document'): { status: number | null; output: string } {
+  const file = path.join(work, `${name.replace(/[^a-z0-9]+/gi, '_')}.${mode === 'document' ? 'json' : 'yaml'}`);
   writeFileSync(file, doc);
-  const r = spawnSync(harness, ['-q', '-f', file], { encoding: 'utf8' });
+  const r = spawnSync(harness, ['-q', ...(mode === 'manifests' ? ['-manifests'] : []), '-f', file], { encoding: 'utf8' });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
@@ -76,6 +83,35 @@ test('the harness rejects real output broken in one place', async () => {
   const r = runHarness(JSON.stringify(doc), 'broken');
   assert.equal(r.status, 1, r.output);
   assert.match(r.output, /stat_?prefix/i);
+});
+
+test('generate -o manifests for examples/ is accepted as a manifest stream', async () => {
+  const { code, out } = await generate('manifests', path.join(root, 'examples'));
+  assert.equal(code, 0);
+  const r = runHarness(out, 'examples-manifests', 'manifests');
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /^conformance: 11 objects checked, 0 failures$/m);
+});
+
+test('generate -o manifests for every golden pipeline case is accepted as a manifest stream', async (t) => {
+  const cases = path.join(root, 'test/golden/pipeline');
+  for (const dir of readdirSync(cases).sort()) {
+    await t.test(dir, async () => {
+      const { out } = await generate('manifests', path.join(cases, dir, 'in.yaml'));
+      const r = runHarness(out, `golden-manifests-${dir}`, 'manifests');
+      assert.equal(r.status, 0, r.output);
+      assert.match(r.output, /^conformance: \d+ objects checked, 0 failures$/m);
+    });
+  }
+});
+
+test('the harness rejects a real manifest stream broken in one place', async () => {
+  const { out } = await generate('manifests', path.join(root, 'examples'));
+  const broken = out.replace(/^  namespace: video\n/m, '');
+  assert.notEqual(broken, out);
+  const r = runHarness(broken, 'broken-manifests', 'manifests');
+  assert.equal(r.status, 1, r.output);
+  assert.match(r.output, /metadata\.namespace: must be non-empty/);
 });
 
 test('CRD schemas are valid and their examples are accepted or rejected as labelled', () => {

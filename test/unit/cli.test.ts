@@ -1,30 +1,17 @@
+/** `metamesh` through `main(argv, io)`: arguments, help, version and the generate document. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { main } from '../../src/cli/main.js';
+import { runCli, tmpTree } from '../support/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
-  return { code, out, err };
-}
-
-function tmpFile(name: string, text: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'metamesh-cli-'));
-  const f = path.join(dir, name);
-  writeFileSync(f, text);
-  return f;
-}
+const examples = path.join(root, 'examples');
 
 test('generate on the examples exits 0 and prints the five output keys', async () => {
-  const r = await run('generate', '-f', path.join(root, 'examples'));
+  const r = await runCli('generate', '-f', examples);
   assert.equal(r.code, 0, r.err);
   const doc = parse(r.out) as Record<string, unknown[]>;
   assert.deepEqual(Object.keys(doc), ['serviceEntries', 'envoyFilters', 'virtualServices', 'routes', 'diagnostics']);
@@ -33,13 +20,14 @@ test('generate on the examples exits 0 and prints the five output keys', async (
 });
 
 test('-o json and -o yaml print the same document', async () => {
-  const y = await run('generate', '-f', path.join(root, 'examples'));
-  const j = await run('generate', '-o', 'json', '-f', path.join(root, 'examples'));
+  const y = await runCli('generate', '-f', examples);
+  const j = await runCli('generate', '-o', 'json', '-f', examples);
   assert.deepEqual(JSON.parse(j.out), parse(y.out));
 });
 
 test('an invalid MetaRouter gives exit 1 and a diagnostic, not a crash', async () => {
-  const f = tmpFile('bad.yaml', `apiVersion: metaprotocol.aeraki.io/v1alpha1
+  const dir = tmpTree({
+    'bad.yaml': `apiVersion: metaprotocol.aeraki.io/v1alpha1
 kind: MetaRouter
 metadata: {name: bad, namespace: ns}
 spec:
@@ -48,39 +36,107 @@ spec:
   - route:
     - {destination: {host: a.b.svc.cluster.local, subset: v1}, weight: 30}
     - {destination: {host: a.b.svc.cluster.local, subset: v2}, weight: 30}
-`);
-  const r = await run('generate', '-o', 'json', '-f', f);
+`,
+  });
+  const r = await runCli('generate', '-o', 'json', '-f', path.join(dir, 'bad.yaml'));
   assert.equal(r.code, 1);
   const codes = (JSON.parse(r.out) as { diagnostics: { code: string }[] }).diagnostics.map((d) => d.code);
   assert.ok(codes.includes('MM_ROUTER_WEIGHTS'), codes.join());
   assert.ok(codes.includes('MM_ROUTER_NOT_APPLIED'), codes.join());
-  assert.match(r.err, /error\(s\) in the input/);
+  assert.match(r.err, /does not take effect as written/);
 });
 
 test('validate prints one line per diagnostic and a summary', async () => {
-  const f = tmpFile('broken.yaml', 'kind: [unclosed\n');
-  const r = await run('validate', '-f', f);
+  const dir = tmpTree({ 'broken.yaml': 'kind: [unclosed\n' });
+  const r = await runCli('validate', '-f', path.join(dir, 'broken.yaml'));
   assert.equal(r.code, 1);
   assert.match(r.out, /^error\s+MM_INPUT_YAML_SYNTAX/m);
   assert.match(r.out, /1 file\(s\) checked: 1 error\(s\)/);
 });
 
-test('usage errors exit 2', async () => {
-  assert.equal((await run()).code, 2);
-  assert.equal((await run('frobnicate', '-f', 'x')).code, 2);
-  assert.equal((await run('generate')).code, 2);
-  assert.equal((await run('generate', '-f', 'x', '-o', 'xml')).code, 2);
-  assert.equal((await run('generate', '--bogus')).code, 2);
-});
-
-test('a missing file is a diagnostic with exit 1', async () => {
-  const r = await run('validate', '-f', path.join(root, 'no-such-dir'));
+test('a missing file is a diagnostic with exit 1 for generate and validate', async () => {
+  const r = await runCli('validate', '-f', path.join(root, 'no-such-dir'));
   assert.equal(r.code, 1);
-  assert.match(r.out, /does not exist/);
+  assert.match(r.out, /MM_INPUT_UNREADABLE .*no-such-dir does not exist/);
 });
 
-test('--help exits 0 and documents the exit codes', async () => {
-  const r = await run('--help');
+const usageCases: [string, string[], RegExp][] = [
+  ['no command', [], /^metamesh: no command given$/],
+  ['an unknown command', ['frobnicate', '-f', 'x'], /^metamesh: unknown command "frobnicate"/],
+  ['generate without -f', ['generate'], /^metamesh generate: give at least one -f <file-or-dir>$/],
+  ['an -o value generate does not offer', ['generate', '-f', 'x', '-o', 'text'], /^metamesh generate: -o must be one of yaml, json, manifests, not "text"$/],
+  ['an -o value validate does not offer', ['validate', '-f', 'x', '-o', 'manifests'], /^metamesh validate: -o must be one of text, json, not "manifests"$/],
+  ['an unknown flag', ['generate', '--bogus', '-f', 'x'], /^metamesh generate: --bogus is not a flag of generate$/],
+  ['a serve flag given to generate', ['generate', '-f', 'x', '--tls-cert', 'c.pem'], /^metamesh generate: --tls-cert is not a flag of generate \(it is a flag of serve\)$/],
+  ['a validate flag given to generate', ['generate', '-f', 'x', '--strict'], /^metamesh generate: --strict is not a flag of generate \(it is a flag of validate\)$/],
+  ['-o given to serve', ['serve', '-f', 'x', '-o', 'json'], /^metamesh serve: -o is not a flag of serve \(it is a flag of generate, validate\)$/],
+  ['a flag before the command', ['-f', 'x', 'generate'], /^metamesh: -f is a flag of generate, validate, serve: give the command first$/],
+  ['a flag without its value', ['validate', '-f'], /^metamesh validate: .*argument missing$/],
+  ['a value given to --strict', ['validate', '-f', 'x', '--strict=yes'], /^metamesh validate: .*--strict.*$/],
+  ['an extra argument', ['generate', '-f', 'x', 'y'], /^metamesh generate: unexpected argument "y"; name input files with -f$/],
+  ['serve without -f', ['serve'], /^metamesh serve: give at least one -f <file-or-dir>$/],
+  ['--tls-cert without --tls-key', ['serve', '-f', 'x', '--tls-cert', 'c.pem'], /^metamesh serve: --tls-cert and --tls-key go together$/],
+  ['a bad --xds-address', ['serve', '-f', 'x', '--xds-address', 'localhost'], /^metamesh serve: --xds-address must be host:port, not "localhost"$/],
+];
+
+for (const [name, argv, reason] of usageCases) {
+  test(`usage error, exit 2, one reason line and a --help hint: ${name}`, async () => {
+    const r = await runCli(...argv);
+    assert.equal(r.code, 2, r.err);
+    assert.equal(r.out, '');
+    const lines = r.err.split('\n');
+    assert.equal(lines.length, 3, r.err); // reason, hint, and the empty string after the final newline
+    assert.match(lines[0]!, reason);
+    assert.match(lines[1]!, /^Run 'metamesh( [a-z]+)? --help' for usage\.$/);
+    assert.equal(lines[2], '');
+  });
+}
+
+test('the --help hint points to the help of the command that was used', async () => {
+  assert.match((await runCli('validate', '--nope', '-f', 'x')).err, /Run 'metamesh validate --help' for usage\./);
+  assert.match((await runCli('nope')).err, /Run 'metamesh --help' for usage\./);
+});
+
+test('--help lists the commands and the exit codes, and exits 0', async () => {
+  for (const argv of [['--help'], ['-h'], ['help']]) {
+    const r = await runCli(...argv);
+    assert.equal(r.code, 0);
+    assert.equal(r.err, '');
+    assert.match(r.out, /^Usage: metamesh <command> \[flags\]/);
+    for (const c of ['generate', 'validate', 'serve']) assert.match(r.out, new RegExp(`^  ${c} `, 'm'));
+    assert.match(r.out, /Exit status: 0 = the rules take effect as written, 1 = an error or a rule that does not take\neffect, 2 = usage error/);
+  }
+});
+
+test('<command> --help shows that command\'s own flags, defaults and exit codes, and no other command\'s', async () => {
+  const generate = await runCli('generate', '--help');
+  assert.equal(generate.code, 0);
+  assert.match(generate.out, /^Usage: metamesh generate -f <file-or-dir> \[-f <file-or-dir> …\] \[-o yaml\|json\|manifests\]$/m);
+  assert.match(generate.out, /one of yaml, json, manifests \(default yaml\)/);
+  assert.doesNotMatch(generate.out, /--tls-cert|--strict|--xds-address/);
+  assert.match(generate.out, /^Exit status:\n  0  .*\n  1  .*\n  2  usage error/m);
+
+  const validate = await runCli('validate', '-h');
+  assert.match(validate.out, /^  --strict +also exit 1 on any warning$/m);
+  assert.match(validate.out, /one of text, json \(default text\)/);
+  assert.doesNotMatch(validate.out, /--tls-cert|json, manifests/);
+
+  const serve = await runCli('help', 'serve');
+  assert.match(serve.out, /--xds-address <host:port> .*\(default 127\.0\.0\.1:15010\)/);
+  assert.match(serve.out, /--http-address <host:port> .*\(default 127\.0\.0\.1:8080\)/);
+  assert.match(serve.out, /^  2  usage error, or an -f path that does not exist; nothing was started$/m);
+  assert.doesNotMatch(serve.out, /--strict|-o, --output/);
+});
+
+test('--help wins over the other flags of the command, even wrong ones', async () => {
+  const r = await runCli('generate', '--tls-cert', 'x', '--help');
   assert.equal(r.code, 0);
-  assert.match(r.out, /Exit status: 0 = no errors, 1 = errors in the input, 2 = usage error/);
+  assert.match(r.out, /^Usage: metamesh generate /);
+});
+
+test('--version prints the version of package.json', async () => {
+  const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string };
+  const r = await runCli('--version');
+  assert.equal(r.code, 0);
+  assert.equal(r.out, `metamesh ${pkg.version}\n`);
 });

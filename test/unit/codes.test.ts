@@ -1,14 +1,15 @@
 /**
  * Keeps the diagnostic catalogue (src/model/codes.ts), the code that emits it (src/) and its
  * documentation (docs/errors.md) in step. docs/errors.md documents each code under a level-3
- * heading that is exactly the code, followed by a `- **Severity:** <level>` line.
+ * heading that is exactly the code, followed by a `- **Severity:** <level>` line and, for the codes
+ * the catalogue marks notInEffect, a `- **Not in effect:** yes…` line.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CODES } from '../../src/model/codes.js';
+import { CODES, isNotInEffect, type Code } from '../../src/model/codes.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const srcDir = path.join(root, 'src');
@@ -19,6 +20,7 @@ const catalogue = Object.keys(CODES);
 interface DocEntry {
   readonly code: string;
   readonly severity: string | undefined;
+  readonly notInEffect: boolean;
 }
 
 /** `### MM_…` sections of docs/errors.md, each with the severity written under it. */
@@ -34,14 +36,13 @@ function documented(): DocEntry[] {
     const m = /^### (MM_[A-Z0-9_]+)\s*$/.exec(line);
     if (!m) continue;
     let severity: string | undefined;
+    let notInEffect = false;
     for (let j = i + 1; j < lines.length && !/^#{1,3} /.test(lines[j]!); j++) {
       const s = /^- \*\*Severity:\*\* (error|warning|info)\b/.exec(lines[j]!);
-      if (s) {
-        severity = s[1];
-        break;
-      }
+      if (s) severity ??= s[1];
+      if (/^- \*\*Not in effect:\*\* yes\b/.test(lines[j]!)) notInEffect = true;
     }
-    entries.push({ code: m[1]!, severity });
+    entries.push({ code: m[1]!, severity, notInEffect });
   }
   return entries;
 }
@@ -89,6 +90,19 @@ test('the severity written in docs/errors.md matches the catalogue', () => {
     .filter((d) => d.severity !== CODES[d.code as keyof typeof CODES].severity)
     .map((d) => `${d.code}: docs say ${d.severity ?? 'nothing'}, catalogue says ${CODES[d.code as keyof typeof CODES].severity}`);
   assert.deepEqual(wrong, []);
+});
+
+test('docs/errors.md marks "Not in effect" exactly the codes the catalogue marks notInEffect', () => {
+  const wrong = documented()
+    .filter((d) => d.code in CODES && d.notInEffect !== isNotInEffect(d.code as Code))
+    .map((d) => `${d.code}: docs say ${d.notInEffect ? '' : 'not '}in effect, catalogue says ${isNotInEffect(d.code as Code) ? '' : 'not '}in effect`);
+  assert.deepEqual(wrong, []);
+});
+
+test('only warnings are marked notInEffect (errors fail anyway; notes never fail)', () => {
+  const marked = catalogue.filter((c) => isNotInEffect(c as Code));
+  assert.ok(marked.length > 0);
+  assert.deepEqual(marked.filter((c) => CODES[c as Code].severity !== 'warning'), []);
 });
 
 test('every code named in src/ is in the catalogue', () => {

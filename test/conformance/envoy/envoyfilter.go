@@ -287,7 +287,7 @@ func (c *checker) checkMetaProtocolProxy(ns, name, at string, p *mpp.MetaProtoco
 			fail("%s: rds.routeConfigName is empty", at)
 		} else {
 			c.referenced[rn] = true
-			if !c.routeNames[rn] {
+			if !c.manifests && !c.routeNames[rn] {
 				fail("%s: rds.routeConfigName %q has no matching entry in routes[]", at, rn)
 			}
 		}

@@ -75,6 +75,8 @@ type objectMeta struct {
 // checker accumulates results for one document.
 type checker struct {
 	res *Result
+	// manifests: checking a manifest stream, which has no routes[] to cross-reference.
+	manifests bool
 	// route names present in routes[], and the ones referenced by some RDS.
 	routeNames map[string]bool
 	referenced map[string]bool
@@ -138,7 +140,18 @@ func CheckDocument(data []byte) *Result {
 		res.Checked++
 		c.checkVirtualService(i, raw)
 	}
+	c.finish()
+	for _, d := range doc.Diagnostics {
+		if d.Code == "" || d.Severity == "" || d.Message == "" {
+			c.warn("Diagnostic", "", d.Object, "diagnostic lacks code, severity or message: %+v", d)
+		}
+	}
+	return res
+}
 
+// finish reports what can only be seen once every object was checked: route tables nothing
+// references, and RDS clusters no CLUSTER patch adds.
+func (c *checker) finish() {
 	names := make([]string, 0, len(c.routeNames))
 	for n := range c.routeNames {
 		names = append(names, n)
@@ -161,12 +174,6 @@ func CheckDocument(data []byte) *Result {
 			}
 		}
 	}
-	for _, d := range doc.Diagnostics {
-		if d.Code == "" || d.Severity == "" || d.Message == "" {
-			c.warn("Diagnostic", "", d.Object, "diagnostic lacks code, severity or message: %+v", d)
-		}
-	}
-	return res
 }
 
 // decodeObject parses the envelope and runs the metadata checks shared by all kinds.

@@ -4,6 +4,8 @@
 // protoc-gen-validate rules), and re-runs the data plane's RDS conversion.
 //
 // Usage: go run . -f <file.json>   (use -f - for stdin)
+//
+//	go run . -manifests -f <stream.yaml>   (the output of `metamesh generate -o manifests`)
 package main
 
 import (
@@ -16,9 +18,10 @@ import (
 func main() {
 	file := flag.String("f", "", "generate document to check (JSON; - for stdin)")
 	quiet := flag.Bool("q", false, "do not print warnings")
+	manifests := flag.Bool("manifests", false, "the input is a multi-document YAML manifest stream (generate -o manifests)")
 	flag.Parse()
 	if *file == "" {
-		fmt.Fprintln(os.Stderr, "usage: conformance -f <file.json>")
+		fmt.Fprintln(os.Stderr, "usage: conformance [-manifests] -f <file>")
 		os.Exit(2)
 	}
 	var data []byte
@@ -32,7 +35,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	res := CheckDocument(data)
+	var res *Result
+	if *manifests {
+		res = CheckManifests(data)
+	} else {
+		res = CheckDocument(data)
+	}
 	os.Exit(Report(os.Stdout, res, !*quiet))
 }
 

@@ -1,0 +1,101 @@
+/**
+ * The commands of `metamesh` and the flags each one takes, as data: the argument parser
+ * (args.ts) and the help text (help.ts) are both derived from this table, so a flag cannot be
+ * accepted by one command and documented for another.
+ */
+
+export interface FlagSpec {
+  readonly type: 'string' | 'boolean';
+  readonly short?: string;
+  /** May be given several times (string flags only). */
+  readonly multiple?: boolean;
+  /** Placeholder for the value in the help text. */
+  readonly value?: string;
+  /** The accepted values, when they are a fixed set; the first is the default. */
+  readonly choices?: readonly string[];
+  /** Shown as "(default …)"; for choices, the first choice. */
+  readonly default?: string;
+  readonly help: string;
+}
+
+export interface CommandSpec {
+  readonly name: CommandName;
+  readonly summary: string;
+  readonly description: string;
+  readonly flags: Readonly<Record<string, FlagSpec>>;
+  /** Exit codes of this command, in order, with their meaning. */
+  readonly exit: readonly (readonly [number, string])[];
+}
+
+export type CommandName = 'generate' | 'validate' | 'serve';
+
+export const DEFAULT_XDS_ADDRESS = '127.0.0.1:15010';
+export const DEFAULT_HTTP_ADDRESS = '127.0.0.1:8080';
+
+const FILES: FlagSpec = {
+  type: 'string',
+  short: 'f',
+  multiple: true,
+  value: 'file-or-dir',
+  help: 'a manifest file, or a directory read recursively for .yaml, .yml and .json files; repeatable, at least one',
+};
+
+const HELP: FlagSpec = { type: 'boolean', short: 'h', help: 'print this help and exit 0' };
+
+const USAGE_EXIT = [2, 'usage error: an unknown or misplaced flag, a missing value, no -f; nothing was read'] as const;
+const VERDICT_EXIT = [
+  [0, 'every rule takes effect as written (no error, no "not in effect" warning)'],
+  [1, 'at least one error, or a warning that means something you wrote does not take effect (docs/errors.md marks these codes "Not in effect")'],
+] as const;
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'generate',
+    summary: 'print what metamesh would configure for the given manifests',
+    description:
+      'Reads ServiceEntries, Services, DestinationRules, Gateways, MetaRouters, ApplicationProtocols and a MetameshOptions document and prints what metamesh would configure. -o yaml|json print one document with serviceEntries, envoyFilters, virtualServices, routes and diagnostics; -o manifests prints only the Kubernetes objects to apply, as a multi-document YAML stream (metamesh generate -f dir -o manifests | kubectl apply -f -), with the diagnostics on standard error.',
+    flags: {
+      filename: FILES,
+      output: { type: 'string', short: 'o', value: 'format', choices: ['yaml', 'json', 'manifests'], help: 'output format' },
+      help: HELP,
+    },
+    exit: [...VERDICT_EXIT, USAGE_EXIT],
+  },
+  {
+    name: 'validate',
+    summary: 'check the manifests and print only the diagnostics',
+    description:
+      'Reads the same manifests as generate and prints the diagnostics, one line each, then a summary that says whether the rules take effect as written. Suited to a CI step: it fails when a rule would not take effect, and with --strict on any warning.',
+    flags: {
+      filename: FILES,
+      output: { type: 'string', short: 'o', value: 'format', choices: ['text', 'json'], help: 'text: one line per diagnostic and a summary; json: the diagnostics array' },
+      strict: { type: 'boolean', help: 'also exit 1 on any warning' },
+      help: HELP,
+    },
+    exit: [VERDICT_EXIT[0], [1, `${VERDICT_EXIT[1][1]}; with --strict, also any warning`], USAGE_EXIT],
+  },
+  {
+    name: 'serve',
+    summary: 'serve the RDS route tables over xDS and follow file changes',
+    description:
+      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS only) and HTTP (/healthz, /readyz, /debug/xds, /debug/config), re-reading the -f paths when they change; a file that stops parsing keeps its last good content. Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
+    flags: {
+      filename: { ...FILES, help: 'a manifest file or directory to serve and watch; repeatable, at least one, and each must exist' },
+      'xds-address': { type: 'string', value: 'host:port', default: DEFAULT_XDS_ADDRESS, help: 'where the xDS gRPC server listens (port 0 picks a free one)' },
+      'http-address': { type: 'string', value: 'host:port', default: DEFAULT_HTTP_ADDRESS, help: 'where the health and debug HTTP server listens' },
+      'tls-cert': { type: 'string', value: 'file', help: 'PEM certificate of the xDS server; with --tls-key, serves TLS' },
+      'tls-key': { type: 'string', value: 'file', help: 'PEM private key of --tls-cert' },
+      'tls-ca': { type: 'string', value: 'file', help: 'PEM CA bundle; clients must present a certificate it signed (mutual TLS)' },
+      help: HELP,
+    },
+    exit: [
+      [0, 'stopped by SIGINT or SIGTERM after a graceful shutdown'],
+      [1, 'could not start (an address in use, unreadable TLS files)'],
+      [2, 'usage error, or an -f path that does not exist; nothing was started'],
+    ],
+  },
+];
+
+export function commandSpec(name: string): CommandSpec | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
