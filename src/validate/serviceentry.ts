@@ -54,7 +54,7 @@ export function validateServiceEntry(se: ServiceEntry): Diagnostic[] {
       warn('spec.workloadSelector', 'has no labels, so istiod applies the ServiceEntry to every workload of its namespace; add the labels of the service\'s pods');
     }
     if (resolution === 'NONE' || resolution === 'DNS' || resolution === 'DNS_ROUND_ROBIN') {
-      warn('spec.workloadSelector', `is set with resolution ${resolution}, where istiod does not use it; use resolution STATIC to select workloads`);
+      warn('spec.workloadSelector', `is set with resolution ${resolution}; istiod warns that a workload selector belongs with resolution STATIC. Use STATIC to select workloads, or remove the selector`);
     }
   }
 
