@@ -181,6 +181,7 @@ function decodeDocument(doc: SourceDocument, diagnostics: Diagnostic[]): Decoded
   const rawSpec = v.spec ?? {};
   const errorsBefore = countErrors(diagnostics);
   const spec = decodeSpec ? decodeSpec(rawSpec, 'spec', ctx) : rawSpec;
+  const istio = ISTIO_VALIDATION[kind];
   if (spec === undefined) return undefined;
   // A MetaRouter or ApplicationProtocol with a typo or a mistyped field is not half-applied.
   if (countErrors(diagnostics) > errorsBefore) {
@@ -192,14 +193,12 @@ function decodeDocument(doc: SourceDocument, diagnostics: Diagnostic[]): Decoded
       diagnostics.push(diag('MM_PROTOCOL_INVALID', key, 'was ignored because of the errors reported on it.'));
       return undefined;
     }
-    const istio = ISTIO_VALIDATION[kind];
     if (istio) {
-      diagnostics.push(diag(istio.code, key, `has fields of the wrong type (reported above), which the Kubernetes API server rejects; metamesh treats this ${kind} as absent and generates nothing for it. Fix the fields and re-apply.`));
+      diagnostics.push(diag(istio.code, key, `has fields of the wrong type (each reported as MM_INPUT_FIELD_TYPE), which the Kubernetes API server rejects; metamesh treats this ${kind} as absent and generates nothing for it. Fix the fields and re-apply.`));
       return undefined;
     }
   }
   const resource = { apiVersion: v.apiVersion, kind, metadata, spec } as R.Resource<string, unknown>;
-  const istio = ISTIO_VALIDATION[kind];
   if (istio) {
     const found = istio.validate(resource);
     diagnostics.push(...found);
