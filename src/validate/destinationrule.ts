@@ -17,7 +17,7 @@ import { metadataProblems } from './metadata.js';
 export const DESTINATIONRULE_DROPPED = 'Istio rejects such a DestinationRule, so metamesh treats it as absent and generates nothing for it.';
 
 /** A traffic policy must set at least one of these (istiod's validateTrafficPolicy). */
-const POLICY_FIELDS = ['outlierDetection', 'connectionPool', 'loadBalancer', 'tls', 'portLevelSettings', 'tunnel', 'proxyProtocol'];
+const POLICY_FIELDS = ['outlierDetection', 'connectionPool', 'loadBalancer', 'tls', 'portLevelSettings', 'tunnel', 'proxyProtocol', 'retryBudget'];
 const SIMPLE_LB = ['UNSPECIFIED', 'LEAST_CONN', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST'];
 /** The hash key of a consistent hash: at most one of them (a proto oneof). */
 const HASH_KEYS = ['httpHeaderName', 'httpCookie', 'useSourceIp', 'httpQueryParameterName'];

@@ -42,7 +42,7 @@ export function validateServiceEntry(se: ServiceEntry): Diagnostic[] {
   for (const p of metadataProblems(se.metadata)) error(p.field, p.text);
   checkHosts(spec.hosts ?? [], resolution, spec.endpoints, error, warn);
   checkAddresses(spec.addresses ?? [], resolution, error);
-  const portNames = checkPorts(se, resolution, error, warn);
+  const portNames = checkPorts(se, error);
 
   if (spec.workloadSelector !== undefined && spec.endpoints !== undefined) {
     error('spec.workloadSelector', 'and spec.endpoints are both set; Istio allows only one of them. Keep the endpoints and give the inbound selector in the "workloadSelector" annotation instead, or drop the endpoints');
@@ -121,7 +121,7 @@ function checkAddresses(addresses: readonly string[], resolution: string, error:
 }
 
 /** Checks the ports; returns the set of port names (endpoint `ports` must refer to them). */
-function checkPorts(se: ServiceEntry, resolution: string, error: Report, warn: Report): Set<string> {
+function checkPorts(se: ServiceEntry, error: Report): Set<string> {
   const ports = se.spec.ports ?? [];
   const names = new Set<string>();
   const numbers = new Set<number>();
@@ -148,8 +148,6 @@ function checkPorts(se: ServiceEntry, resolution: string, error: Report, warn: R
     if (p.targetPort !== undefined && p.targetPort !== 0) {
       if (!Number.isInteger(p.targetPort) || p.targetPort < 1 || p.targetPort > 65535) {
         error(`${field}.targetPort`, `${p.targetPort} is not a port number; Istio requires 1 to 65535`);
-      } else if (resolution === 'NONE') {
-        warn(`${field}.targetPort`, 'has no effect with resolution NONE (istiod warns); remove it or set resolution STATIC');
       }
     }
   });
@@ -163,13 +161,15 @@ function checkEndpoint(ep: WorkloadEntrySpec, field: string, resolution: string,
     error(`${field}.address`, 'is missing; Istio requires an address (or a network for a remote gateway). Add the endpoint\'s IP');
   } else if (address.length > 256) {
     error(`${field}.address`, `is ${address.length} characters long; Istio allows at most 256`);
+  } else if (unix && resolution !== 'STATIC') {
+    error(`${field}.address`, `${JSON.stringify(address)} is a Unix socket, which Istio allows only with resolution STATIC`);
   } else if (unix) {
     const path = address.slice(UNIX.length);
     if (!(path.startsWith('/') || path.startsWith('@')) || path.endsWith('/')) {
       error(`${field}.address`, `${JSON.stringify(address)} is not a Unix socket Istio accepts: after unix:// comes an absolute path to a file or an abstract socket (@name)`);
     }
     if (ep.ports !== undefined) error(`${field}.ports`, 'is set on a Unix socket endpoint, which takes no ports; remove it');
-    if (resolution === 'STATIC' && portNames.size !== 1) {
+    if (portNames.size !== 1) {
       error(`${field}.address`, `is a Unix socket, which Istio allows only when the ServiceEntry has exactly one port (it has ${portNames.size})`);
     }
   } else if (address === '') {

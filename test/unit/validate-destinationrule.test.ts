@@ -32,7 +32,8 @@ const cases: { name: string; r: DestinationRule; expect: string[] }[] = [
   { name: 'a consistent hash with ringHash is valid', r: hash({ httpHeaderName: 'userId', ringHash: { minimumRingSize: 1024 } }), expect: [] },
   { name: 'a maglev table of prime size is valid', r: hash({ useSourceIp: true, maglev: { tableSize: 65537 } }), expect: [] },
   { name: 'a subset traffic policy is checked like the top-level one, and valid here', r: dr({ subsets: [{ name: 'v2', trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: 'k' } } } }] }), expect: [] },
-  { name: 'exportTo "." and "*" alone are valid', r: dr({ exportTo: ['*'] }), expect: [] },
+  { name: 'exportTo "*" alone is valid', r: dr({ exportTo: ['*'] }), expect: [] },
+  { name: 'a traffic policy with only a retry budget is valid', r: dr({ trafficPolicy: { retryBudget: { percent: 20 } } }), expect: [] },
 
   { name: 'a missing host is an error (CRD: host required)', r: dr({ host: '' }), expect: ['error spec.host'] },
   { name: 'an IP address as host is an error', r: dr({ host: '10.0.0.1' }), expect: ['error spec.host'] },

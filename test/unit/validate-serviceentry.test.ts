@@ -65,7 +65,8 @@ const cases: { name: string; r: ServiceEntry; expect: string[] }[] = [
   { name: 'a targetPort above 65535 is an error (CRD)', r: se({ ports: [{ ...PORT, targetPort: 99999 }] }), expect: ['error spec.ports[0].targetPort'] },
   { name: 'an unknown protocol is an error', r: se({ ports: [{ ...PORT, protocol: 'DUBBO' }] }), expect: ['error spec.ports[0].protocol'] },
   { name: 'a lower-case protocol is valid', r: se({ ports: [{ ...PORT, protocol: 'tcp' }] }), expect: [] },
-  { name: 'a targetPort with resolution NONE is a warning', r: se({ ports: [{ ...PORT, targetPort: 20881 }], resolution: 'NONE', endpoints: undefined }), expect: ['warning spec.ports[0].targetPort'] },
+  { name: 'a targetPort with resolution NONE is valid (istiod no longer warns)', r: se({ ports: [{ ...PORT, targetPort: 20881 }], resolution: 'NONE', endpoints: undefined }), expect: [] },
+  { name: 'a unix socket endpoint with DNS resolution is an error', r: se({ resolution: 'DNS', endpoints: [{ address: 'unix:///var/run/demo.sock' }] }), expect: ['error spec.endpoints[0].address'] },
   {
     name: 'workloadSelector and endpoints together are an error (CRD: only one of WorkloadSelector or Endpoints)',
     r: se({ workloadSelector: { labels: { app: 'demo' } } }),
