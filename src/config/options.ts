@@ -3,8 +3,8 @@
  * An invalid option keeps its default and yields MM_OPTIONS_INVALID.
  */
 import { diag, type Diagnostic } from '../model/diagnostics.js';
-import { DEFAULT_OPTIONS, type Options } from '../model/options.js';
-import { bool, int, map, num, object, oneOf, str, type DecodeContext } from '../util/decode.js';
+import { DEFAULT_OPTIONS, spiffeId, type Options } from '../model/options.js';
+import { bool, int, list, map, num, object, oneOf, str, type DecodeContext } from '../util/decode.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -13,9 +13,18 @@ const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 const optionsSpec = object<DeepPartial<Options>>({
   rootNamespace: str,
   domain: str,
+  trustDomain: str,
   proxySelector: map(str),
   vipCidr: str,
-  xds: object({ clusterName: str, address: str, port: int(1, 65535), tls: oneOf('ISTIO_MUTUAL', 'DISABLE') }),
+  xds: object({
+    clusterName: str,
+    address: str,
+    port: int(1, 65535),
+    tls: oneOf('ISTIO_MUTUAL', 'DISABLE'),
+    namespace: str,
+    serviceAccount: str,
+    subjectAltNames: list(str),
+  }),
   mesh: object({
     accessLogFile: str,
     accessLogEncoding: oneOf('TEXT', 'JSON'),
@@ -25,14 +34,14 @@ const optionsSpec = object<DeepPartial<Options>>({
   }),
 });
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 export function resolveOptions(spec: unknown, object: string, diagnostics: Diagnostic[]): Options {
   const ctx: DecodeContext = { object, diagnostics };
   const given = (spec === undefined ? {} : optionsSpec(spec, 'spec', ctx)) ?? {};
   const o: Options = {
     ...DEFAULT_OPTIONS,
-    ...pick(given, ['rootNamespace', 'domain', 'vipCidr']),
+    ...pick(given, ['rootNamespace', 'domain', 'trustDomain', 'vipCidr']),
     proxySelector: (given.proxySelector as Record<string, string> | undefined) ?? DEFAULT_OPTIONS.proxySelector,
     xds: { ...DEFAULT_OPTIONS.xds, ...(given.xds ?? {}) },
     mesh: { ...DEFAULT_OPTIONS.mesh, ...(given.mesh ?? {}) },
@@ -44,6 +53,7 @@ export function resolveOptions(spec: unknown, object: string, diagnostics: Diagn
   if (!DNS_LABEL.test(o.rootNamespace))
     bad('rootNamespace', 'must be a namespace name', () => (o.rootNamespace = DEFAULT_OPTIONS.rootNamespace));
   if (!DNS_NAME.test(o.domain)) bad('domain', 'must be a DNS name', () => (o.domain = DEFAULT_OPTIONS.domain));
+  if (!DNS_NAME.test(o.trustDomain)) bad('trustDomain', 'must be a DNS name, like cluster.local', () => (o.trustDomain = DEFAULT_OPTIONS.trustDomain));
   if (!validCidr(o.vipCidr))
     bad('vipCidr', 'must be an IPv4 block from /8 to /30, like 240.240.0.0/16', () => (o.vipCidr = DEFAULT_OPTIONS.vipCidr));
   if (!DNS_NAME.test(o.xds.address) && !/^\d{1,3}(\.\d{1,3}){3}$/.test(o.xds.address))
@@ -56,6 +66,17 @@ export function resolveOptions(spec: unknown, object: string, diagnostics: Diagn
     bad('mesh.accessLogFormat', 'must be a JSON object when accessLogEncoding is JSON', () => (o.mesh.accessLogFormat = ''));
   // The default xDS address is metamesh's Service in the root namespace, under the cluster domain.
   if (given.xds?.address === undefined) o.xds.address = `metamesh.${o.rootNamespace}.svc.${o.domain}`;
+  // metamesh's identity: by default it runs in the root namespace, next to its default address.
+  if (given.xds?.namespace === undefined) o.xds.namespace = o.rootNamespace;
+  else if (!DNS_LABEL.test(o.xds.namespace) || o.xds.namespace.length > 63)
+    bad('xds.namespace', 'must be a namespace name', () => (o.xds.namespace = o.rootNamespace));
+  if (!DNS_NAME.test(o.xds.serviceAccount))
+    bad('xds.serviceAccount', 'must be a service account name (a DNS subdomain)', () => (o.xds.serviceAccount = DEFAULT_OPTIONS.xds.serviceAccount));
+  // The SANs sidecars require of the xDS server: metamesh's SPIFFE id unless given explicitly.
+  const sans = given.xds?.subjectAltNames;
+  o.xds.subjectAltNames = [spiffeId(o.trustDomain, o.xds.namespace, o.xds.serviceAccount)];
+  if (sans !== undefined && sans.length > 0 && sans.every((s) => s !== '')) o.xds.subjectAltNames = [...sans];
+  else if (sans !== undefined) bad('xds.subjectAltNames', 'must list one or more non-empty subject alternative names', () => undefined);
   for (const [k, v] of Object.entries(o.proxySelector)) {
     if (v === '') bad('proxySelector', `has an empty value for ${k}`, () => (o.proxySelector = DEFAULT_OPTIONS.proxySelector));
   }

@@ -2,7 +2,9 @@
  * The Envoy cluster through which proxies reach metamesh's xDS server (an `envoy.config.cluster.v3.Cluster`
  * in proto3 JSON, added by an EnvoyFilter CLUSTER patch). HTTP/2 is required by gRPC. With
  * ISTIO_MUTUAL the proxy presents its Istio workload certificate and verifies metamesh against the
- * mesh root, both fetched from the Istio agent over SDS, like Istio's own xDS connection.
+ * mesh root, both fetched from the Istio agent over SDS, like Istio's own xDS connection. The mesh
+ * root signs every workload's certificate, so the proxy also requires metamesh's own identity
+ * (`xds.subjectAltNames`, by default its SPIFFE id): otherwise any workload could pose as metamesh.
  */
 import type { Options } from '../model/options.js';
 import type { JsonObject } from '../route/wire.js';
@@ -21,6 +23,11 @@ function sds(name: string): JsonObject {
       resourceApiVersion: 'V3',
     },
   };
+}
+
+/** A SAN with a scheme (`spiffe://…`) is matched as a URI SAN, anything else as a DNS SAN. */
+function sanMatcher(san: string): JsonObject {
+  return { sanType: san.includes('://') ? 'URI' : 'DNS', matcher: { exact: san } };
 }
 
 export function xdsCluster(options: Options): JsonObject {
@@ -49,7 +56,7 @@ export function xdsCluster(options: Options): JsonObject {
         commonTlsContext: {
           tlsCertificateSdsSecretConfigs: [sds('default')],
           combinedValidationContext: {
-            defaultValidationContext: {},
+            defaultValidationContext: { matchTypedSubjectAltNames: options.xds.subjectAltNames.map(sanMatcher) },
             validationContextSdsSecretConfig: sds('ROOTCA'),
           },
         },

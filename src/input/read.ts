@@ -13,6 +13,8 @@ import { resolveOptions } from '../config/options.js';
 import { isPlainObject, type DecodeContext } from '../util/decode.js';
 import { objectMeta, SPEC_DECODERS } from './schemas.js';
 import { canonicalJson } from '../util/canonical.js';
+import { validateDestinationRule } from '../validate/destinationrule.js';
+import { validateServiceEntry } from '../validate/serviceentry.js';
 
 export interface SourceDocument {
   /** Where it came from, e.g. `examples/dubbo.yaml#2`; only used in messages. */
@@ -50,6 +52,16 @@ const GROUPS: Record<string, string[]> = {
  */
 const SHARED_KIND_NAMES = new Set(['Gateway', 'Service']);
 const OUR_GROUP_SUFFIXES = ['istio.io', 'aeraki.io', 'metamesh.io'];
+
+/**
+ * Istio's own validation for the Istio kinds whose content metamesh uses. An object that fails it
+ * would not exist in a cluster (the API server refuses it, istiod drops it), so it is dropped here,
+ * before any stage sees it.
+ */
+const ISTIO_VALIDATION: Record<string, { code: 'MM_SERVICEENTRY_INVALID' | 'MM_DESTINATIONRULE_INVALID'; validate: (r: R.Resource<string, unknown>) => Diagnostic[] }> = {
+  ServiceEntry: { code: 'MM_SERVICEENTRY_INVALID', validate: (r) => validateServiceEntry(r as R.ServiceEntry) },
+  DestinationRule: { code: 'MM_DESTINATIONRULE_INVALID', validate: (r) => validateDestinationRule(r as R.DestinationRule) },
+};
 
 /** Kinds commonly found next to ours in a manifest directory: ignored without a warning. */
 const QUIET_KINDS = new Set(['EnvoyFilter', 'VirtualService', 'Deployment', 'ConfigMap', 'Namespace', 'ServiceAccount', 'Sidecar', 'PeerAuthentication', 'AuthorizationPolicy', 'CustomResourceDefinition']);
@@ -185,6 +197,7 @@ function decodeDocument(doc: SourceDocument, diagnostics: Diagnostic[]): Decoded
   const rawSpec = v.spec ?? {};
   const errorsBefore = countErrors(diagnostics);
   const spec = decodeSpec ? decodeSpec(rawSpec, 'spec', ctx) : rawSpec;
+  const istio = ISTIO_VALIDATION[kind];
   if (spec === undefined) return undefined;
   // A MetaRouter or ApplicationProtocol with a typo or a mistyped field is not half-applied.
   if (countErrors(diagnostics) > errorsBefore) {
@@ -196,8 +209,17 @@ function decodeDocument(doc: SourceDocument, diagnostics: Diagnostic[]): Decoded
       diagnostics.push(diag('MM_PROTOCOL_INVALID', key, 'was ignored because of the errors reported on it.'));
       return undefined;
     }
+    if (istio) {
+      diagnostics.push(diag(istio.code, key, `has fields of the wrong type (each reported as MM_INPUT_FIELD_TYPE), which the Kubernetes API server rejects; metamesh treats this ${kind} as absent and generates nothing for it. Fix the fields and re-apply.`));
+      return undefined;
+    }
   }
   const resource = { apiVersion: v.apiVersion, kind, metadata, spec } as R.Resource<string, unknown>;
+  if (istio) {
+    const found = istio.validate(resource);
+    diagnostics.push(...found);
+    if (found.some((d) => d.severity === 'error')) return undefined;
+  }
   return { kind, key, resource, canonical: canonicalJson(v), source: doc.source };
 }
 

@@ -58,6 +58,8 @@ export const CODES = {
   MM_SERVICE_VIP_ALLOCATED: entry('info', 'A ServiceEntry without addresses was given a virtual IP.'),
   MM_SERVICE_VIP_EXHAUSTED: entry('error', 'No free virtual IP was left for a ServiceEntry.'),
   MM_SERVICE_NO_ADDRESS: entry('warning', 'A service has no address, so no outbound patch can be scoped to it.'),
+  MM_SERVICEENTRY_INVALID: entry('error', 'Istio would reject a ServiceEntry, so metamesh treats it as absent.'),
+  MM_SERVICEENTRY_WARNING: entry('warning', 'istiod accepts a ServiceEntry but warns about it.'),
   MM_SERVICE_RESOLUTION: entry('warning', 'A ServiceEntry with resolution NONE cannot carry MetaProtocol routes.'),
 
   // Sidecar and gateway patches.
@@ -91,6 +93,7 @@ export const CODES = {
   MM_RATELIMIT_LOCAL: entry('error', 'A local rate limit is invalid.'),
   MM_RATELIMIT_GLOBAL: entry('error', 'A global rate limit is invalid.'),
   MM_RATELIMIT_NO_TIMEOUT: entry('info', 'A global rate limit has no requestTimeout; the data-plane default applies.'),
+  MM_DESTINATIONRULE_INVALID: entry('error', 'Istio would reject a DestinationRule, so metamesh treats it as absent.'),
   MM_DESTINATIONRULE_CONFLICT: notInEffect('Several DestinationRules target one host; the oldest one applies.'),
 } as const satisfies Record<string, CodeInfo>;
 

@@ -15,6 +15,16 @@ export interface XdsOptions {
   port: number;
   /** ISTIO_MUTUAL: sidecars present their Istio workload certificate (SDS `default`, `ROOTCA`). */
   tls: XdsTlsMode;
+  /** Namespace metamesh runs in (its service account's namespace); by default the root namespace. */
+  namespace: string;
+  /** Kubernetes service account metamesh runs as. */
+  serviceAccount: string;
+  /**
+   * With ISTIO_MUTUAL, the exact subject alternative names the xDS server's certificate must carry,
+   * so that no other mesh workload can pose as metamesh. By default metamesh's SPIFFE id,
+   * `spiffe://<trustDomain>/ns/<namespace>/sa/<serviceAccount>`; given, they replace it.
+   */
+  subjectAltNames: string[];
 }
 
 export interface MeshOptions {
@@ -34,6 +44,8 @@ export interface Options {
   rootNamespace: string;
   /** The cluster DNS domain used to expand short host names. */
   domain: string;
+  /** Istio's trust domain (mesh config `trustDomain`): the authority of workload SPIFFE ids. */
+  trustDomain: string;
   /**
    * Labels of the workloads that run the MetaProtocol proxy. Sidecar patches are scoped to them so
    * that sidecars without the filter never receive a config they would reject. `{}` = every sidecar.
@@ -45,9 +57,15 @@ export interface Options {
   mesh: MeshOptions;
 }
 
+/** The SPIFFE id Istio gives a workload: what its certificate carries as a URI SAN. */
+export function spiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
+  return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+}
+
 export const DEFAULT_OPTIONS: Options = Object.freeze({
   rootNamespace: 'istio-system',
   domain: 'cluster.local',
+  trustDomain: 'cluster.local',
   proxySelector: { 'metamesh.io/proxy': 'metaprotocol' },
   vipCidr: '240.240.0.0/16',
   xds: {
@@ -55,6 +73,9 @@ export const DEFAULT_OPTIONS: Options = Object.freeze({
     address: 'metamesh.istio-system.svc.cluster.local',
     port: 15010,
     tls: 'ISTIO_MUTUAL',
+    namespace: 'istio-system',
+    serviceAccount: 'metamesh',
+    subjectAltNames: ['spiffe://cluster.local/ns/istio-system/sa/metamesh'],
   },
   mesh: {
     accessLogFile: '',

@@ -31,13 +31,12 @@ export function tmpTree(files: Record<string, string>): string {
 /** A Dubbo ServiceEntry with subsets v1 and v2 in a DestinationRule: a service rules can target. */
 export const DUBBO_SERVICE = `apiVersion: networking.istio.io/v1beta1
 kind: ServiceEntry
-metadata: {name: demo, namespace: dubbo}
+metadata: {name: demo, namespace: dubbo, annotations: {workloadSelector: demo}}
 spec:
   hosts: [demo.dubbo.example]
   addresses: [240.240.0.10]
   ports: [{number: 20880, name: tcp-metaprotocol-dubbo, protocol: TCP}]
   resolution: STATIC
-  workloadSelector: {labels: {app: demo}}
   endpoints: [{address: 10.0.1.11, labels: {version: v1}}, {address: 10.0.1.12, labels: {version: v2}}]
 ---
 apiVersion: networking.istio.io/v1beta1
