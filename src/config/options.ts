@@ -5,10 +5,10 @@
 import { diag, type Diagnostic } from '../model/diagnostics.js';
 import { DEFAULT_OPTIONS, spiffeId, type Options } from '../model/options.js';
 import { bool, int, list, map, num, object, oneOf, str, type DecodeContext } from '../util/decode.js';
+import { isIPv4, parseIpv4Cidr } from '../util/ip.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const IPV4_CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
 
 const optionsSpec = object<DeepPartial<Options>>({
   rootNamespace: str,
@@ -56,7 +56,7 @@ export function resolveOptions(spec: unknown, object: string, diagnostics: Diagn
   if (!DNS_NAME.test(o.trustDomain)) bad('trustDomain', 'must be a DNS name, like cluster.local', () => (o.trustDomain = DEFAULT_OPTIONS.trustDomain));
   if (!validCidr(o.vipCidr))
     bad('vipCidr', 'must be an IPv4 block from /8 to /30, like 240.240.0.0/16', () => (o.vipCidr = DEFAULT_OPTIONS.vipCidr));
-  if (!DNS_NAME.test(o.xds.address) && !/^\d{1,3}(\.\d{1,3}){3}$/.test(o.xds.address))
+  if (!DNS_NAME.test(o.xds.address) && !isIPv4(o.xds.address))
     bad('xds.address', 'must be a DNS name or an IPv4 address', () => (o.xds.address = DEFAULT_OPTIONS.xds.address));
   if (!/^[A-Za-z0-9_.|~-]{1,200}$/.test(o.xds.clusterName))
     bad('xds.clusterName', 'must be a plain Envoy cluster name', () => (o.xds.clusterName = DEFAULT_OPTIONS.xds.clusterName));
@@ -90,11 +90,8 @@ function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pic
 }
 
 function validCidr(s: string): boolean {
-  const m = IPV4_CIDR.exec(s);
-  if (!m) return false;
-  const octets = m.slice(1, 5).map(Number);
-  const bits = Number(m[5]);
-  return octets.every((o) => o <= 255) && bits >= 8 && bits <= 30;
+  const block = parseIpv4Cidr(s);
+  return block !== undefined && block.bits >= 8 && block.bits <= 30;
 }
 
 function isJsonObject(s: string): boolean {

@@ -8,6 +8,7 @@
  */
 import type { Options } from '../model/options.js';
 import type { JsonObject } from '../route/wire.js';
+import { isIPv4 } from '../util/ip.js';
 
 function sds(name: string): JsonObject {
   return {
@@ -32,7 +33,7 @@ function sanMatcher(san: string): JsonObject {
 
 export function xdsCluster(options: Options): JsonObject {
   const { clusterName, address, port, tls } = options.xds;
-  const isIp = /^\d{1,3}(\.\d{1,3}){3}$/.test(address);
+  const isIp = isIPv4(address);
   const cluster: JsonObject = {
     name: clusterName,
     type: isIp ? 'STATIC' : 'STRICT_DNS',

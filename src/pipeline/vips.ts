@@ -8,7 +8,7 @@ import type * as R from '../model/resources.js';
 import type { Detected } from '../protocol/detect.js';
 import { allocateVips } from '../serviceentry/vip.js';
 import { addressIp } from '../util/hosts.js';
-import { inCidr, parseCidr } from '../util/ipv4.js';
+import { inIpv4Block, parseIpv4Cidr } from '../util/ip.js';
 
 export class VipState {
   /** ServiceEntry key → allocated address. */
@@ -31,8 +31,8 @@ export class VipState {
   }
 
   serviceChanged(old: Detected | undefined, now: Detected | undefined, before: readonly string[], after: readonly string[], cidr: string): void {
-    const block = parseCidr(cidr);
-    const inBlock = (ip: string) => block !== undefined && inCidr(ip, block);
+    const block = parseIpv4Cidr(cidr);
+    const inBlock = (ip: string) => block !== undefined && inIpv4Block(ip, block);
     if (old?.needsVip || now?.needsVip || before.some(inBlock) || after.some(inBlock)) this.dirty = true;
   }
 

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { cmp } from '../model/diagnostics.js';
-import { intToIpv4, ipv4ToInt, parseCidr } from '../util/ipv4.js';
+import { intToIpv4, ipv4ToInt, parseIpv4Cidr } from '../util/ip.js';
 
 export interface VipResult {
   assigned: Map<string, string>;
@@ -15,7 +15,7 @@ export interface VipResult {
 }
 
 export function allocateVips(keys: Iterable<string>, used: ReadonlySet<string>, cidr: string): VipResult {
-  const block = parseCidr(cidr);
+  const block = parseIpv4Cidr(cidr);
   if (!block) throw new Error(`bug: allocateVips given an invalid block ${cidr} (options are validated)`);
   const { base: baseInt, size } = block;
   const taken = new Set<number>();

@@ -1,7 +1,9 @@
 /**
  * IP addresses and CIDR blocks, parsed the way Istio's validation does (Go's netip / net.ParseCIDR):
  * IPv4 in dotted decimal without leading zeros, IPv6 in any RFC 4291 text form (an IPv4 tail and
- * one `::` allowed), and `<ip>/<bits>` blocks. Pure string checks: no resolver, no `node:net`.
+ * one `::` allowed), and `<ip>/<bits>` blocks; and IPv4 arithmetic on 32-bit integers (virtual-IP
+ * blocks). One copy for validation, options, VIP allocation and the xDS cluster. Pure: no resolver,
+ * no `node:net`.
  */
 
 const DECIMAL_OCTET = /^(0|[1-9]\d{0,2})$/;
@@ -58,4 +60,36 @@ export function isCidr(s: string): boolean {
   if (!/^(0|[1-9]\d{0,2})$/.test(bits)) return false;
   if (isIPv4(ip)) return Number(bits) <= 32;
   return isIPv6(ip) && Number(bits) <= 128;
+}
+
+/** An IPv4 address as an unsigned 32-bit integer, or undefined if `ip` is not one. */
+export function ipv4ToInt(ip: string): number | undefined {
+  return isIPv4(ip) ? ip.split('.').reduce((n, o) => n * 256 + Number(o), 0) : undefined;
+}
+
+export function intToIpv4(n: number): string {
+  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+}
+
+export interface Ipv4Block {
+  /** The block's address as written (host bits as given). */
+  readonly base: number;
+  readonly bits: number;
+  /** Number of addresses in the block. */
+  readonly size: number;
+}
+
+/** An IPv4 `a.b.c.d/n` block, or undefined if `s` is not one. */
+export function parseIpv4Cidr(s: string): Ipv4Block | undefined {
+  if (!isCidr(s)) return undefined;
+  const slash = s.indexOf('/');
+  const base = ipv4ToInt(s.slice(0, slash));
+  if (base === undefined) return undefined;
+  const bits = Number(s.slice(slash + 1));
+  return { base, bits, size: 2 ** (32 - bits) };
+}
+
+export function inIpv4Block(ip: string, block: Ipv4Block): boolean {
+  const n = ipv4ToInt(ip);
+  return n !== undefined && n >= block.base && n < block.base + block.size;
 }

@@ -1,9 +1,10 @@
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDuration, toProtoDuration } from '../../src/util/duration.js';
 import { isValidHost, resolveHost } from '../../src/util/hosts.js';
 import { allocateVips } from '../../src/serviceentry/vip.js';
 import { objectName } from '../../src/envoyfilter/names.js';
+import { inIpv4Block, intToIpv4, ipv4ToInt, parseIpv4Cidr } from '../../src/util/ip.js';
 
 test('durations in Go style parse to seconds', () => {
   assert.equal(parseDuration('1s'), 1);
@@ -60,4 +61,25 @@ test('object names are DNS subdomains, hashed when too long', () => {
   assert.ok(long.length <= 253);
   assert.match(long, /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
   assert.notEqual(long, objectName('metamesh-outbound', 'x'.repeat(300), 2));
+});
+
+describe('IPv4 arithmetic (src/util/ip.ts)', () => {
+  it('converts addresses to integers and back, refusing what Istio would not parse', () => {
+    assert.equal(ipv4ToInt('240.240.0.1'), 240 * 2 ** 24 + 240 * 2 ** 16 + 1);
+    assert.equal(intToIpv4(ipv4ToInt('10.1.2.3')!), '10.1.2.3');
+    assert.equal(ipv4ToInt('10.01.2.3'), undefined, 'leading zeros are refused, as by Go netip');
+    assert.equal(ipv4ToInt('256.1.1.1'), undefined);
+    assert.equal(ipv4ToInt('fe80::1'), undefined);
+  });
+
+  it('parses IPv4 blocks and tells membership', () => {
+    const block = parseIpv4Cidr('240.240.0.0/16')!;
+    assert.deepEqual(block, { base: ipv4ToInt('240.240.0.0'), bits: 16, size: 65536 });
+    assert.equal(inIpv4Block('240.240.255.255', block), true);
+    assert.equal(inIpv4Block('240.241.0.0', block), false);
+    assert.equal(inIpv4Block('not-an-ip', block), false);
+    assert.equal(parseIpv4Cidr('240.240.0.0/33'), undefined);
+    assert.equal(parseIpv4Cidr('fe80::/64'), undefined, 'an IPv6 block is not an IPv4 block');
+    assert.equal(parseIpv4Cidr('240.240.0.0'), undefined);
+  });
 });
