@@ -85,8 +85,10 @@ export function detectServiceEntry(se: ServiceEntry, table: ProtocolTable): Dete
     diagnostics.push(diag('MM_SERVICE_NO_HOSTS', ref, 'has MetaProtocol ports but no usable hosts; add a host. Only this ServiceEntry was skipped.'));
     return { service: undefined, needsVip: false, diagnostics };
   }
-  if (se.spec.resolution === 'NONE') {
-    diagnostics.push(diag('MM_SERVICE_RESOLUTION', ref, 'has resolution NONE: its clusters forward to the original destination, so subsets, weights and mirrors have no effect. Use STATIC or DNS.'));
+  // A missing resolution is NONE, as in Istio (the enum's zero value).
+  const resolution = se.spec.resolution ?? 'NONE';
+  if (resolution === 'NONE') {
+    diagnostics.push(diag('MM_SERVICE_RESOLUTION', ref, `has resolution NONE${se.spec.resolution === undefined ? ' (none is given, and NONE is the default)' : ''}: its clusters forward to the original destination, so subsets, weights and mirrors have no effect. Use STATIC or DNS.`));
   }
   const addresses = (se.spec.addresses ?? []).map(addressIp).filter((a) => a !== '');
   return {
@@ -101,7 +103,7 @@ export function detectServiceEntry(se: ServiceEntry, table: ProtocolTable): Dete
       selector: serviceEntrySelector(se, ref, diagnostics),
       creationTimestamp: se.metadata.creationTimestamp ?? '',
     },
-    needsVip: addresses.length === 0 && se.spec.resolution !== 'NONE',
+    needsVip: addresses.length === 0 && resolution !== 'NONE',
     diagnostics,
   };
 }
