@@ -1,5 +1,6 @@
 /**
- * Memory per idle xDS stream: metamesh against the floors under it (issue 3 §8, memory target).
+ * Memory per idle xDS stream: metamesh against the floors under it (a bare node:http2 server and a
+ * bare grpc-js server, each in its own process).
  *
  *   node --import tsx bench/memory-floor.ts [--n 5000] [--only grpc-js,metamesh]
  *

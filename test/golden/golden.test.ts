@@ -27,6 +27,7 @@ import { normalizeDiagnostics } from '../../src/model/diagnostics.js';
 import { parseYaml, readResources, type SourceDocument } from '../../src/input/read.js';
 import { build, createEngine } from '../../src/pipeline/build.js';
 import { byObjectKey } from '../../src/pipeline/assemble.js';
+import { outputDocument } from '../../src/pipeline/document.js';
 import { resolveOptions } from '../../src/config/options.js';
 import type { GatewayModel, HostModel } from '../../src/model/host.js';
 import { buildHostRoutes } from '../../src/route/host.js';
@@ -142,16 +143,7 @@ const STAGES: Record<string, Stage> = {
   // Exactly the document `metamesh generate` prints (checked against the CLI below).
   pipeline: {
     kind: 'manifests',
-    run: (input) => {
-      const out = pipeline(input);
-      return {
-        serviceEntries: out.serviceEntries,
-        envoyFilters: out.envoyFilters,
-        virtualServices: out.virtualServices,
-        routes: out.routes,
-        diagnostics: out.diagnostics,
-      };
-    },
+    run: (input) => outputDocument(pipeline(input)),
   },
 };
 
