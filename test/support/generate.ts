@@ -9,6 +9,21 @@ import { loadBuiltinProtocols } from '../../src/protocol/builtin.js';
 
 export type Json = Record<string, unknown>;
 
+/** The Dubbo demo service most unit tests route: host, and its ServiceEntry (port 20880, selector). */
+export const DUBBO_HOST = 'org.apache.dubbo.samples.basic.api.demoservice';
+export const DUBBO_SE = `
+apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata: {name: demoservice, namespace: meta-dubbo}
+spec:
+  hosts: [${DUBBO_HOST}]
+  addresses: [240.240.0.1]
+  ports:
+  - {number: 20880, name: tcp-metaprotocol-dubbo, protocol: TCP}
+  resolution: STATIC
+  workloadSelector: {labels: {app: dubbo-sample-provider}}
+`;
+
 const builtins = loadBuiltinProtocols();
 
 export function generate(...documents: string[]): PipelineOutput {

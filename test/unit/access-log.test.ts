@@ -4,9 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { generate, proxyConfig, type Json } from '../support/generate.js';
+import { DUBBO_HOST, DUBBO_SE, generate, proxyConfig, type Json } from '../support/generate.js';
 
-const HOST = 'org.apache.dubbo.samples.basic.api.demoservice';
 
 /** Aeraki's default, written out in full: two spaces between %DURATION% and "%REQ(X-FORWARDED-FOR)%". */
 const AERAKI_DEFAULT =
@@ -21,20 +20,9 @@ metadata: {name: metamesh}
 spec:
   mesh: {accessLogFile: /dev/stdout}
 `,
-    `
-apiVersion: networking.istio.io/v1beta1
-kind: ServiceEntry
-metadata: {name: demoservice, namespace: meta-dubbo}
-spec:
-  hosts: [${HOST}]
-  addresses: [240.240.0.1]
-  ports:
-  - {number: 20880, name: tcp-metaprotocol-dubbo, protocol: TCP}
-  resolution: STATIC
-  workloadSelector: {labels: {app: dubbo-sample-provider}}
-`,
+    DUBBO_SE,
   );
-  for (const name of [`metamesh-outbound-${HOST}-20880`, `metamesh-inbound-${HOST}-20880`]) {
+  for (const name of [`metamesh-outbound-${DUBBO_HOST}-20880`, `metamesh-inbound-${DUBBO_HOST}-20880`]) {
     const log = (proxyConfig(out, name).accessLog as Json[])[0]!.typedConfig as Json;
     assert.equal(log.path, '/dev/stdout');
     assert.equal((((log.logFormat as Json).textFormatSource as Json).inlineString), AERAKI_DEFAULT, name);

@@ -5,9 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { codesOf, generate } from '../support/generate.js';
-
-const HOST = 'org.apache.dubbo.samples.basic.api.demoservice';
+import { codesOf, DUBBO_HOST as HOST, generate } from '../support/generate.js';
 
 for (const native of ['tcp-dubbo', 'tcp-thrift', 'tcp-redis']) {
   it(`a MetaProtocol port after a ${native} port gets its outbound and inbound EnvoyFilters and route table; the ${native} port gets none`, () => {

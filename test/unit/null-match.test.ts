@@ -5,39 +5,26 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { codesOf, generate, proxyConfig, routesOf, type Json } from '../support/generate.js';
+import { codesOf, DUBBO_HOST, DUBBO_SE, generate, proxyConfig, routesOf, type Json } from '../support/generate.js';
 
-const HOST = 'org.apache.dubbo.samples.basic.api.demoservice';
-const SE = `
-apiVersion: networking.istio.io/v1beta1
-kind: ServiceEntry
-metadata: {name: demoservice, namespace: meta-dubbo}
-spec:
-  hosts: [${HOST}]
-  addresses: [240.240.0.1]
-  ports:
-  - {number: 20880, name: tcp-metaprotocol-dubbo, protocol: TCP}
-  resolution: STATIC
-  workloadSelector: {labels: {app: dubbo-sample-provider}}
-`;
 const router = (body: string) => `
 apiVersion: metaprotocol.aeraki.io/v1alpha1
 kind: MetaRouter
 metadata: {name: demoservice, namespace: meta-dubbo}
 spec:
-  hosts: [${HOST}]
+  hosts: [${DUBBO_HOST}]
 ${body}`;
 
 const headersOf = (route: Json) => (route.match as Json).headers;
 const inboundFilters = (out: ReturnType<typeof generate>) =>
-  proxyConfig(out, `metamesh-inbound-${HOST}-20880`).metaProtocolFilters as Json[];
+  proxyConfig(out, `metamesh-inbound-${DUBBO_HOST}-20880`).metaProtocolFilters as Json[];
 const filterConfig = (filters: Json[], name: string) => filters.find((f) => f.name === name)!.config as Json;
 
 describe('null match attributes', () => {
   for (const written of ['null', '~', '']) {
     it(`an attribute written as "caller: ${written}" gives no matcher; the other attributes still match`, () => {
       const out = generate(
-        SE,
+        DUBBO_SE,
         router(`  routes:
   - name: hello
     match:
@@ -45,39 +32,39 @@ describe('null match attributes', () => {
         caller: ${written}
         method: {exact: sayHello}
     route:
-    - destination: {host: ${HOST}}`),
+    - destination: {host: ${DUBBO_HOST}}`),
       );
       assert.deepEqual(codesOf(out), ['MM_ROUTER_NULL_MATCH']);
-      assert.deepEqual(headersOf(routesOf(out, `${HOST}_20880`)[0]!), [{ name: 'method', exactMatch: 'sayHello' }]);
+      assert.deepEqual(headersOf(routesOf(out, `${DUBBO_HOST}_20880`)[0]!), [{ name: 'method', exactMatch: 'sayHello' }]);
     });
   }
 
   it('a route matched only by null attributes matches every request, and the routes after it are reported unreachable', () => {
     const out = generate(
-      SE,
+      DUBBO_SE,
       router(`  routes:
   - name: callers
     match: {attributes: {caller: null}}
     route:
-    - destination: {host: ${HOST}}
+    - destination: {host: ${DUBBO_HOST}}
   - name: rest
     route:
-    - destination: {host: ${HOST}}`),
+    - destination: {host: ${DUBBO_HOST}}`),
     );
     assert.deepEqual(codesOf(out), ['MM_ROUTER_NULL_MATCH', 'MM_ROUTER_UNREACHABLE_ROUTE', 'MM_ROUTER_UNREACHABLE_ROUTE']);
     const unreachable = out.diagnostics.filter((d) => d.code === 'MM_ROUTER_UNREACHABLE_ROUTE').map((d) => d.message);
     assert.ok(unreachable.some((m) => m.startsWith('spec.routes[0] (callers) matches every request')), unreachable.join('\n'));
-    const routes = routesOf(out, `${HOST}_20880`);
+    const routes = routesOf(out, `${DUBBO_HOST}_20880`);
     assert.deepEqual(routes.map((r) => r.name), ['callers', 'rest']);
     assert.equal(headersOf(routes[0]!), undefined);
   });
 
   it('the warning names the attribute, says it was ignored and shows how to require presence', () => {
-    const out = generate(SE, router(`  routes:
+    const out = generate(DUBBO_SE, router(`  routes:
   - name: hello
     match: {attributes: {caller: null, method: {exact: sayHello}}}
     route:
-    - destination: {host: ${HOST}}`));
+    - destination: {host: ${DUBBO_HOST}}`));
     const d = out.diagnostics.find((x) => x.code === 'MM_ROUTER_NULL_MATCH')!;
     assert.equal(d.severity, 'warning');
     assert.equal(d.object, 'MetaRouter meta-dubbo/demoservice');
@@ -89,7 +76,7 @@ describe('null match attributes', () => {
 
   it('a null attribute in a local rate-limit condition gives no metadata matcher', () => {
     const out = generate(
-      SE,
+      DUBBO_SE,
       router(`  localRateLimit:
     conditions:
     - match: {attributes: {caller: null, method: {exact: sayHello}}}
@@ -102,7 +89,7 @@ describe('null match attributes', () => {
 
   it('a local rate-limit condition matched only by null attributes is an error, as an empty one is', () => {
     const out = generate(
-      SE,
+      DUBBO_SE,
       router(`  localRateLimit:
     conditions:
     - match: {attributes: {caller: null}}
@@ -121,14 +108,14 @@ describe('null match attributes', () => {
     - {property: method, descriptorKey: method}`;
 
   it('a null attribute in the global rate-limit match gives no metadata matcher', () => {
-    const out = generate(SE, router(GLOBAL('{caller: null, method: {exact: sayHello}}')));
+    const out = generate(DUBBO_SE, router(GLOBAL('{caller: null, method: {exact: sayHello}}')));
     assert.deepEqual(codesOf(out), ['MM_ROUTER_NULL_MATCH']);
     const config = filterConfig(inboundFilters(out), 'aeraki.meta_protocol.filters.ratelimit');
     assert.deepEqual(config.match, { metadata: [{ name: 'method', exactMatch: 'sayHello' }] });
   });
 
   it('a global rate-limit match made only of null attributes is an error, since it would never limit', () => {
-    const out = generate(SE, router(GLOBAL('{caller: ~}')));
+    const out = generate(DUBBO_SE, router(GLOBAL('{caller: ~}')));
     assert.deepEqual(codesOf(out), ['MM_RATELIMIT_GLOBAL', 'MM_ROUTER_NOT_APPLIED', 'MM_ROUTER_NULL_MATCH']);
   });
 });

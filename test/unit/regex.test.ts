@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { re2Problem } from '../../src/util/regex.js';
-import { codesOf, generate, routesOf, type Json } from '../support/generate.js';
+import { codesOf, DUBBO_HOST, DUBBO_SE, generate, routesOf, type Json } from '../support/generate.js';
 
 const VALID: { name: string; pattern: string }[] = [
   { name: 'a case-insensitive flag (?i) is valid', pattern: '(?i)sayhello' },
@@ -53,19 +53,6 @@ describe('RE2 syntax of regex attribute matches', () => {
   }
 });
 
-const DUBBO_HOST = 'org.apache.dubbo.samples.basic.api.demoservice';
-const SE = `
-apiVersion: networking.istio.io/v1beta1
-kind: ServiceEntry
-metadata: {name: demoservice, namespace: meta-dubbo}
-spec:
-  hosts: [${DUBBO_HOST}]
-  addresses: [240.240.0.1]
-  ports:
-  - {number: 20880, name: tcp-metaprotocol-dubbo, protocol: TCP}
-  resolution: STATIC
-  workloadSelector: {labels: {app: dubbo-sample-provider}}
-`;
 const router = (regex: string) => `
 apiVersion: metaprotocol.aeraki.io/v1alpha1
 kind: MetaRouter
@@ -83,14 +70,14 @@ spec:
 
 describe('MetaRouters with RE2 regexes in the pipeline', () => {
   it('a MetaRouter with an RE2-only regex such as (?i)sayhello is applied, with the regex in the route', () => {
-    const out = generate(SE, router('(?i)sayhello'));
+    const out = generate(DUBBO_SE, router('(?i)sayhello'));
     assert.deepEqual(codesOf(out), []);
     const match = routesOf(out, `${DUBBO_HOST}_20880`)[0]!.match as Json;
     assert.deepEqual(match.headers, [{ name: 'method', safeRegexMatch: { googleRe2: {}, regex: '(?i)sayhello' } }]);
   });
 
   it('a MetaRouter with a repeat count over 1000 is not applied, and the message quotes RE2', () => {
-    const out = generate(SE, router('a{1001}'));
+    const out = generate(DUBBO_SE, router('a{1001}'));
     assert.deepEqual(codesOf(out), ['MM_ROUTER_MATCH', 'MM_ROUTER_NOT_APPLIED']);
     const d = out.diagnostics.find((x) => x.code === 'MM_ROUTER_MATCH')!;
     assert.equal(

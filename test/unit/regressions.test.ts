@@ -15,6 +15,7 @@ import { build, createEngine } from '../../src/pipeline/build.js';
 import type { Change, PipelineOutput } from '../../src/pipeline/types.js';
 import { loadBuiltinProtocols } from '../../src/protocol/builtin.js';
 import { mulberry32 } from '../support/random.js';
+import { DUBBO_HOST, DUBBO_SE } from '../support/generate.js';
 
 const builtins = loadBuiltinProtocols();
 
@@ -73,20 +74,7 @@ function routesOf(rc: Json): Json[] {
   return ((rc.virtualHosts as Json[])[0]!.routes as Json[]);
 }
 
-const DUBBO_HOST = 'org.apache.dubbo.samples.basic.api.demoservice';
 
-const DUBBO_SE = `
-apiVersion: networking.istio.io/v1beta1
-kind: ServiceEntry
-metadata: {name: demoservice, namespace: meta-dubbo}
-spec:
-  hosts: [${DUBBO_HOST}]
-  addresses: [240.240.0.1]
-  ports:
-  - {number: 20880, name: tcp-metaprotocol-dubbo, protocol: TCP}
-  resolution: STATIC
-  workloadSelector: {labels: {app: dubbo-sample-provider}}
-`;
 
 const DUBBO_DR = `
 apiVersion: networking.istio.io/v1beta1
