@@ -20,9 +20,7 @@ import type { GatewayModel, HostModel, ProtocolModel } from '../model/host.js';
 import { protocolModels } from '../resolve/router.js';
 import { buildProtocolTable, type ProtocolDescriptor, type ProtocolTable } from '../protocol/table.js';
 import { detectKubeService, detectServiceEntry, type Detected } from '../protocol/detect.js';
-import { serviceHost } from '../resolve/names.js';
 import { byPrecedence } from '../resolve/precedence.js';
-import type { RouterEntry } from '../resolve/host.js';
 import { resolveHost } from '../util/hosts.js';
 import type { JsonObject } from '../route/wire.js';
 import { computeHost, type HostOutput } from './host.js';
@@ -31,7 +29,8 @@ import { objKey, type Change, type PipelineOutput } from './types.js';
 import { assembleOutput } from './assemble.js';
 import { SetMultimap } from './multimap.js';
 import { VipState } from './vips.js';
-import { routerState, type RouterState } from './routers.js';
+import { cachedRe2Check } from '../util/regex.js';
+import { routersMeaning, routerState, type RouterState } from './routers.js';
 import { ServedRoutes } from './served.js';
 
 /** What changed in the last flush: the RDS resources an xDS server must push or withdraw. */
@@ -55,6 +54,7 @@ export class Engine {
   private readonly routers = new Map<string, RouterState>();
   private readonly detected = new Map<string, Detected>();
   private readonly vips = new VipState();
+  private readonly checkRegex = cachedRe2Check();
 
   private readonly servicesByHost = new SetMultimap<string, string>();
   /** Candidate host → MetaRouters that may mean it. */
@@ -159,7 +159,7 @@ export class Engine {
       this.routers.delete(key);
       return;
     }
-    const state = routerState(key, mr, this.options.domain);
+    const state = routerState(key, mr, this.options.domain, this.checkRegex);
     this.routers.set(key, state);
     for (const h of state.candidates) {
       if (state.valid) this.routersByHost.add(h, key);
@@ -216,14 +216,6 @@ export class Engine {
   private readonly servicesOf = (host: string): MetaService[] => [...this.servicesByHost.get(host)].map((k) => this.detected.get(k)!.service!);
   private readonly isServiceHost = (host: string): boolean => this.servicesByHost.has(host);
 
-  /** The valid MetaRouters whose host means `host`. */
-  private routersFor(host: string): RouterEntry[] {
-    const lookup = { domain: this.options.domain, isServiceHost: this.isServiceHost };
-    return [...this.routersByHost.get(host)]
-      .map((k) => this.routers.get(k)!.entry)
-      .filter((e) => serviceHost(e.router.spec.hosts![0]!, e.router.metadata.namespace, lookup.domain, lookup.isServiceHost) === host);
-  }
-
   /** Recomputes everything that is dirty and reports which RDS resources changed. */
   flush(): Delta {
     if (this.dirtyAll) this.rebuildAll();
@@ -238,7 +230,7 @@ export class Engine {
     for (const host of hosts) {
       const before = this.hostOutputs.get(host);
       for (const d of before?.dependsOn ?? []) if (d !== host) this.dependents.delete(d, host);
-      const out = computeHost({ ...lookup, host, services: this.servicesOf(host), routers: this.routersFor(host), protocols: this.protocols, options: this.options });
+      const out = computeHost({ ...lookup, host, services: this.servicesOf(host), routers: routersMeaning(host, this.routersByHost.get(host), this.routers, this.options.domain, this.isServiceHost), protocols: this.protocols, options: this.options });
       for (const d of out.dependsOn) if (d !== host) this.dependents.add(d, host);
       if (out.routes.size === 0 && out.envoyFilters.length === 0 && out.diagnostics.length === 0) this.hostOutputs.delete(host);
       else this.hostOutputs.set(host, out);

@@ -3,9 +3,9 @@
  * it means (names.ts), so route building needs neither the namespace rules nor the service set.
  */
 import type { ProtocolModel, RouterModel } from '../model/host.js';
-import type { Destination, DestinationRule, MetaRouter } from '../model/resources.js';
+import type { Destination, DestinationRule, MetaRouter, MetaRouterSpec } from '../model/resources.js';
 import type { ProtocolTable } from '../protocol/table.js';
-import { candidateHosts, serviceHost } from './names.js';
+import { candidateHosts } from './names.js';
 
 /** What resolution may ask about the rest of the configuration. */
 export interface HostLookup {
@@ -18,7 +18,7 @@ export interface HostLookup {
 
 export interface ResolvedRouter {
   readonly model: RouterModel;
-  /** The hosts the router routes and mirrors to, resolved. */
+  /** The hosts the router names (its own, and those it routes and mirrors to), resolved. */
   readonly hosts: readonly string[];
   /** Every host a name in the router could have meant: a service appearing there changes the result. */
   readonly candidates: readonly string[];
@@ -27,29 +27,46 @@ export interface ResolvedRouter {
 export function resolveRouter(entry: { router: MetaRouter; ref: string }, host: string, lookup: HostLookup): ResolvedRouter {
   const mr = entry.router;
   const ns = mr.metadata.namespace;
-  const hosts = new Set<string>();
   const candidates = new Set<string>();
-  let rewritten = mr.spec.hosts?.[0] !== host;
-  const resolve = (d: Destination): Destination => {
-    for (const c of candidateHosts(d.host, ns, lookup.domain)) candidates.add(c);
-    const h = serviceHost(d.host, ns, lookup.domain, lookup.isServiceHost);
-    hosts.add(h);
-    if (h === d.host) return d;
-    rewritten = true;
-    return { ...d, host: h };
+  /** Name as written → the host it means (a MetaRouter names the same few hosts in every route). */
+  const meaning = new Map<string, string>();
+  const mean = (name: string): string => {
+    let h = meaning.get(name);
+    if (h === undefined) {
+      const c = candidateHosts(name, ns, lookup.domain);
+      c.forEach((x) => candidates.add(x));
+      h = c.length === 1 || lookup.isServiceHost(c[0]!) ? c[0]! : c[1]!;
+      meaning.set(name, h);
+    }
+    return h;
   };
-  for (const c of candidateHosts(mr.spec.hosts?.[0] ?? host, ns, lookup.domain)) candidates.add(c);
-  const routes = mr.spec.routes?.map((r) => {
-    const route = r.route?.map((d) => {
-      const destination = resolve(d.destination);
-      return destination === d.destination ? d : { ...d, destination };
-    });
-    const mirror = r.mirror && resolve(r.mirror);
-    return route?.every((d, i) => d === r.route![i]) !== false && mirror === r.mirror ? r : { ...r, ...(route ? { route } : {}), ...(mirror ? { mirror } : {}) };
-  });
+  mean(mr.spec.hosts?.[0] ?? host);
+  let rewritten = mr.spec.hosts?.[0] !== host;
+  for (const r of mr.spec.routes ?? []) {
+    for (const d of r.route ?? []) if (mean(d.destination.host) !== d.destination.host) rewritten = true;
+    if (r.mirror && mean(r.mirror.host) !== r.mirror.host) rewritten = true;
+  }
+  const hosts = [...new Set(meaning.values())];
   // Most MetaRouters name their hosts as they are meant: then the spec is shared, not copied.
-  const spec = rewritten ? { ...mr.spec, hosts: [host], ...(routes ? { routes } : {}) } : mr.spec;
-  return { model: { ref: entry.ref, namespace: ns, spec }, hosts: [...hosts], candidates: [...candidates] };
+  const spec = rewritten ? rewrite(mr.spec, host, mean) : mr.spec;
+  return { model: { ref: entry.ref, namespace: ns, spec }, hosts, candidates: [...candidates] };
+}
+
+function rewrite(spec: MetaRouterSpec, host: string, mean: (name: string) => string): MetaRouterSpec {
+  const dest = (d: Destination): Destination => (mean(d.host) === d.host ? d : { ...d, host: mean(d.host) });
+  return {
+    ...spec,
+    hosts: [host],
+    ...(spec.routes
+      ? {
+          routes: spec.routes.map((r) => ({
+            ...r,
+            ...(r.route ? { route: r.route.map((d) => ({ ...d, destination: dest(d.destination) })) } : {}),
+            ...(r.mirror ? { mirror: dest(r.mirror) } : {}),
+          })),
+        }
+      : {}),
+  };
 }
 
 /** The protocol table as the later stages see it: built once per table, shared by every port. */

@@ -20,3 +20,21 @@ export function re2Problem(pattern: string): string | undefined {
     throw e;
   }
 }
+
+export type RegexCheck = (pattern: string) => string | undefined;
+
+/**
+ * re2Problem with a memory of the last `limit` distinct patterns. Compiling with re2js costs about
+ * as much as building the routes of a MetaRouter, and meshes repeat the same few patterns across
+ * thousands of MetaRouters. The owner (the engine) holds one; nothing is shared between owners.
+ */
+export function cachedRe2Check(limit = 4096): RegexCheck {
+  const seen = new Map<string, string | undefined>();
+  return (pattern) => {
+    if (seen.has(pattern)) return seen.get(pattern);
+    const problem = re2Problem(pattern);
+    if (seen.size >= limit) seen.delete(seen.keys().next().value!);
+    seen.set(pattern, problem);
+    return problem;
+  };
+}

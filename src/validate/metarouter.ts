@@ -10,14 +10,14 @@ import type { Destination, MetaRoute, MetaRouteMatch, MetaRouter, TokenBucket } 
 import { attributeMatches } from '../route/build.js';
 import { parseDuration } from '../util/duration.js';
 import { isDnsLabel, isValidHost, resolveHost } from '../util/hosts.js';
-import { re2Problem } from '../util/regex.js';
+import { re2Problem, type RegexCheck } from '../util/regex.js';
 import { canonicalJson } from '../util/canonical.js';
 
 /** The data plane refuses local rate-limit fill intervals below 50 ms. */
 const MIN_FILL_INTERVAL_S = 0.05;
 const MAX_MUTATION_BYTES = 16384;
 
-export function validateMetaRouter(mr: MetaRouter, domain: string): Diagnostic[] {
+export function validateMetaRouter(mr: MetaRouter, domain: string, checkRegex: RegexCheck = re2Problem): Diagnostic[] {
   const ref = `MetaRouter ${mr.metadata.namespace}/${mr.metadata.name}`;
   const out: Diagnostic[] = [];
   const err = (code: Parameters<typeof diag>[0], message: string) => out.push(diag(code, ref, message));
@@ -38,7 +38,7 @@ export function validateMetaRouter(mr: MetaRouter, domain: string): Diagnostic[]
   const seenMatches = new Map<string, number>();
   routes.forEach((r, i) => {
     const at = `spec.routes[${i}]${r.name ? ` (${r.name})` : ''}`;
-    checkMatch(r.match, `${at}.match`, 'MM_ROUTER_MATCH', err);
+    checkMatch(r.match, `${at}.match`, 'MM_ROUTER_MATCH', err, checkRegex);
     checkRoute(r, at, ns, domain, err);
     const key = matchKey(r.match);
     const earlier = seenMatches.get(key);
@@ -74,7 +74,7 @@ export function validateMetaRouter(mr: MetaRouter, domain: string): Diagnostic[]
     if (lrl.tokenBucket) checkBucket(lrl.tokenBucket, 'spec.localRateLimit.tokenBucket', err);
     conditions.forEach((c, i) => {
       const at = `spec.localRateLimit.conditions[${i}]`;
-      checkMatch(c.match, `${at}.match`, 'MM_RATELIMIT_LOCAL', err);
+      checkMatch(c.match, `${at}.match`, 'MM_RATELIMIT_LOCAL', err, checkRegex);
       if (attributeMatches(c.match).length === 0) {
         err('MM_RATELIMIT_LOCAL', `${at}.match must name at least one attribute with a matcher${onlyNulls(c.match) ? ' (null attributes are ignored)' : ''}.`);
       }
@@ -95,7 +95,7 @@ export function validateMetaRouter(mr: MetaRouter, domain: string): Diagnostic[]
     descriptors.forEach((d, i) => {
       if (!d.property || !d.descriptorKey) err('MM_RATELIMIT_GLOBAL', `${at}.descriptors[${i}] needs both property and descriptorKey.`);
     });
-    checkMatch(grl.match, `${at}.match`, 'MM_RATELIMIT_GLOBAL', err);
+    checkMatch(grl.match, `${at}.match`, 'MM_RATELIMIT_GLOBAL', err, checkRegex);
     if (attributeMatches(grl.match).length === 0) {
       err('MM_RATELIMIT_GLOBAL', `${at}.match must name at least one attribute with a matcher${onlyNulls(grl.match) ? ' (null attributes are ignored)' : ''}: with an empty match the data plane never limits anything.`);
     }
@@ -122,7 +122,7 @@ function onlyNulls(m: MetaRouteMatch | undefined): boolean {
   return values.length > 0 && values.every((sm) => sm === null);
 }
 
-function checkMatch(m: MetaRouteMatch | undefined, at: string, code: Parameters<typeof diag>[0], err: Report): void {
+function checkMatch(m: MetaRouteMatch | undefined, at: string, code: Parameters<typeof diag>[0], err: Report, checkRegex: RegexCheck): void {
   for (const [name, sm] of Object.entries(m?.attributes ?? {})) {
     if (name.trim() === '') err(code, `${at}.attributes has an empty attribute name.`);
     if (sm === null) {
@@ -137,7 +137,7 @@ function checkMatch(m: MetaRouteMatch | undefined, at: string, code: Parameters<
     } else if (sm.regex === '') {
       err(code, `${at}.attributes.${name}.regex is empty; give an RE2 regular expression, or "*" for presence.`);
     } else if (sm.regex !== undefined && sm.regex !== '*') {
-      const problem = re2Problem(sm.regex);
+      const problem = checkRegex(sm.regex);
       if (problem) err(code, `${at}.attributes.${name}.regex ${JSON.stringify(sm.regex)} is not valid RE2, which the data plane uses (${problem}).`);
     }
   }
