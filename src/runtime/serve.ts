@@ -22,6 +22,8 @@ import type { PipelineOutput } from '../pipeline/types.js';
 import { loadBuiltinProtocols } from '../protocol/builtin.js';
 import { DirectoryStore, type StoreUpdate, type Timers } from '../store/directory.js';
 import { ResourceCache, routesByName } from '../xds/cache.js';
+import { composeCallbacks } from '../xds/callbacks.js';
+import { loggingCallbacks } from '../xds/log-callbacks.js';
 import { XdsServer, type TlsFiles } from '../xds/server.js';
 
 export interface ServeOptions {
@@ -89,8 +91,8 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   const cache = new ResourceCache();
   cache.setResources(routesByName(engine.output().routes));
 
-  // 5. xDS
-  const xds = new XdsServer({ cache, logger: log, tls: opts.tls });
+  // 5. xDS; stream events go to the log (metrics and the dashboard will subscribe here too)
+  const xds = new XdsServer({ cache, callbacks: composeCallbacks(loggingCallbacks(log)), tls: opts.tls });
   const xdsPort = await xds.listen(opts.xdsAddress);
 
   // 6. HTTP

@@ -23,7 +23,14 @@ export interface ErrorDetail {
 
 /** Something a state machine observed on a request, for logs and metrics. */
 export type StreamEvent =
-  | { readonly kind: 'ack'; readonly nonce: string; readonly versionInfo: string }
+  | {
+      readonly kind: 'ack';
+      readonly nonce: string;
+      /** The version_info (SotW) or system_version_info (delta) of the ACKed response. */
+      readonly versionInfo: string;
+      /** The (name, version) pairs the client now runs; a removal it accepted is (name, ''). */
+      readonly acked: ReadonlyArray<readonly [string, string]>;
+    }
   | {
       readonly kind: 'nack';
       readonly nonce: string;
