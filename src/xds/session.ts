@@ -94,7 +94,9 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
     const call = o.call;
     call.on('data', (msg: W) => this.onData(msg));
     call.on('drain', () => this.onDrain());
-    call.on('end', () => this.close('client closed the stream'));
+    // A client that half-closes is done with the stream: finish the call with OK, as a gRPC
+    // handler that returns would, instead of leaving it open until the connection drops.
+    call.on('end', () => this.finish('client closed the stream'));
     call.on('cancelled', () => this.close('cancelled'));
     call.on('error', (e: Error) => this.close(`error: ${e.message}`));
     call.on('close', () => this.close('closed'));
@@ -124,13 +126,7 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
   }
 
   end(): void {
-    if (this.closed) return;
-    this.close('server shutdown');
-    try {
-      this.call.end();
-    } catch {
-      // already ended
-    }
+    this.finish('server shutdown');
   }
 
   private onData(w: W): void {
@@ -207,6 +203,17 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
     this.cb.requestRejected?.({ stream: this.id, nodeId: this.nodeId, peer: this.peer, typeUrl, code, message: err.message });
     this.close(`error sent: ${err.message}`);
     this.call.emit('error', { code, details: err.message });
+  }
+
+  /** Closes the session and ends the call with status OK. */
+  private finish(reason: string): void {
+    if (this.closed) return;
+    this.close(reason);
+    try {
+      this.call.end();
+    } catch {
+      // the call is already over
+    }
   }
 
   private close(reason: string): void {
