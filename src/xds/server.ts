@@ -17,7 +17,7 @@ import { encodeSotwResponse } from './envelope.js';
 import { DEFAULT_FANOUT_CHUNK, FanOut } from './fanout.js';
 import { fetchResources } from './fetch.js';
 import { loadXdsServices, type DeltaDiscoveryRequestWire, type DiscoveryRequestWire, type XdsServices } from './services.js';
-import { StreamSession, type OpenStream, type StreamInfo } from './session.js';
+import { peerOf, StreamSession, type OpenStream, type StreamInfo } from './session.js';
 import { DELTA, SOTW, type RequestWire, type StreamProtocol } from './stream-protocol.js';
 
 export interface TlsFiles {
@@ -158,14 +158,15 @@ export class XdsServer {
   private fetch(call: grpc.ServerUnaryCall<DiscoveryRequestWire, Buffer>, callback: grpc.sendUnaryData<Buffer>): void {
     const req = call.request;
     const nodeId = req.node?.id || undefined;
+    const peer = peerOf(call);
     const result = fetchResources(this.options.cache, { typeUrl: req.type_url ?? '', resourceNames: req.resource_names ?? [] });
     if ('error' in result) {
       const { grpcCode: code, message } = result.error;
-      this.callbacks.requestRejected?.({ stream: undefined, nodeId, peer: call.getPeer(), typeUrl: req.type_url ?? '', code, message });
+      this.callbacks.requestRejected?.({ stream: undefined, nodeId, peer, typeUrl: req.type_url ?? '', code, message });
       callback({ code, details: message });
       return;
     }
-    this.callbacks.fetched?.({ nodeId, peer: call.getPeer(), names: result.response.resources.map((r) => r.name) });
+    this.callbacks.fetched?.({ nodeId, peer, names: result.response.resources.map((r) => r.name) });
     callback(null, encodeSotwResponse(result.response));
   }
 

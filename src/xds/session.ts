@@ -88,7 +88,7 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
     this.cache = o.cache;
     this.cb = o.callbacks;
     this.onClose = o.onClose;
-    this.peer = safePeer(o.call);
+    this.peer = peerOf(o.call);
     const subscribe = o.subscribe ?? ((l: CacheListener) => o.cache.subscribe(l));
     this.unsubscribe = subscribe((changed, removed) => this.onCacheChange(changed, removed));
     const call = o.call;
@@ -225,7 +225,8 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
   }
 }
 
-function safePeer(call: { getPeer(): string }): string {
+/** The call's peer address, or 'unknown' once the transport is gone (getPeer then throws). */
+export function peerOf(call: { getPeer(): string }): string {
   try {
     return call.getPeer();
   } catch {
