@@ -22,7 +22,7 @@
  * - A request for another type URL returns `error` and changes nothing.
  */
 import { createNonceSource, unknownTypeUrl, versionInfoOf, type ErrorDetail, type NonceSource, type ResourceSource, type Step, type StreamEvent, type XdsResource } from './protocol.js';
-import { REMOVED_VERSION, Subscription, type SubscriptionState, type XdsMachine } from './subscription.js';
+import { REMOVED_VERSION, Subscription, type ProtocolRules, type SubscriptionState, type XdsMachine } from './subscription.js';
 
 export interface DeltaRequest {
   readonly typeUrl: string;
@@ -44,12 +44,19 @@ export interface DeltaResponse {
   readonly removedResources: string[];
 }
 
+/** Delta reports removals; system_version_info covers only what the response carries. */
+const DELTA_RULES: ProtocolRules = {
+  signalsRemovals: true,
+  versionInfo: (_sub, resources, removed) =>
+    versionInfoOf([...resources.map((r) => [r.name, r.version] as const), ...removed.map((n) => [n, REMOVED_VERSION] as const)]),
+};
+
 export class DeltaStream implements XdsMachine<DeltaRequest, DeltaResponse> {
   private readonly sub: Subscription;
   private started = false;
 
   constructor(source: ResourceSource, nonces: NonceSource = createNonceSource()) {
-    this.sub = new Subscription(source, nonces, { signalsRemovals: true });
+    this.sub = new Subscription(source, nonces, DELTA_RULES);
   }
 
   get pending(): ReadonlySet<string> {
@@ -86,7 +93,7 @@ export class DeltaStream implements XdsMachine<DeltaRequest, DeltaResponse> {
   }
 
   private flush(): DeltaResponse[] {
-    const out = this.sub.flush((o) => versionInfoOf([...o.resources.map((r) => [r.name, r.version] as const), ...o.removed.map((n) => [n, REMOVED_VERSION] as const)]));
+    const out = this.sub.flush();
     return out ? [{ systemVersionInfo: out.versionInfo, nonce: out.nonce, typeUrl: this.sub.typeUrl, resources: out.resources, removedResources: out.removed }] : [];
   }
 }

@@ -28,8 +28,10 @@ export type StreamEvent =
       readonly nonce: string;
       /** The version_info (SotW) or system_version_info (delta) of the ACKed response. */
       readonly versionInfo: string;
-      /** The (name, version) pairs the client now runs; a removal it accepted is (name, ''). */
-      readonly acked: ReadonlyArray<readonly [string, string]>;
+      /** The (name → version) pairs the client now runs, as that response carried them. */
+      readonly resources: ReadonlyMap<string, string>;
+      /** The removals the client accepted with it (delta). */
+      readonly removed: readonly string[];
     }
   | {
       readonly kind: 'nack';

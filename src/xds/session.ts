@@ -183,17 +183,18 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
     }
   }
 
+  /** Each event is built only when a subscriber listens to its hook (`?.` skips the arguments). */
   private report(typeUrl: string, e: StreamEvent): void {
-    const at = { stream: this.id, nodeId: this.nodeId, typeUrl };
+    const { id: stream, nodeId } = this;
     switch (e.kind) {
       case 'ack':
-        this.cb.ack?.({ ...at, nonce: e.nonce, version: e.versionInfo, names: e.acked.map(([n]) => n) });
+        this.cb.ack?.({ stream, nodeId, typeUrl, nonce: e.nonce, version: e.versionInfo, names: [...e.resources.keys(), ...e.removed] });
         return;
       case 'nack':
-        this.cb.nack?.({ ...at, nonce: e.nonce, version: e.versionInfo, rejected: e.rejected.map(([n]) => n), code: e.code, message: e.message });
+        this.cb.nack?.({ stream, nodeId, typeUrl, nonce: e.nonce, version: e.versionInfo, rejected: e.rejected.map(([n]) => n), code: e.code, message: e.message });
         return;
       case 'stale-nonce-ignored':
-        this.cb.staleNonce?.({ ...at, nonce: e.nonce, latestNonce: e.latestNonce });
+        this.cb.staleNonce?.({ stream, nodeId, typeUrl, nonce: e.nonce, latestNonce: e.latestNonce });
         return;
     }
   }

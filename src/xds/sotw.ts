@@ -34,7 +34,7 @@
  * - A request for another type URL returns `error` and changes nothing.
  */
 import { createNonceSource, unknownTypeUrl, versionInfoOf, type ErrorDetail, type NonceSource, type ResourceSource, type Step, type StreamEvent, type XdsResource } from './protocol.js';
-import { Subscription, type SubscriptionState, type XdsMachine } from './subscription.js';
+import { Subscription, type ProtocolRules, type SubscriptionState, type XdsMachine } from './subscription.js';
 
 export interface SotwRequest {
   readonly typeUrl: string;
@@ -53,11 +53,17 @@ export interface SotwResponse {
   readonly resources: XdsResource[];
 }
 
+/** SotW cannot report removals; version_info covers everything the client holds afterwards. */
+const SOTW_RULES: ProtocolRules = {
+  signalsRemovals: false,
+  versionInfo: (sub, resources, removed) => versionInfoOf(sub.heldAfter(resources, removed)),
+};
+
 export class SotwStream implements XdsMachine<SotwRequest, SotwResponse> {
   private readonly sub: Subscription;
 
   constructor(source: ResourceSource, nonces: NonceSource = createNonceSource()) {
-    this.sub = new Subscription(source, nonces, { signalsRemovals: false });
+    this.sub = new Subscription(source, nonces, SOTW_RULES);
   }
 
   /** Subscribed names changed while a response was un-ACKed, awaiting one coalesced response. */
@@ -93,7 +99,7 @@ export class SotwStream implements XdsMachine<SotwRequest, SotwResponse> {
   /** SotW requests carry the whole subscription: names left out are unsubscribed. */
   private resubscribe(names: readonly string[]): void {
     const next = new Set(names);
-    for (const n of [...this.sub.names()]) if (!next.has(n)) this.sub.unsubscribe(n);
+    for (const n of this.sub.names()) if (!next.has(n)) this.sub.unsubscribe(n);
     for (const n of next) if (!this.sub.has(n)) this.sub.subscribe(n);
   }
 
@@ -104,7 +110,7 @@ export class SotwStream implements XdsMachine<SotwRequest, SotwResponse> {
   }
 
   private flush(): SotwResponse[] {
-    const out = this.sub.flush((o) => versionInfoOf(this.sub.heldAfter(o)));
+    const out = this.sub.flush();
     return out ? [{ versionInfo: out.versionInfo, nonce: out.nonce, typeUrl: this.sub.typeUrl, resources: out.resources }] : [];
   }
 }

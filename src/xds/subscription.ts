@@ -28,14 +28,10 @@ import { emptyNackState, recordOf, type ErrorDetail, type NackState, type NonceS
 /** Marks a rejected removal in `rejected`, and a removal among ACKed pairs (content versions are never empty). */
 export const REMOVED_VERSION = '';
 
-/** A response's change: resources to send (sorted by name) and names reported removed. */
-export interface Outgoing {
+/** A response's content, now in flight: resources to send (sorted by name), names reported removed. */
+export interface Dispatched {
   readonly resources: XdsResource[];
   readonly removed: string[];
-}
-
-/** An Outgoing that was given a nonce and a version and is now in flight. */
-export interface Dispatched extends Outgoing {
   readonly nonce: string;
   readonly versionInfo: string;
 }
@@ -72,9 +68,15 @@ interface InFlight {
   readonly removed: readonly string[];
 }
 
-export interface SubscriptionOptions {
+/**
+ * What differs between the variants in the shared bookkeeping. One constant object per variant,
+ * shared by every subscription (nothing per stream).
+ */
+export interface ProtocolRules {
   /** Delta can report removed resources; SotW cannot for a non-wildcard type, so it stays silent. */
   readonly signalsRemovals: boolean;
+  /** The version_info / system_version_info of a response about to carry `resources` and `removed`. */
+  versionInfo(sub: Subscription, resources: readonly XdsResource[], removed: readonly string[]): string;
 }
 
 export class Subscription {
@@ -91,7 +93,7 @@ export class Subscription {
   constructor(
     private readonly source: ResourceSource,
     private readonly nonces: NonceSource,
-    private readonly options: SubscriptionOptions,
+    private readonly rules: ProtocolRules,
   ) {}
 
   get typeUrl(): string {
@@ -112,6 +114,7 @@ export class Subscription {
     return this.subscribed.has(name);
   }
 
+  /** The subscribed names, live: unsubscribing the current name while iterating is safe. */
   names(): IterableIterator<string> {
     return this.subscribed.values();
   }
@@ -152,11 +155,11 @@ export class Subscription {
     return pairs;
   }
 
-  /** The pairs the client will hold once it accepts `out`: held overlaid with the carried ones. */
-  heldAfter(out: Outgoing): Map<string, string> {
+  /** The pairs the client will hold once it accepts a response: held overlaid with what it carries. */
+  heldAfter(resources: readonly XdsResource[], removed: readonly string[]): Map<string, string> {
     const pairs = new Map(this.held);
-    for (const r of out.resources) pairs.set(r.name, r.version);
-    for (const n of out.removed) pairs.delete(n);
+    for (const r of resources) pairs.set(r.name, r.version);
+    for (const n of removed) pairs.delete(n);
     return pairs;
   }
 
@@ -165,7 +168,7 @@ export class Subscription {
     for (const n of changed) if (this.subscribed.has(n)) this.pendingNames.add(n);
     for (const n of removed) {
       if (!this.subscribed.has(n)) continue;
-      if (this.options.signalsRemovals) this.pendingNames.add(n);
+      if (this.rules.signalsRemovals) this.pendingNames.add(n);
       else this.pendingNames.delete(n);
     }
   }
@@ -186,19 +189,16 @@ export class Subscription {
     this.inFlight = undefined;
     if (!error) {
       if (!f) return undefined;
-      const acked: Array<readonly [string, string]> = [];
       for (const [n, v] of f.resources) {
         this.held.set(n, v);
         this.rejected.delete(n);
-        acked.push([n, v]);
       }
       for (const n of f.removed) {
         this.held.delete(n);
         this.rejected.delete(n);
-        acked.push([n, REMOVED_VERSION]);
       }
       this.ackedVersionInfo = f.versionInfo;
-      return { kind: 'ack', nonce: f.nonce, versionInfo: f.versionInfo, acked };
+      return { kind: 'ack', nonce: f.nonce, versionInfo: f.versionInfo, resources: f.resources, removed: f.removed };
     }
     const rejected: Array<readonly [string, string]> = [];
     for (const [n, v] of f?.resources ?? []) {
@@ -219,9 +219,9 @@ export class Subscription {
 
   /**
    * Unless a response is in flight: takes the pending names, and if the client lacks any of
-   * them, puts the change in flight with the next nonce and `versionInfo(change)`.
+   * them, puts the change in flight with the next nonce and the variant's version.
    */
-  flush(versionInfo: (out: Outgoing) => string): Dispatched | undefined {
+  flush(): Dispatched | undefined {
     if (this.inFlight) return undefined;
     const resources: XdsResource[] = [];
     const removed: string[] = [];
@@ -230,17 +230,17 @@ export class Subscription {
       const rejected = this.rejected.get(n);
       if (r) {
         if (r.version !== this.held.get(n) && r.version !== rejected) resources.push(r);
-      } else if (this.options.signalsRemovals && this.held.has(n) && rejected !== REMOVED_VERSION) {
+      } else if (this.rules.signalsRemovals && this.held.has(n) && rejected !== REMOVED_VERSION) {
         removed.push(n);
       }
     }
     this.pendingNames.clear();
     if (resources.length === 0 && removed.length === 0) return undefined;
-    const out: Outgoing = { resources, removed };
-    const dispatched = { ...out, nonce: this.nonces.next(), versionInfo: versionInfo(out) };
-    this.inFlight = { nonce: dispatched.nonce, versionInfo: dispatched.versionInfo, resources: new Map(resources.map((r) => [r.name, r.version])), removed };
-    this.latestNonce = dispatched.nonce;
-    return dispatched;
+    const versionInfo = this.rules.versionInfo(this, resources, removed);
+    const nonce = this.nonces.next();
+    this.inFlight = { nonce, versionInfo, resources: new Map(resources.map((r) => [r.name, r.version])), removed };
+    this.latestNonce = nonce;
+    return { resources, removed, nonce, versionInfo };
   }
 
   state(): SubscriptionState {

@@ -106,7 +106,7 @@ test('a subscribed resource that disappears is reported in removed_resources, on
   const r = one(change(cache, s, () => cache.setResources(new Map([['a', route('a', 'c1')]]))));
   assert.deepEqual(r.resources, []);
   assert.deepEqual(r.removedResources, ['b']);
-  assert.deepEqual(s.onRequest(ack(r)).events, [{ kind: 'ack', nonce: r.nonce, versionInfo: r.systemVersionInfo, acked: [['b', REMOVED_VERSION]] }]);
+  assert.deepEqual(s.onRequest(ack(r)).events, [{ kind: 'ack', nonce: r.nonce, versionInfo: r.systemVersionInfo, resources: new Map(), removed: ['b'] }]);
   assert.deepEqual(s.state().held, { a: cache.get('a')!.version });
   assert.deepEqual(s.state().subscribed, ['a', 'b', 'never']);
   // It comes back: sent again, because the client dropped it.
@@ -134,7 +134,7 @@ test('an ACK records the per-resource versions the client has', () => {
   const r = one(s.onRequest(sub(['a', 'b'])).responses);
   const step = s.onRequest(ack(r));
   assert.deepEqual(step.events, [
-    { kind: 'ack', nonce: r.nonce, versionInfo: r.systemVersionInfo, acked: [['a', cache.get('a')!.version], ['b', cache.get('b')!.version]] },
+    { kind: 'ack', nonce: r.nonce, versionInfo: r.systemVersionInfo, resources: new Map([['a', cache.get('a')!.version], ['b', cache.get('b')!.version]]), removed: [] },
   ]);
   assert.deepEqual(s.state().held, { a: cache.get('a')!.version, b: cache.get('b')!.version });
   assert.equal(s.state().inFlight, undefined);

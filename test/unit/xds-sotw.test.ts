@@ -97,7 +97,7 @@ test('a request echoing the version without error_detail is an ACK and records t
   const r = one(s.onRequest(first(['a', 'b'])).responses);
   const step = s.onRequest(ack(r, ['a', 'b']));
   assert.deepEqual(step.events, [
-    { kind: 'ack', nonce: r.nonce, versionInfo: r.versionInfo, acked: [['a', cache.get('a')!.version], ['b', cache.get('b')!.version]] },
+    { kind: 'ack', nonce: r.nonce, versionInfo: r.versionInfo, resources: new Map([['a', cache.get('a')!.version], ['b', cache.get('b')!.version]]), removed: [] },
   ]);
   assert.deepEqual(step.responses, []);
   const st = s.state();
