@@ -25,7 +25,7 @@
  */
 import { emptyNackState, recordOf, type ErrorDetail, type NackState, type NonceSource, type ResourceSource, type Step, type StreamEvent, type XdsResource, versionInfoOf } from './protocol.js';
 
-/** Marks a rejected removal in `rejected`, and a removal among ACKed pairs (content versions are never empty). */
+/** Marks a rejected removal in `rejected` (content versions are never empty). */
 export const REMOVED_VERSION = '';
 
 /** A response's content, now in flight: resources to send (sorted by name), names reported removed. */
