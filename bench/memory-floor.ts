@@ -26,7 +26,6 @@ import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import * as grpc from '@grpc/grpc-js';
-import pino from 'pino';
 import { createEngine } from '../src/pipeline/build.js';
 import { loadBuiltinProtocols } from '../src/protocol/builtin.js';
 import { ResourceCache, routesByName } from '../src/xds/cache.js';
@@ -86,7 +85,7 @@ async function child(kind: Kind): Promise<void> {
     server.addService(rds, { StreamRoutes: hold, DeltaRoutes: hold, FetchRoutes: (_c: unknown, cb: grpc.sendUnaryData<Buffer>) => cb(null, response) });
     port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
   } else {
-    const server = new XdsServer({ cache, logger: pino({ level: 'silent' }) });
+    const server = new XdsServer({ cache });
     port = await server.listen('127.0.0.1:0');
   }
   const measure = () => {

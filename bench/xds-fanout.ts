@@ -23,7 +23,6 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import pino from 'pino';
 import { createEngine } from '../src/pipeline/build.js';
 import type { Engine } from '../src/pipeline/engine.js';
 import { loadBuiltinProtocols } from '../src/protocol/builtin.js';
@@ -279,7 +278,7 @@ async function main(): Promise<void> {
       return routeJson(scratch, changedName);
     };
 
-    const server = new XdsServer({ cache, logger: pino({ level: 'silent' }), ...(args.chunk !== undefined ? { fanOutChunk: args.chunk } : {}) });
+    const server = new XdsServer({ cache, ...(args.chunk !== undefined ? { fanOutChunk: args.chunk } : {}) });
     const port = await server.listen('127.0.0.1:0');
     const ours: Target = {
       name: 'metamesh',

@@ -24,6 +24,8 @@ import { DirectoryStore, type StoreUpdate, type Timers } from '../store/director
 import { missingPaths } from '../store/list.js';
 import { outputDocument } from '../pipeline/document.js';
 import { ResourceCache, routesByName } from '../xds/cache.js';
+import { composeCallbacks } from '../xds/callbacks.js';
+import { loggingCallbacks } from '../xds/log-callbacks.js';
 import { XdsServer, type TlsFiles } from '../xds/server.js';
 
 export interface ServeOptions {
@@ -96,8 +98,8 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   const cache = new ResourceCache();
   cache.setResources(routesByName(engine.output().routes));
 
-  // 5. xDS
-  const xds = new XdsServer({ cache, logger: log, tls: opts.tls });
+  // 5. xDS; stream events go to the log (metrics and the dashboard will subscribe here too)
+  const xds = new XdsServer({ cache, callbacks: composeCallbacks(loggingCallbacks(log)), tls: opts.tls });
   const xdsPort = await xds.listen(opts.xdsAddress);
 
   // 6. HTTP

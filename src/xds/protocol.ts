@@ -23,7 +23,16 @@ export interface ErrorDetail {
 
 /** Something a state machine observed on a request, for logs and metrics. */
 export type StreamEvent =
-  | { readonly kind: 'ack'; readonly nonce: string; readonly versionInfo: string }
+  | {
+      readonly kind: 'ack';
+      readonly nonce: string;
+      /** The version_info (SotW) or system_version_info (delta) of the ACKed response. */
+      readonly versionInfo: string;
+      /** The (name → version) pairs the client now runs, as that response carried them. */
+      readonly resources: ReadonlyMap<string, string>;
+      /** The removals the client accepted with it (delta). */
+      readonly removed: readonly string[];
+    }
   | {
       readonly kind: 'nack';
       readonly nonce: string;

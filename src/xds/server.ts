@@ -1,7 +1,9 @@
 /**
  * The xDS gRPC server: RouteDiscoveryService (StreamRoutes, DeltaRoutes) and
  * AggregatedDiscoveryService (StreamAggregatedResources, DeltaAggregatedResources), both serving
- * the RDS resources of one ResourceCache. Each stream is a StreamSession (session.ts).
+ * the RDS resources of one ResourceCache. Each stream is a StreamSession (session.ts) speaking the
+ * SotW or delta StreamProtocol (stream-protocol.ts). What happens is reported to the XdsCallbacks
+ * given (callbacks.ts); the server itself logs nothing.
  *
  * Transport: plaintext by default; TLS with a certificate and key; mutual TLS when a CA is given
  * (a client certificate signed by it is then required). FetchRoutes (unary) answers from the
@@ -9,13 +11,14 @@
  */
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import type { Logger } from 'pino';
 import type { ResourceCache } from './cache.js';
+import type { StreamService, XdsCallbacks } from './callbacks.js';
 import { encodeSotwResponse } from './envelope.js';
 import { DEFAULT_FANOUT_CHUNK, FanOut } from './fanout.js';
 import { fetchResources } from './fetch.js';
-import { loadXdsServices, type DiscoveryRequestWire, type XdsServices } from './services.js';
-import { StreamSession, type StreamInfo, type StreamMode, type StreamService } from './session.js';
+import { loadXdsServices, type DeltaDiscoveryRequestWire, type DiscoveryRequestWire, type XdsServices } from './services.js';
+import { peerOf, StreamSession, type OpenStream, type StreamInfo } from './session.js';
+import { DELTA, SOTW, type RequestWire, type StreamProtocol } from './stream-protocol.js';
 
 export interface TlsFiles {
   readonly cert: string;
@@ -26,7 +29,8 @@ export interface TlsFiles {
 
 export interface XdsServerOptions {
   readonly cache: ResourceCache;
-  readonly logger: Logger;
+  /** Observers of every stream event (logging, metrics, …; see composeCallbacks). None by default. */
+  readonly callbacks?: XdsCallbacks;
   readonly tls?: TlsFiles | undefined;
   /** Extra grpc-js channel options, merged over the defaults. */
   readonly grpcOptions?: grpc.ServerOptions;
@@ -56,24 +60,27 @@ export function serverCredentials(tls: TlsFiles | undefined): grpc.ServerCredent
 
 export class XdsServer {
   private readonly server: grpc.Server;
-  private readonly sessions = new Set<StreamSession>();
+  private readonly sessions = new Set<OpenStream>();
+  private readonly callbacks: XdsCallbacks;
   private nextId = 1;
   private port: number | undefined;
   private readonly fanOut: FanOut;
 
   constructor(private readonly options: XdsServerOptions) {
     const services = options.services ?? loadXdsServices();
+    this.callbacks = options.callbacks ?? {};
     this.fanOut = new FanOut(options.cache, options.fanOutChunk ?? DEFAULT_FANOUT_CHUNK);
     this.server = new grpc.Server({ ...DEFAULT_GRPC_OPTIONS, ...(options.grpcOptions ?? {}) });
-    const handler = (service: StreamService, mode: StreamMode) => (call: grpc.ServerDuplexStream<unknown, unknown>) => this.open(service, mode, call);
+    type SotwCall = grpc.ServerDuplexStream<DiscoveryRequestWire, Buffer>;
+    type DeltaCall = grpc.ServerDuplexStream<DeltaDiscoveryRequestWire, Buffer>;
     this.server.addService(services.rds, {
-      StreamRoutes: handler('rds', 'sotw'),
-      DeltaRoutes: handler('rds', 'delta'),
+      StreamRoutes: (call: SotwCall) => this.open('rds', SOTW, call),
+      DeltaRoutes: (call: DeltaCall) => this.open('rds', DELTA, call),
       FetchRoutes: (call: grpc.ServerUnaryCall<DiscoveryRequestWire, Buffer>, callback: grpc.sendUnaryData<Buffer>) => this.fetch(call, callback),
     });
     this.server.addService(services.ads, {
-      StreamAggregatedResources: handler('ads', 'sotw'),
-      DeltaAggregatedResources: handler('ads', 'delta'),
+      StreamAggregatedResources: (call: SotwCall) => this.open('ads', SOTW, call),
+      DeltaAggregatedResources: (call: DeltaCall) => this.open('ads', DELTA, call),
     });
   }
 
@@ -150,27 +157,34 @@ export class XdsServer {
 
   private fetch(call: grpc.ServerUnaryCall<DiscoveryRequestWire, Buffer>, callback: grpc.sendUnaryData<Buffer>): void {
     const req = call.request;
+    const nodeId = req.node?.id || undefined;
+    const peer = peerOf(call);
     const result = fetchResources(this.options.cache, { typeUrl: req.type_url ?? '', resourceNames: req.resource_names ?? [] });
     if ('error' in result) {
-      this.options.logger.warn({ event: 'rejected-request', rpc: 'FetchRoutes', nodeId: req.node?.id, message: result.error.message }, 'xDS request rejected');
-      callback({ code: result.error.grpcCode, details: result.error.message });
+      const { grpcCode: code, message } = result.error;
+      this.callbacks.requestRejected?.({ stream: undefined, nodeId, peer, typeUrl: req.type_url ?? '', code, message });
+      callback({ code, details: message });
       return;
     }
-    this.options.logger.debug({ event: 'fetch', nodeId: req.node?.id, names: result.response.resources.map((r) => r.name) }, 'xDS fetch');
+    this.callbacks.fetched?.({ nodeId, peer, names: result.response.resources.map((r) => r.name) });
     callback(null, encodeSotwResponse(result.response));
   }
 
-  private open(service: StreamService, mode: StreamMode, call: grpc.ServerDuplexStream<unknown, unknown>): void {
-    const session = new StreamSession(
-      this.nextId++,
+  private open<W extends RequestWire, Req, Res extends { readonly nonce: string }>(
+    service: StreamService,
+    protocol: StreamProtocol<W, Req, Res>,
+    call: grpc.ServerDuplexStream<W, Buffer>,
+  ): void {
+    const session = new StreamSession({
+      id: this.nextId++,
       service,
-      mode,
+      protocol,
       call,
-      this.options.cache,
-      this.options.logger,
-      (s) => this.sessions.delete(s),
-      (listener) => this.fanOut.add(listener),
-    );
+      cache: this.options.cache,
+      callbacks: this.callbacks,
+      onClose: (s) => this.sessions.delete(s),
+      subscribe: (listener) => this.fanOut.add(listener),
+    });
     this.sessions.add(session);
   }
 }

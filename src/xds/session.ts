@@ -1,6 +1,7 @@
 /**
- * One gRPC xDS stream: feeds its requests and the cache's changes to the pure state machines
- * (sotw.ts / delta.ts, one per type URL, sharing one NonceSource) and writes what they return.
+ * One gRPC xDS stream: feeds its requests and the cache's changes to a typed state machine per
+ * type URL (a StreamProtocol's machine, sotw.ts or delta.ts; all sharing the stream's one
+ * NonceSource), writes what they return, and reports every event to the XdsCallbacks.
  *
  * - Only the cache's type URL (RDS) is served. A request for any other type URL ends THIS stream
  *   with INVALID_ARGUMENT; other streams are unaffected.
@@ -9,18 +10,14 @@
  * - Flow control: when call.write() returns false, nothing more is written until 'drain'. Requests
  *   are not read meanwhile (the call is paused) and cache changes are held as name sets; on 'drain'
  *   they are fed to the machines, whose coalescing sends only the latest versions.
+ * - Callbacks are called in the order callbacks.ts documents.
  */
 import type * as grpc from '@grpc/grpc-js';
-import type { Logger } from 'pino';
 import { foldChange, type CacheListener, type ResourceCache } from './cache.js';
-import { DeltaStream, type DeltaRequest, type DeltaResponse } from './delta.js';
-import { createNonceSource, type Step, type StreamEvent, type XdsError, GRPC_INVALID_ARGUMENT, unknownTypeUrl } from './protocol.js';
-import { encodeDeltaResponse, encodeSotwResponse } from './envelope.js';
-import type { DeltaDiscoveryRequestWire, DiscoveryRequestWire } from './services.js';
-import { SotwStream, type SotwRequest, type SotwResponse } from './sotw.js';
-
-export type StreamMode = 'sotw' | 'delta';
-export type StreamService = 'rds' | 'ads';
+import type { StreamMode, StreamService, XdsCallbacks } from './callbacks.js';
+import { createNonceSource, GRPC_INVALID_ARGUMENT, unknownTypeUrl, type StreamEvent, type XdsError } from './protocol.js';
+import type { RequestWire, StreamProtocol } from './stream-protocol.js';
+import type { XdsMachine } from './subscription.js';
 
 /** What `XdsServer.streams()` reports per stream and type URL, for the dashboard. */
 export interface StreamInfo {
@@ -32,160 +29,127 @@ export interface StreamInfo {
   readonly connectedAt: string;
   readonly typeUrl: string;
   readonly subscribed: string[];
-  /** Per resource, the version the client runs (ACKed, or declared on a delta reconnect). */
+  /** Per resource, the version the client runs (ACKed, or declared on a reconnect). */
   readonly ackedVersions: Record<string, string>;
   readonly nackCount: number;
   readonly lastNackMessage: string | undefined;
 }
 
-type AnyCall = grpc.ServerDuplexStream<unknown, unknown>;
-
-interface Machine {
-  onRequest(req: unknown): Step<unknown>;
-  onCacheChange(changed: Iterable<string>, removed: Iterable<string>): Step<unknown>;
-  info(): { nodeId: string | undefined; subscribed: string[]; acked: Record<string, string>; nackCount: number; lastNackMessage: string | undefined };
+/** A session whatever its variant, as the server keeps it. */
+export interface OpenStream {
+  readonly id: number;
+  readonly service: StreamService;
+  readonly mode: StreamMode;
+  readonly peer: string;
+  readonly connectedAt: string;
+  /** Per type URL served on this stream; empty before the first request. */
+  info(): StreamInfo[];
+  /** Ends the stream from the server side (shutdown). */
+  end(): void;
 }
 
-/**
- * The cache's own string for each name that exists: every stream then shares one copy of each
- * name instead of keeping the strings decoded from its own requests.
- */
-function canonical(names: readonly string[] | undefined, source: ResourceCache): string[] {
-  return (names ?? []).map((n) => source.get(n)?.name ?? n);
+export interface SessionOptions<W extends RequestWire, Req, Res extends { readonly nonce: string }> {
+  readonly id: number;
+  readonly service: StreamService;
+  readonly protocol: StreamProtocol<W, Req, Res>;
+  readonly call: grpc.ServerDuplexStream<W, Buffer>;
+  readonly cache: ResourceCache;
+  readonly callbacks: XdsCallbacks;
+  readonly onClose: (s: OpenStream) => void;
+  /** How the session hears of cache changes: the server's FanOut; the cache itself by default. */
+  readonly subscribe?: (listener: CacheListener) => () => void;
 }
 
-function sotwRequest(w: DiscoveryRequestWire, typeUrl: string, source: ResourceCache): SotwRequest {
-  return {
-    typeUrl,
-    versionInfo: w.version_info ?? '',
-    resourceNames: canonical(w.resource_names, source),
-    responseNonce: w.response_nonce ?? '',
-    errorDetail: w.error_detail ? { code: w.error_detail.code ?? 0, message: w.error_detail.message ?? '' } : null,
-    node: w.node ?? null,
-  };
-}
-
-function deltaRequest(w: DeltaDiscoveryRequestWire, typeUrl: string, source: ResourceCache): DeltaRequest {
-  return {
-    typeUrl,
-    resourceNamesSubscribe: canonical(w.resource_names_subscribe, source),
-    resourceNamesUnsubscribe: w.resource_names_unsubscribe ?? [],
-    initialResourceVersions: w.initial_resource_versions ?? {},
-    responseNonce: w.response_nonce ?? '',
-    errorDetail: w.error_detail ? { code: w.error_detail.code ?? 0, message: w.error_detail.message ?? '' } : null,
-    node: w.node ?? null,
-  };
-}
-
-function sotwMachine(cache: ResourceCache, nonces: ReturnType<typeof createNonceSource>): Machine {
-  const m = new SotwStream(cache, nonces);
-  return {
-    onRequest: (req) => m.onRequest(req as SotwRequest),
-    onCacheChange: (c, r) => m.onCacheChange(c, r),
-    info: () => {
-      const s = m.state();
-      return { nodeId: s.nodeId, subscribed: s.subscribed, acked: s.acked, nackCount: s.nack.count, lastNackMessage: s.nack.lastMessage };
-    },
-  };
-}
-
-function deltaMachine(cache: ResourceCache, nonces: ReturnType<typeof createNonceSource>): Machine {
-  const m = new DeltaStream(cache, nonces);
-  return {
-    onRequest: (req) => m.onRequest(req as DeltaRequest),
-    onCacheChange: (c, r) => m.onCacheChange(c, r),
-    info: () => {
-      const s = m.state();
-      return { nodeId: s.nodeId, subscribed: s.subscribed, acked: s.clientVersions, nackCount: s.nack.count, lastNackMessage: s.nack.lastMessage };
-    },
-  };
-}
-
-export class StreamSession {
+export class StreamSession<W extends RequestWire, Req, Res extends { readonly nonce: string }> implements OpenStream {
+  readonly id: number;
+  readonly service: StreamService;
   readonly connectedAt = new Date().toISOString();
   readonly peer: string;
+  private readonly protocol: StreamProtocol<W, Req, Res>;
+  private readonly call: grpc.ServerDuplexStream<W, Buffer>;
+  private readonly cache: ResourceCache;
+  private readonly cb: XdsCallbacks;
+  private readonly onClose: (s: OpenStream) => void;
   private nodeId: string | undefined;
   private readonly nonces = createNonceSource();
-  private readonly machines = new Map<string, Machine>();
+  private readonly machines = new Map<string, XdsMachine<Req, Res>>();
   private blocked = false;
   /** Cache changes that arrived while blocked, folded together. */
   private held = { changed: new Set<string>(), removed: new Set<string>() };
   private closed = false;
-  private connectLogged = false;
+  private opened = false;
   private readonly unsubscribe: () => void;
 
-  constructor(
-    readonly id: number,
-    readonly service: StreamService,
-    readonly mode: StreamMode,
-    private readonly call: AnyCall,
-    private readonly cache: ResourceCache,
-    private readonly log: Logger,
-    private readonly onClose: (s: StreamSession) => void,
-    /** How the session hears of cache changes: the server's FanOut; the cache itself by default. */
-    subscribe: (listener: CacheListener) => () => void = (l) => cache.subscribe(l),
-  ) {
-    this.peer = safePeer(call);
+  constructor(o: SessionOptions<W, Req, Res>) {
+    this.id = o.id;
+    this.service = o.service;
+    this.protocol = o.protocol;
+    this.call = o.call;
+    this.cache = o.cache;
+    this.cb = o.callbacks;
+    this.onClose = o.onClose;
+    this.peer = peerOf(o.call);
+    const subscribe = o.subscribe ?? ((l: CacheListener) => o.cache.subscribe(l));
     this.unsubscribe = subscribe((changed, removed) => this.onCacheChange(changed, removed));
-    call.on('data', (msg: unknown) => this.onData(msg));
+    const call = o.call;
+    call.on('data', (msg: W) => this.onData(msg));
     call.on('drain', () => this.onDrain());
-    call.on('end', () => this.close('client closed the stream'));
+    // A client that half-closes is done with the stream: finish the call with OK, as a gRPC
+    // handler that returns would, instead of leaving it open until the connection drops.
+    call.on('end', () => this.finish('client closed the stream'));
     call.on('cancelled', () => this.close('cancelled'));
     call.on('error', (e: Error) => this.close(`error: ${e.message}`));
     call.on('close', () => this.close('closed'));
   }
 
-  /** Per type URL served on this stream. */
+  get mode(): StreamMode {
+    return this.protocol.mode;
+  }
+
   info(): StreamInfo[] {
     return [...this.machines].map(([typeUrl, m]) => {
-      const i = m.info();
+      const s = m.state();
       return {
         id: this.id,
         service: this.service,
         mode: this.mode,
         peer: this.peer,
-        nodeId: i.nodeId ?? this.nodeId,
+        nodeId: s.nodeId ?? this.nodeId,
         connectedAt: this.connectedAt,
         typeUrl,
-        subscribed: i.subscribed,
-        ackedVersions: i.acked,
-        nackCount: i.nackCount,
-        lastNackMessage: i.lastNackMessage,
+        subscribed: s.subscribed,
+        ackedVersions: s.held,
+        nackCount: s.nack.count,
+        lastNackMessage: s.nack.lastMessage,
       };
     });
   }
 
-  /** Ends the stream from the server side (shutdown). */
   end(): void {
-    if (this.closed) return;
-    this.close('server shutdown');
-    try {
-      this.call.end();
-    } catch {
-      // already ended
-    }
+    this.finish('server shutdown');
   }
 
-  private onData(msg: unknown): void {
+  private onData(w: W): void {
     if (this.closed) return;
-    const w = msg as DiscoveryRequestWire & DeltaDiscoveryRequestWire;
     if (w.node?.id) this.nodeId = w.node.id;
-    if (!this.connectLogged) {
-      this.connectLogged = true;
-      this.log.info({ event: 'connect', stream: this.id, nodeId: this.nodeId, peer: this.peer, service: this.service, mode: this.mode }, 'xDS stream connected');
+    if (!this.opened) {
+      this.opened = true;
+      this.cb.streamOpened?.({ stream: this.id, nodeId: this.nodeId, peer: this.peer, service: this.service, mode: this.mode });
     }
     // A non-aggregated RDS stream may leave type_url empty: it can only mean RDS.
     const typeUrl = w.type_url || (this.service === 'rds' ? this.cache.typeUrl : '');
-    if (typeUrl !== this.cache.typeUrl) return this.fail(unknownTypeUrl(typeUrl || '(empty)', [this.cache.typeUrl]));
+    const req = this.protocol.request(w, typeUrl, this.cache);
+    this.cb.request?.({ stream: this.id, nodeId: this.nodeId, typeUrl, responseNonce: w.response_nonce ?? '', ...this.protocol.requested(req) });
+    if (typeUrl !== this.cache.typeUrl) return this.fail(typeUrl, unknownTypeUrl(typeUrl || '(empty)', [this.cache.typeUrl]));
     let m = this.machines.get(typeUrl);
     if (!m) {
-      m = this.mode === 'sotw' ? sotwMachine(this.cache, this.nonces) : deltaMachine(this.cache, this.nonces);
+      m = this.protocol.machine(this.cache, this.nonces);
       this.machines.set(typeUrl, m);
     }
-    const step = m.onRequest(this.mode === 'sotw' ? sotwRequest(w, typeUrl, this.cache) : deltaRequest(w, typeUrl, this.cache));
-    if (step.error) return this.fail(step.error);
-    this.report(step.events, typeUrl, w);
-    this.send(step.responses);
+    const step = m.onRequest(req);
+    if (step.error) return this.fail(typeUrl, step.error);
+    for (const e of step.events) this.report(typeUrl, e);
+    this.send(typeUrl, step.responses);
   }
 
   private onCacheChange(changed: ReadonlySet<string>, removed: ReadonlySet<string>): void {
@@ -194,7 +158,7 @@ export class StreamSession {
       foldChange(this.held, changed, removed);
       return;
     }
-    for (const m of this.machines.values()) this.send(m.onCacheChange(changed, removed).responses);
+    for (const [typeUrl, m] of this.machines) this.send(typeUrl, m.onCacheChange(changed, removed).responses);
   }
 
   private onDrain(): void {
@@ -207,10 +171,11 @@ export class StreamSession {
     this.onCacheChange(changed, removed);
   }
 
-  private send(responses: readonly unknown[]): void {
+  private send(typeUrl: string, responses: readonly Res[]): void {
     for (const r of responses) {
-      const bytes = this.mode === 'sotw' ? encodeSotwResponse(r as SotwResponse) : encodeDeltaResponse(r as DeltaResponse);
-      if (!this.call.write(bytes)) {
+      const flowing = this.call.write(this.protocol.encode(r));
+      this.cb.responseSent?.({ stream: this.id, nodeId: this.nodeId, typeUrl, nonce: r.nonce, ...this.protocol.sent(r) });
+      if (!flowing) {
         // Stop producing until the transport drains; stop reading too, so requests wait with it.
         this.blocked = true;
         this.call.pause();
@@ -218,38 +183,51 @@ export class StreamSession {
     }
   }
 
-  private report(events: readonly StreamEvent[], typeUrl: string, w: DiscoveryRequestWire & DeltaDiscoveryRequestWire): void {
-    for (const e of events) {
-      if (e.kind === 'nack') {
-        this.log.warn(
-          { event: 'nack', stream: this.id, nodeId: this.nodeId, typeUrl, resources: e.rejected.map(([n]) => n), nonce: e.nonce, code: e.code, message: e.message },
-          'xDS NACK',
-        );
-      } else if (e.kind === 'stale-nonce-ignored') {
-        this.log.debug({ event: 'stale-nonce', stream: this.id, nodeId: this.nodeId, nonce: e.nonce, latest: e.latestNonce }, 'stale nonce ignored');
-      } else {
-        this.log.debug({ event: 'ack', stream: this.id, nodeId: this.nodeId, nonce: e.nonce, version: e.versionInfo, names: w.resource_names }, 'xDS ACK');
-      }
+  /** Each event is built only when a subscriber listens to its hook (`?.` skips the arguments). */
+  private report(typeUrl: string, e: StreamEvent): void {
+    const { id: stream, nodeId } = this;
+    switch (e.kind) {
+      case 'ack':
+        this.cb.ack?.({ stream, nodeId, typeUrl, nonce: e.nonce, version: e.versionInfo, names: [...e.resources.keys(), ...e.removed] });
+        return;
+      case 'nack':
+        this.cb.nack?.({ stream, nodeId, typeUrl, nonce: e.nonce, version: e.versionInfo, rejected: e.rejected.map(([n]) => n), code: e.code, message: e.message });
+        return;
+      case 'stale-nonce-ignored':
+        this.cb.staleNonce?.({ stream, nodeId, typeUrl, nonce: e.nonce, latestNonce: e.latestNonce });
+        return;
     }
   }
 
-  private fail(err: XdsError): void {
-    this.log.warn({ event: 'rejected-request', stream: this.id, nodeId: this.nodeId, peer: this.peer, message: err.message }, 'xDS request rejected');
+  private fail(typeUrl: string, err: XdsError): void {
     const code = err.grpcCode ?? GRPC_INVALID_ARGUMENT;
+    this.cb.requestRejected?.({ stream: this.id, nodeId: this.nodeId, peer: this.peer, typeUrl, code, message: err.message });
     this.close(`error sent: ${err.message}`);
     this.call.emit('error', { code, details: err.message });
+  }
+
+  /** Closes the session and ends the call with status OK. */
+  private finish(reason: string): void {
+    if (this.closed) return;
+    this.close(reason);
+    try {
+      this.call.end();
+    } catch {
+      // the call is already over
+    }
   }
 
   private close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
-    this.log.info({ event: 'disconnect', stream: this.id, nodeId: this.nodeId, peer: this.peer, reason }, 'xDS stream disconnected');
+    this.cb.streamClosed?.({ stream: this.id, nodeId: this.nodeId, peer: this.peer, reason });
     this.onClose(this);
   }
 }
 
-function safePeer(call: AnyCall): string {
+/** The call's peer address, or 'unknown' once the transport is gone (getPeer then throws). */
+export function peerOf(call: { getPeer(): string }): string {
   try {
     return call.getPeer();
   } catch {

@@ -153,12 +153,23 @@ describe('xDS server robustness', () => {
       }
       const current = srv.cache.get(DUBBO)!.version;
       await until(() => srv.xds.streams().some((s) => s.ackedVersions[DUBBO] === current), 'the live ACK of the last edit');
-      // The stuck stream was sent at most its first response: with one response in flight and no
-      // ACK, later versions are coalesced, never queued; it is still connected, holding nothing new.
       const info = srv.xds.streams();
       assert.equal(info.length, 2);
       assert.ok(info.some((s) => Object.keys(s.ackedVersions).length === 0), 'the stuck stream is still there, with nothing ACKed');
-      assert.ok(last.version_info !== '');
+      // The stuck stream was sent only its first response: with one response in flight and no
+      // ACK, the 20 edits were coalesced, not queued. Once it reads and ACKs, the very next
+      // response is the last edit, and the one after that is the next change (a barrier: nothing
+      // older was waiting in between).
+      stuck.call.resume();
+      const original = await stuck.next();
+      assert.doesNotMatch(JSON.stringify(decode(original.resources[0]!)), /edit-\d+"/);
+      stuck.send(sotwReq([DUBBO], { version_info: original.version_info, response_nonce: original.nonce }));
+      const coalesced = await stuck.next();
+      assert.equal(coalesced.version_info, last.version_info, 'the last edit, as the live client has it');
+      assert.match(JSON.stringify(decode(coalesced.resources[0]!)), /edit-19"/);
+      stuck.send(sotwReq([DUBBO], { version_info: coalesced.version_info, response_nonce: coalesced.nonce }));
+      editFile(path.join(dir, 'dubbo.yaml'), 'value: edit-19}', 'value: edit-20}');
+      assert.match(JSON.stringify(decode((await stuck.next()).resources[0]!)), /edit-20"/);
     } finally {
       c.client.close();
       await srv.close();

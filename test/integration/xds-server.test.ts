@@ -137,6 +137,32 @@ describe('xDS server over gRPC', () => {
     }
   });
 
+  test('a client that half-closes its stream is answered with status OK and the stream is released', async () => {
+    const srv = await start(examplesCopy(), { watch: 'none' });
+    const { client: c, open } = client(services.RdsClient, srv.xdsPort);
+    try {
+      const sotw = open<DiscoveryResponseWire>('StreamRoutes');
+      sotw.send(sotwReq([DUBBO]));
+      await sotw.next();
+      const delta = open<DeltaDiscoveryResponseWire>('DeltaRoutes');
+      delta.send({ node: NODE, type_url: RDS, resource_names_subscribe: [THRIFT] });
+      await delta.next();
+      sotw.call.end();
+      delta.call.end();
+      // Like a gRPC server handler returning: the call ends with OK, not when the connection drops.
+      assert.equal((await sotw.finished()).code, grpc.status.OK);
+      assert.equal((await delta.finished()).code, grpc.status.OK);
+      assert.equal(srv.xds.streams().length, 0);
+      assert.deepEqual(
+        srv.logs.lines.filter((l) => l.event === 'disconnect').map((l) => l.reason),
+        ['client closed the stream', 'client closed the stream'],
+      );
+    } finally {
+      c.close();
+      await srv.close();
+    }
+  });
+
   test('FetchRoutes (unary): the requested route tables that exist; another type URL is INVALID_ARGUMENT', async () => {
     const dir = examplesCopy();
     const srv = await start(dir, { watch: 'none' });

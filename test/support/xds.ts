@@ -90,6 +90,8 @@ export class Stream<Res> {
   private readonly queue: Res[] = [];
   private waiters: Array<() => void> = [];
   error: (Error & { code?: number; details?: string }) | undefined;
+  /** The call's final status, once the server has finished it (or the call failed). */
+  status: grpc.StatusObject | undefined;
 
   constructor(readonly call: grpc.ClientDuplexStream<object, Res>) {
     call.on('data', (r: Res) => {
@@ -98,6 +100,10 @@ export class Stream<Res> {
     });
     call.on('error', (e: Error) => {
       this.error = e;
+      this.wake();
+    });
+    call.on('status', (s: grpc.StatusObject) => {
+      this.status = s;
       this.wake();
     });
   }
@@ -126,6 +132,17 @@ export class Stream<Res> {
       await this.wait(left);
     }
     return this.error;
+  }
+
+  /** Waits for the call's final status. */
+  async finished(timeoutMs = 10_000): Promise<grpc.StatusObject> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.status) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`stream did not finish within ${timeoutMs} ms`);
+      await this.wait(left);
+    }
+    return this.status;
   }
 
   close(): void {

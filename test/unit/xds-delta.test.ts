@@ -4,7 +4,8 @@ import { createWire, encodeRouteConfiguration } from '../../src/proto/wire.js';
 import { ROUTE_CONFIGURATION_TYPE_URL as RDS } from '../../src/route/wire.js';
 import { ResourceCache } from '../../src/xds/cache.js';
 import { createNonceSource } from '../../src/xds/protocol.js';
-import { DeltaStream, REMOVED_VERSION, type DeltaRequest, type DeltaResponse } from '../../src/xds/delta.js';
+import { DeltaStream, type DeltaRequest, type DeltaResponse } from '../../src/xds/delta.js';
+import { REMOVED_VERSION } from '../../src/xds/subscription.js';
 
 const wire = createWire();
 const encode = (json: object) => encodeRouteConfiguration(json, wire);
@@ -68,7 +69,7 @@ test('initial_resource_versions are honoured: known versions are not resent, sta
   assert.deepEqual(names(r), ['b']);
   assert.deepEqual(r.removedResources, ['gone']);
   s.onRequest(ack(r));
-  assert.deepEqual(s.state().clientVersions, { a: cache.get('a')!.version, b: cache.get('b')!.version });
+  assert.deepEqual(s.state().held, { a: cache.get('a')!.version, b: cache.get('b')!.version });
 });
 
 test('a client that already has every version gets no response at all', () => {
@@ -105,8 +106,8 @@ test('a subscribed resource that disappears is reported in removed_resources, on
   const r = one(change(cache, s, () => cache.setResources(new Map([['a', route('a', 'c1')]]))));
   assert.deepEqual(r.resources, []);
   assert.deepEqual(r.removedResources, ['b']);
-  s.onRequest(ack(r));
-  assert.deepEqual(s.state().clientVersions, { a: cache.get('a')!.version });
+  assert.deepEqual(s.onRequest(ack(r)).events, [{ kind: 'ack', nonce: r.nonce, versionInfo: r.systemVersionInfo, resources: new Map(), removed: ['b'] }]);
+  assert.deepEqual(s.state().held, { a: cache.get('a')!.version });
   assert.deepEqual(s.state().subscribed, ['a', 'b', 'never']);
   // It comes back: sent again, because the client dropped it.
   assert.deepEqual(names(one(change(cache, s, () => cache.upsert('b', route('b', 'c1'))))), ['b']);
@@ -132,8 +133,10 @@ test('an ACK records the per-resource versions the client has', () => {
   const s = new DeltaStream(cache);
   const r = one(s.onRequest(sub(['a', 'b'])).responses);
   const step = s.onRequest(ack(r));
-  assert.deepEqual(step.events, [{ kind: 'ack', nonce: r.nonce, versionInfo: r.systemVersionInfo }]);
-  assert.deepEqual(s.state().clientVersions, { a: cache.get('a')!.version, b: cache.get('b')!.version });
+  assert.deepEqual(step.events, [
+    { kind: 'ack', nonce: r.nonce, versionInfo: r.systemVersionInfo, resources: new Map([['a', cache.get('a')!.version], ['b', cache.get('b')!.version]]), removed: [] },
+  ]);
+  assert.deepEqual(s.state().held, { a: cache.get('a')!.version, b: cache.get('b')!.version });
   assert.equal(s.state().inFlight, undefined);
 });
 
@@ -162,13 +165,13 @@ test('a NACK is recorded, the client keeps its last ACKed version and the reject
   assert.deepEqual(step.responses, []);
   assert.equal(step.events[0]!.kind, 'nack');
   const st = s.state();
-  assert.equal(st.clientVersions.a, good);
+  assert.equal(st.held.a, good);
   assert.deepEqual(st.rejected, { a: bad });
   assert.deepEqual(st.nack, { count: 1, lastMessage: 'route a is invalid', lastCode: 3, lastNonce: r.nonce });
   const onlyB = one(change(cache, s, () => cache.upsert('b', route('b', 'c2'))));
   assert.deepEqual(names(onlyB), ['b']);
   s.onRequest(ack(onlyB));
-  assert.equal(s.state().clientVersions.a, good);
+  assert.equal(s.state().held.a, good);
   const fixed = one(change(cache, s, () => cache.upsert('a', route('a', 'fixed'))));
   assert.deepEqual(names(fixed), ['a']);
   s.onRequest(ack(fixed));

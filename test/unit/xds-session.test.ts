@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type * as grpc from '@grpc/grpc-js';
-import pino from 'pino';
 import { createWire, encodeRouteConfiguration } from '../../src/proto/wire.js';
 import { ROUTE_CONFIGURATION_TYPE_URL as RDS } from '../../src/route/wire.js';
 import { ResourceCache } from '../../src/xds/cache.js';
-import { loadXdsServices, type DiscoveryResponseWire } from '../../src/xds/services.js';
+import { loadXdsServices, type DiscoveryRequestWire, type DiscoveryResponseWire } from '../../src/xds/services.js';
 import { StreamSession } from '../../src/xds/session.js';
+import { SOTW } from '../../src/xds/stream-protocol.js';
 
 const wire = createWire();
 const decode = loadXdsServices().RdsClient.service.StreamRoutes!.responseDeserialize as (b: Buffer) => DiscoveryResponseWire;
@@ -38,11 +38,13 @@ class FakeCall extends EventEmitter {
   end() {}
 }
 
+const asCall = (c: FakeCall) => c as unknown as grpc.ServerDuplexStream<DiscoveryRequestWire, Buffer>;
+
 test('back-pressure: nothing is written until drain, then only the latest version', () => {
   const cache = new ResourceCache({ encode: (j) => encodeRouteConfiguration(j, wire) });
   cache.upsert('a', route('a', 'c1'));
   const call = new FakeCall();
-  new StreamSession(1, 'rds', 'sotw', call as unknown as grpc.ServerDuplexStream<unknown, unknown>, cache, pino({ level: 'silent' }), () => {});
+  new StreamSession({ id: 1, service: 'rds', protocol: SOTW, call: asCall(call), cache, callbacks: {}, onClose: () => {} });
   call.full = true;
   call.emit('data', { type_url: RDS, resource_names: ['a'], version_info: '', response_nonce: '' });
   assert.equal(call.written.length, 1);
@@ -73,7 +75,7 @@ test('responses are written already encoded, around the cache bytes of each reso
   const cache = new ResourceCache({ encode: (j) => encodeRouteConfiguration(j, wire) });
   cache.upsert('a', route('a', 'c1'));
   const call = new FakeCall();
-  new StreamSession(1, 'ads', 'sotw', call as unknown as grpc.ServerDuplexStream<unknown, unknown>, cache, pino({ level: 'silent' }), () => {});
+  new StreamSession({ id: 1, service: 'ads', protocol: SOTW, call: asCall(call), cache, callbacks: {}, onClose: () => {} });
   call.emit('data', { type_url: RDS, resource_names: ['a'], version_info: '', response_nonce: '' });
   assert.ok(Buffer.isBuffer(call.raw[0]), 'a Buffer, which the service definitions pass through');
   const any = call.written[0]!.resources[0]!;

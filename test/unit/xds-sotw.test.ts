@@ -96,10 +96,12 @@ test('a request echoing the version without error_detail is an ACK and records t
   const s = connect(cache);
   const r = one(s.onRequest(first(['a', 'b'])).responses);
   const step = s.onRequest(ack(r, ['a', 'b']));
-  assert.deepEqual(step.events, [{ kind: 'ack', nonce: r.nonce, versionInfo: r.versionInfo }]);
+  assert.deepEqual(step.events, [
+    { kind: 'ack', nonce: r.nonce, versionInfo: r.versionInfo, resources: new Map([['a', cache.get('a')!.version], ['b', cache.get('b')!.version]]), removed: [] },
+  ]);
   assert.deepEqual(step.responses, []);
   const st = s.state();
-  assert.deepEqual(st.acked, { a: cache.get('a')!.version, b: cache.get('b')!.version });
+  assert.deepEqual(st.held, { a: cache.get('a')!.version, b: cache.get('b')!.version });
   assert.equal(st.ackedVersionInfo, r.versionInfo);
   assert.equal(st.inFlight, undefined);
 });
@@ -116,7 +118,7 @@ test('a NACK is recorded, the last ACKed version is kept and the rejected conten
   assert.deepEqual(step.responses, []);
   assert.deepEqual(step.events, [{ kind: 'nack', nonce: r2.nonce, versionInfo: r1.versionInfo, code: 3, message: 'route a is invalid', rejected: [['a', bad]] }]);
   const st = s.state();
-  assert.deepEqual(st.acked, { a: good });
+  assert.deepEqual(st.held, { a: good });
   assert.equal(st.ackedVersionInfo, r1.versionInfo);
   assert.deepEqual(st.nack, { count: 1, lastMessage: 'route a is invalid', lastCode: 3, lastNonce: r2.nonce });
   assert.deepEqual(st.rejected, { a: bad });
@@ -139,7 +141,7 @@ test('a rejected resource is left out when another resource changes and resent o
   assert.deepEqual(names(r4), ['a']);
   s.onRequest(ack(r4, ['a', 'b']));
   assert.deepEqual(s.state().rejected, {});
-  assert.equal(s.state().acked.a, cache.get('a')!.version);
+  assert.equal(s.state().held.a, cache.get('a')!.version);
 });
 
 test('a request without error_detail is an ACK even if its version_info differs (NACK means error_detail)', () => {
@@ -149,7 +151,7 @@ test('a request without error_detail is an ACK even if its version_info differs 
   const step = s.onRequest({ ...ack(r, ['a']), versionInfo: 'something-else' });
   assert.deepEqual(step.events.map((e) => e.kind), ['ack']);
   assert.equal(s.state().nack.count, 0);
-  assert.deepEqual(Object.keys(s.state().acked), ['a']);
+  assert.deepEqual(Object.keys(s.state().held), ['a']);
 });
 
 test('only requested resources are sent and changes to others trigger nothing', () => {
@@ -181,7 +183,7 @@ test('removing a resource from the cache sends nothing in SotW and the client ke
   s.onRequest(ack(r, ['a', 'b']));
   const va = cache.get('a')!.version;
   assert.deepEqual(change(cache, s, () => cache.remove('a')), []);
-  assert.equal(s.state().acked.a, va);
+  assert.equal(s.state().held.a, va);
   // Back with the same content: nothing to send; with new content: the response carries it.
   assert.deepEqual(change(cache, s, () => cache.upsert('a', route('a', 'c1'))), []);
   assert.deepEqual(names(one(change(cache, s, () => cache.upsert('a', route('a', 'c2'))))), ['a']);
@@ -197,7 +199,7 @@ test('adding names to the subscription answers with the added resources, removin
   const step3 = s.onRequest(ack(r2, ['c']));
   assert.deepEqual(step3.responses, []);
   assert.deepEqual(s.state().subscribed, ['c']);
-  assert.deepEqual(Object.keys(s.state().acked), ['c']);
+  assert.deepEqual(Object.keys(s.state().held), ['c']);
   assert.deepEqual(change(cache, s, () => cache.upsert('a', route('a', 'c2'))), []);
   // Re-adding a dropped name sends it again: the client forgot it when it unsubscribed.
   assert.deepEqual(names(one(s.onRequest({ ...ack(r2, ['a', 'c']), versionInfo: r2.versionInfo }).responses)), ['a']);
@@ -236,9 +238,9 @@ test('one changed resource among many is sent alone: a change costs one resource
   assert.deepEqual(names(r2), ['route-07']);
   assert.equal(r2.resources[0], cache.get('route-07'));
   s.onRequest(ack(r2, all));
-  assert.equal(Object.keys(s.state().acked).length, 20);
-  assert.equal(s.state().acked['route-07'], cache.get('route-07')!.version);
-  assert.equal(s.state().acked['route-00'], cache.get('route-00')!.version);
+  assert.equal(Object.keys(s.state().held).length, 20);
+  assert.equal(s.state().held['route-07'], cache.get('route-07')!.version);
+  assert.equal(s.state().held['route-00'], cache.get('route-00')!.version);
 });
 
 test('a reconnecting client whose version_info matches the current content gets no resend', () => {

@@ -5,7 +5,7 @@
 // MetaProtocol RouteConfiguration, ValidateAll). It prints JSON lines on stdout and exits 1 with a
 // "FAIL" message on stderr on any violation (2 on bad flags).
 //
-//	xdsclient -addr 127.0.0.1:15010 -names a_1,b_2 -mode sotw|delta|ads-sotw|ads-delta|fetch -scenario basic|nack|live-update
+//	xdsclient -addr 127.0.0.1:15010 -names a_1,b_2 -mode sotw|delta|ads-sotw|ads-delta|fetch -scenario basic|nack|live-update [-barrier c_3]
 //
 // -mode fetch uses the unary FetchRoutes RPC and supports -scenario basic only.
 package main
@@ -34,7 +34,7 @@ type options struct {
 	mode          string
 	scenario      string
 	timeout       time.Duration
-	nackWindow    time.Duration
+	barrier       string
 	updateTimeout time.Duration
 	watch         string
 	expectCluster string
@@ -48,7 +48,7 @@ func main() {
 	flag.StringVar(&o.mode, "mode", "sotw", "sotw | delta | ads-sotw | ads-delta | fetch")
 	flag.StringVar(&o.scenario, "scenario", "basic", "basic | nack | live-update")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Second, "deadline for receiving every requested resource")
-	flag.DurationVar(&o.nackWindow, "nack-window", 1500*time.Millisecond, "nack: how long the NACKed version must not be resent")
+	flag.StringVar(&o.barrier, "barrier", "", "nack: a resource not in -names, subscribed after the NACK; the NACKed versions must not arrive before or with it")
 	flag.DurationVar(&o.updateTimeout, "update-timeout", 15*time.Second, "live-update: deadline for the new version after the ready line")
 	flag.StringVar(&o.watch, "watch", "", "the resource -expect-cluster and live-update look at (default: the first of -names)")
 	flag.StringVar(&o.expectCluster, "expect-cluster", "", "the first route of the -watch resource must route to this cluster (basic: on receipt; live-update: in the new version)")
@@ -65,6 +65,9 @@ func main() {
 		o.watch = o.names[0]
 	} else if !contains(o.names, o.watch) {
 		usage(fmt.Sprintf("-watch %q is not one of -names", o.watch))
+	}
+	if o.scenario == "nack" && (o.barrier == "" || contains(o.names, o.barrier)) {
+		usage("-scenario nack needs a -barrier that is not one of -names")
 	}
 	switch o.mode {
 	case "sotw", "delta", "ads-sotw", "ads-delta":
@@ -154,6 +157,9 @@ func receiveAll(c client, o options) (map[string]*checked, int, error) {
 		if errors.Is(err, errDeadline) {
 			return nil, responses, fmt.Errorf("no RouteConfiguration for %s within %s (received: %s)", missing(requested, got), o.timeout, list(keysOf(got)))
 		}
+		if errors.Is(err, errNoMore) {
+			return nil, responses, fmt.Errorf("no RouteConfiguration for %s in the only response (received: %s)", missing(requested, got), list(keysOf(got)))
+		}
 		if err != nil {
 			return nil, responses, err
 		}
@@ -211,8 +217,10 @@ func basic(_ context.Context, c client, o options) (any, error) {
 	return s, nil
 }
 
-// nack: NACK the first response, then require that none of its (resource, version) pairs is sent
-// again within -nack-window.
+// nack: NACK the first response, then subscribe to -barrier as well and read until the barrier
+// resource arrives: none of the NACKed (resource, version) pairs may arrive before it or with it.
+// The server handles a stream's requests in order, so a resend caused by the NACK would come
+// before the answer to the later subscription: the barrier, not a clock, bounds the wait.
 func nack(_ context.Context, c client, o options) (any, error) {
 	requested := map[string]bool{}
 	for _, n := range o.names {
@@ -243,13 +251,16 @@ func nack(_ context.Context, c client, o options) (any, error) {
 	if err := c.Nack(u, message); err != nil {
 		return nil, fmt.Errorf("sending the NACK: %v", err)
 	}
-	start := time.Now()
-	deadline := start.Add(o.nackWindow)
+	requested[o.barrier] = true
+	if err := c.Subscribe(append(append([]string{}, o.names...), o.barrier)); err != nil {
+		return nil, fmt.Errorf("subscribing to the barrier %s: %v", o.barrier, err)
+	}
+	deadline := time.Now().Add(o.timeout)
 	others := 0
 	for {
 		v, err := c.Recv(deadline)
 		if errors.Is(err, errDeadline) {
-			break
+			return nil, fmt.Errorf("the barrier %s did not arrive within %s after the NACK", o.barrier, o.timeout)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("after the NACK: %v", err)
@@ -260,19 +271,22 @@ func nack(_ context.Context, c client, o options) (any, error) {
 		}
 		for n, ch := range more {
 			if rejected[n] == ch.Version {
-				return nil, fmt.Errorf("NACKed version %s of %s was sent again %d ms after the NACK (nonce %s)", ch.Version, n, time.Since(start).Milliseconds(), v.Nonce)
+				return nil, fmt.Errorf("NACKed version %s of %s was sent again (nonce %s)", ch.Version, n, v.Nonce)
 			}
 		}
-		others++
 		if err := c.Ack(v); err != nil {
 			return nil, err
 		}
+		if more[o.barrier] == nil {
+			others++
+			continue
+		}
+		return map[string]any{
+			"scenario": o.scenario, "mode": o.mode, "ok": true, "nodeId": nodeID,
+			"nackedNonce": u.Nonce, "nackedVersions": rejected, "resent": false, "otherResponses": others,
+			"barrierNonce": v.Nonce, "barrierResources": sortedKeys(more),
+		}, nil
 	}
-	return map[string]any{
-		"scenario": o.scenario, "mode": o.mode, "ok": true, "nodeId": nodeID,
-		"nackedNonce": u.Nonce, "nackedVersions": rejected, "windowMs": o.nackWindow.Milliseconds(),
-		"resent": false, "otherResponses": others,
-	}, nil
 }
 
 // liveUpdate: receive and ACK everything, print a ready line, then wait for a new version of
@@ -346,6 +360,12 @@ func keysOf(m map[string]*checked) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+func sortedKeys(m map[string]*checked) []string {
+	k := keysOf(m)
+	sort.Strings(k)
+	return k
 }
 
 func list(s []string) string {

@@ -36,6 +36,7 @@ type update struct {
 // client is one xDS stream in one of the four modes; it keeps the protocol state an Envoy
 // sidecar keeps (last ACKed version for SotW) and speaks ACK/NACK the way Envoy does.
 type client interface {
+	// Subscribe sets the subscription to names (SotW sends the whole list, delta the difference).
 	Subscribe(names []string) error
 	// Recv waits for the next response until the deadline.
 	Recv(deadline time.Time) (*update, error)
@@ -54,6 +55,9 @@ type deltaStream interface {
 }
 
 var errDeadline = errors.New("deadline exceeded")
+
+// errNoMore: the call cannot bring another response (a unary call after its one response).
+var errNoMore = errors.New("no further response on this call")
 
 // pump turns a blocking Recv into a channel so reads can have deadlines.
 type received[T any] struct {
@@ -145,8 +149,7 @@ func (c *fetchClient) Subscribe(names []string) error {
 
 func (c *fetchClient) Recv(deadline time.Time) (*update, error) {
 	if c.fetched {
-		<-time.After(time.Until(deadline))
-		return nil, errDeadline
+		return nil, errNoMore
 	}
 	c.fetched = true
 	ctx, cancel := context.WithDeadline(c.ctx, deadline)
@@ -181,6 +184,7 @@ type sotwClient struct {
 	node  *corev3.Node
 	names []string
 	acked string // version_info of the last ACKed response ("" before any)
+	nonce string // nonce of the last response received ("" before any)
 	sent  bool   // node is sent on the first request only, like Envoy
 }
 
@@ -195,8 +199,9 @@ func (c *sotwClient) send(req *discoveryv3.DiscoveryRequest) error {
 }
 
 func (c *sotwClient) Subscribe(names []string) error {
+	// Like Envoy, a subscription change carries the last ACKed version and the latest nonce.
 	c.names = names
-	return c.send(&discoveryv3.DiscoveryRequest{})
+	return c.send(&discoveryv3.DiscoveryRequest{VersionInfo: c.acked, ResponseNonce: c.nonce})
 }
 
 func (c *sotwClient) Recv(deadline time.Time) (*update, error) {
@@ -213,6 +218,7 @@ func (c *sotwClient) Recv(deadline time.Time) (*update, error) {
 	if r.GetVersionInfo() == "" {
 		return nil, fmt.Errorf("response (nonce %s) has an empty version_info", r.GetNonce())
 	}
+	c.nonce = r.GetNonce()
 	u := &update{Nonce: r.GetNonce(), Version: r.GetVersionInfo()}
 	for _, a := range r.GetResources() {
 		u.Resources = append(u.Resources, resource{Version: r.GetVersionInfo(), Any: a})
@@ -237,13 +243,33 @@ func (c *sotwClient) Nack(u *update, message string) error {
 // --- incremental (delta) --------------------------------------------------------------------
 
 type deltaClient struct {
-	s    deltaStream
-	ch   <-chan received[*discoveryv3.DeltaDiscoveryResponse]
-	node *corev3.Node
+	s     deltaStream
+	ch    <-chan received[*discoveryv3.DeltaDiscoveryResponse]
+	node  *corev3.Node
+	names map[string]bool // the current subscription
+	sent  bool            // node is sent on the first request only, like Envoy
 }
 
 func (c *deltaClient) Subscribe(names []string) error {
-	return c.s.Send(&discoveryv3.DeltaDiscoveryRequest{Node: c.node, TypeUrl: rdsTypeURL, ResourceNamesSubscribe: names})
+	next := map[string]bool{}
+	req := &discoveryv3.DeltaDiscoveryRequest{TypeUrl: rdsTypeURL}
+	for _, n := range names {
+		next[n] = true
+		if !c.names[n] {
+			req.ResourceNamesSubscribe = append(req.ResourceNamesSubscribe, n)
+		}
+	}
+	for n := range c.names {
+		if !next[n] {
+			req.ResourceNamesUnsubscribe = append(req.ResourceNamesUnsubscribe, n)
+		}
+	}
+	if !c.sent {
+		req.Node = c.node
+		c.sent = true
+	}
+	c.names = next
+	return c.s.Send(req)
 }
 
 func (c *deltaClient) Recv(deadline time.Time) (*update, error) {
