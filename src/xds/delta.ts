@@ -39,7 +39,7 @@ export interface DeltaResponse {
   readonly systemVersionInfo: string;
   readonly nonce: string;
   readonly typeUrl: string;
-  /** Wrap each as Resource{name, version, resource: anyOf(typeUrl, bytes)}. */
+  /** Sent as Resource{name, version, resource: Any(typeUrl, bytes)} (envelope.ts). */
   readonly resources: XdsResource[];
   readonly removedResources: string[];
 }

@@ -2,8 +2,8 @@
  * Shared vocabulary of the xDS stream state machines (SotW and delta): the resources they send,
  * the events they report, nonces, and response version hashes. Pure: no I/O, no timers.
  *
- * Resources travel as already-encoded protobuf bytes (see cache.ts); the gRPC layer only wraps
- * them in a google.protobuf.Any (`anyOf(typeUrl, bytes)`), it never re-encodes.
+ * Resources travel as already-encoded protobuf bytes (see cache.ts); the envelope (envelope.ts)
+ * wraps each version once into its google.protobuf.Any or delta Resource, never re-encoding it.
  */
 import { createHash } from 'node:crypto';
 

@@ -1,5 +1,5 @@
 /**
- * Robustness of the xDS server (issue 3 §7), with real @grpc/grpc-js clients on 127.0.0.1:
+ * Robustness of the xDS server, with real @grpc/grpc-js clients on 127.0.0.1:
  * clients vanishing in the middle of a push, a thousand clients reconnecting at once, garbage and
  * oversized requests, and a client that never reads. In every case the server stays up and the
  * other streams keep converging. Waits are deadlines on events, never fixed sleeps.
