@@ -8,13 +8,15 @@ import type * as R from '../model/resources.js';
 import type { Detected } from '../protocol/detect.js';
 import { allocateVips } from '../serviceentry/vip.js';
 import { addressIp } from '../util/hosts.js';
-import { inIpv4Block, parseIpv4Cidr } from '../util/ip.js';
+import { inIpv4Block, parseIpv4Cidr, type Ipv4Block } from '../util/ip.js';
 
 export class VipState {
   /** ServiceEntry key → allocated address. */
   assigned = new Map<string, string>();
   diagnostics: Diagnostic[] = [];
   private dirty = false;
+  /** The parsed vipCidr, kept while the option stays the same. */
+  private block: { cidr: string; parsed: Ipv4Block | undefined } | undefined;
 
   /** Every address a ServiceEntry or Service holds, MetaProtocol or not (VIPs must avoid them all). */
   addressesOf(r: R.ServiceEntry | R.KubeService | undefined): string[] {
@@ -31,9 +33,19 @@ export class VipState {
   }
 
   serviceChanged(old: Detected | undefined, now: Detected | undefined, before: readonly string[], after: readonly string[], cidr: string): void {
-    const block = parseIpv4Cidr(cidr);
+    if (this.dirty) return;
+    if (old?.needsVip || now?.needsVip) {
+      this.dirty = true;
+      return;
+    }
+    const block = this.blockOf(cidr);
     const inBlock = (ip: string) => block !== undefined && inIpv4Block(ip, block);
-    if (old?.needsVip || now?.needsVip || before.some(inBlock) || after.some(inBlock)) this.dirty = true;
+    if (before.some(inBlock) || after.some(inBlock)) this.dirty = true;
+  }
+
+  private blockOf(cidr: string): Ipv4Block | undefined {
+    if (this.block?.cidr !== cidr) this.block = { cidr, parsed: parseIpv4Cidr(cidr) };
+    return this.block.parsed;
   }
 
   /** The options changed: allocate again at the next flush. */

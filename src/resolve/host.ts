@@ -126,6 +126,8 @@ export function destinationRuleModel(dr: DestinationRule): DestinationRuleModel 
 }
 
 export function sortedRecord<T>(r: Record<string, T>): Record<string, T> {
+  const keys = Object.keys(r);
+  if (keys.length < 2) return r;
   return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 

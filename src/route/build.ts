@@ -123,17 +123,18 @@ function hashKey(dr: { readonly spec: DestinationRuleSpec } | undefined, subset:
  * `regex: "*"`.
  */
 export function attributeMatches(m: MetaRouteMatch | undefined): AttributeMatch[] {
-  const attrs = m?.attributes ?? {};
-  return Object.keys(attrs)
-    .sort(cmp)
-    .flatMap((name): AttributeMatch[] => {
-      const sm = attrs[name];
-      if (sm === null || sm === undefined) return [];
-      if (sm.regex === '*') return [{ name, present: true }];
-      if (sm.exact !== undefined) return [{ name, exact: sm.exact }];
-      if (sm.prefix !== undefined) return [{ name, prefix: sm.prefix }];
-      return [{ name, regex: sm.regex! }];
-    });
+  const attrs = m?.attributes;
+  const out: AttributeMatch[] = [];
+  if (!attrs) return out;
+  for (const name of Object.keys(attrs).sort(cmp)) {
+    const sm = attrs[name];
+    if (sm === null || sm === undefined) continue; // a null attribute gives no matcher, as in Aeraki
+    if (sm.regex === '*') out.push({ name, present: true });
+    else if (sm.exact !== undefined) out.push({ name, exact: sm.exact });
+    else if (sm.prefix !== undefined) out.push({ name, prefix: sm.prefix });
+    else out.push({ name, regex: sm.regex! });
+  }
+  return out;
 }
 
 export function checkAttributes(match: readonly AttributeMatch[], protocol: ProtocolModel, ref: string, at: string, out: Diagnostic[]): void {
