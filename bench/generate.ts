@@ -154,7 +154,7 @@ function metaRoute(i: number, k: number, total: number, weight: number): R.MetaR
     default: // exact version + presence of a header → v2
       return {
         name: `version-${k}`,
-        match: { attributes: { version: { exact: `2.${k}.0` }, tenant: null } },
+        match: { attributes: { version: { exact: `2.${k}.0` }, tenant: { regex: '*' } } },
         route: [{ destination: dest(i, 'v2') }],
       };
   }
