@@ -120,8 +120,9 @@ test('the watched directory deleted and re-created: edits are seen again, each e
   const w = watched({ 'a.yaml': router('a', 'v1') });
   try {
     rmSync(w.dir, { recursive: true });
-    await until(() => w.logs.some((l) => l.event === 'source-gone'), 'the directory to be noticed gone');
-    assert.deepEqual(w.updates.flatMap((u) => u.changes), [], 'a vanished -f directory withdraws nothing');
+    const gone = await w.change(() => true, 'the deletion to be noticed');
+    assert.deepEqual(gone.changes, [], 'a vanished -f directory withdraws nothing');
+    assert.ok(gone.diagnostics.some((d) => d.code === 'MM_SOURCE_STALE' && d.object === w.dir));
     mkdirSync(w.dir);
     writeFileSync(path.join(w.dir, 'a.yaml'), router('a', 'v2'));
     await w.change(upserted('v2'), 'the file in the re-created directory');
