@@ -111,13 +111,12 @@ interface Decoded {
 }
 
 /**
- * What the input stage made of a set of documents. Besides the resources, it says what it dropped
- * so that a stateful caller (the watched store of `metamesh serve`) can decide what stays served:
- * - `rejected`: keys (`Kind namespace/name`) of resources whose document was identified but is
- *   invalid, so nothing was read for them (a MetaRouter with an unknown field, a ServiceEntry that
- *   fails Istio's validation, a MetameshOptions with an invalid value …);
- * - `unidentified`: input documents (as given, before `kind: List` expansion) of which some part
- *   could not even be attributed to a resource (not a mapping, no name, a wrong API group).
+ * What the input stage made of the documents, including what it dropped, so that a stateful caller
+ * (the store of `metamesh serve`) can decide what stays served. `rejected`: keys (`Kind ns/name`)
+ * of resources identified but invalid, so nothing was read for them (an unknown field in a
+ * MetaRouter, a failed Istio validation, an invalid MetameshOptions value …). `unidentified`: input
+ * documents (before `kind: List` expansion) with a part not attributable to any resource (not a
+ * mapping, no name, a wrong API group).
  */
 export interface ReadResult {
   config: ConfigSet;
@@ -194,10 +193,7 @@ export function readResources(documents: readonly SourceDocument[], pinned: Read
   return { config, diagnostics, read, rejected: [...rejected].filter((k) => !read.has(k)).sort(cmp), unidentified: [...unidentified] };
 }
 
-/**
- * `kind: List` documents (what `kubectl get -o yaml` prints) are expanded into their items; each
- * comes with the document it was read from.
- */
+/** `kind: List` documents (what `kubectl get -o yaml` prints) are expanded into their items, each with its List. */
 function* flattenLists(documents: readonly SourceDocument[]): Generator<[SourceDocument, SourceDocument]> {
   for (const doc of documents) {
     const v = doc.value;
