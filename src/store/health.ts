@@ -4,11 +4,8 @@
  * content**. A source that cannot be read keeps serving the last content it read successfully,
  * and says so, until a read succeeds again. Only a successful read can remove content.
  *
- * States:
- *   pending ──ok──► ok ◄──ok── stale
- *      │             │           ▲
- *      └──fail──► failed   ok ──fail──┘   (failed ──ok──► ok)
- *
+ * Transitions: a successful read (`succeed`) leads to `ok` from any state; a failed one (`fail`)
+ * leads to `stale` once a read has succeeded, else to `failed`.
  * - `ok`: the last read succeeded; its content is served.
  * - `stale`: the last read failed; the last good content (`revision`) is still served.
  * - `failed`: no read has ever succeeded; nothing of this source is served.

@@ -84,6 +84,7 @@ export class SourceFiles {
     const present = new Set<string>();
     for (const root of this.roots.keys()) {
       for (const file of this.listRoot(root, snap, present)) {
+        if (present.has(file)) continue; // under two -f paths: read once
         const content = this.readFile(root, file, snap);
         if (content === 'gone') continue;
         present.add(file);
@@ -115,9 +116,15 @@ export class SourceFiles {
       return listed;
     }
     this.noteTransition(root, health.fail(failed.map((d) => d.message).join(' ')), 'cannot be listed');
+    // The files of the last successful listing that this one could not reach keep their content.
     const listedSet = new Set(listed);
     for (const d of failed) {
-      const carried = [...this.files].filter(([f, e]) => e.root === root && !listedSet.has(f) && !present.has(f) && isUnder(f, d.object) && e.health.lastGood);
+      const carried = (health.lastGood ?? [])
+        .filter((f) => !listedSet.has(f) && !present.has(f) && isUnder(f, d.object))
+        .flatMap((f) => {
+          const e = this.files.get(f);
+          return e?.health.lastGood ? [[f, e] as const] : [];
+        });
       if (carried.length === 0) {
         snap.diagnostics.push(d);
         continue;

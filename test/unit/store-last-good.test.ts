@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -174,11 +174,11 @@ function faultyFs(fail: { read?: string; list?: string; code: string }): SourceF
   const error = (p: string) => Object.assign(new Error(`${fail.code}: simulated failure, open '${p}'`), { code: fail.code });
   return {
     list: (paths, diagnostics) => {
-      if (fail.list !== undefined && paths.includes(fail.list)) {
-        diagnostics.push({ code: 'MM_INPUT_UNREADABLE', severity: 'error', object: fail.list, message: `the directory ${fail.list} cannot be listed: ${error(fail.list).message}` });
-        return [];
-      }
-      return listFiles(paths, diagnostics);
+      const files = listFiles(paths, diagnostics);
+      const bad = fail.list;
+      if (bad === undefined) return files;
+      diagnostics.push({ code: 'MM_INPUT_UNREADABLE', severity: 'error', object: bad, message: `the directory ${bad} cannot be listed: ${error(bad).message}` });
+      return files.filter((f) => !f.startsWith(`${bad}/`));
     },
     readFile: (file) => {
       if (fail.read !== undefined && file.endsWith(fail.read)) throw error(file);
@@ -227,6 +227,24 @@ test('a directory listing that fails (EMFILE) withdraws nothing; a later success
     const after = s.store.load();
     assert.deepEqual(names(after, 'delete'), ['b']);
     assert.equal(s.store.status()[0]!.state, 'ok');
+  } finally {
+    s.cleanup();
+  }
+});
+
+test('a subdirectory that cannot be listed keeps its files; removals elsewhere are still believed', () => {
+  const fail: { list?: string; code: string } = { code: 'EACCES' };
+  const s = setup({ 'a.yaml': router('a') }, { fs: faultyFs(fail) });
+  try {
+    mkdirSync(s.file('team'));
+    writeFileSync(s.file('team/b.yaml'), router('b'));
+    assert.deepEqual(names(s.store.load(), 'upsert'), ['b']);
+    fail.list = s.file('team');
+    unlinkSync(s.file('a.yaml'));
+    const u = s.store.load();
+    assert.deepEqual(names(u, 'delete'), ['a'], 'only the file really gone is removed');
+    assert.deepEqual(u.diagnostics.filter((d) => d.code === 'MM_SOURCE_STALE').map((d) => d.object), [s.file('team')]);
+    assert.match(find(u.diagnostics, 'MM_SOURCE_STALE')!.message, /the 1 file\(s\) last read from it stay in effect/);
   } finally {
     s.cleanup();
   }
