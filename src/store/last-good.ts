@@ -18,7 +18,7 @@
  * version has nothing to keep: the input stage's diagnostics say why it is absent.
  */
 import { createHash } from 'node:crypto';
-import { diag, type Diagnostic } from '../model/diagnostics.js';
+import { cmp, diag, type Diagnostic } from '../model/diagnostics.js';
 import { readResources, type ReadResult, type SourceDocument } from '../input/read.js';
 import { canonicalJson } from '../util/canonical.js';
 import { cachedRe2Check } from '../util/regex.js';
@@ -68,7 +68,7 @@ export class LastKnownGood {
     // A MetaRouter's domain-dependent check uses the options just read; a change of domain is
     // rare enough that checking against the new one only is the simple, predictable choice.
     const kept = new Map<string, KeptReason>();
-    for (const [key, v] of [...this.valid].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    for (const [key, v] of [...this.valid].sort(([a], [b]) => cmp(a, b))) {
       if (rejected.has(key)) kept.set(key, 'invalid');
       else if (!first.read.has(key) && unclean.has(v.file)) kept.set(key, 'unreadable');
     }
