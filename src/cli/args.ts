@@ -22,7 +22,7 @@ export type Invocation =
   | { readonly kind: 'usage'; readonly reason: string; readonly command?: CommandName }
   | { readonly kind: 'generate'; readonly files: string[]; readonly output: GenerateFormat }
   | { readonly kind: 'validate'; readonly files: string[]; readonly output: ValidateFormat; readonly strict: boolean }
-  | { readonly kind: 'serve'; readonly files: string[]; readonly xdsAddress: string; readonly httpAddress: string; readonly tls: TlsFlags | undefined };
+  | { readonly kind: 'serve'; readonly files: string[]; readonly xdsAddress: string; readonly httpAddress: string; readonly tls: TlsFlags | undefined; readonly rescanIntervalMs?: number };
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -108,7 +108,9 @@ function serveInvocation(values: Values, files: string[], usage: (reason: string
     if (!/^(\[[^\]]*\]|[^:]*):\d+$/.test(a)) return usage(`${flag} must be host:port, not ${JSON.stringify(a)}`);
   }
   const tls = cert !== undefined && key !== undefined ? { cert, key, ca } : undefined;
-  return { kind: 'serve', files, xdsAddress, httpAddress, tls };
+  const rescan = values['rescan-interval'] as string | undefined;
+  if (rescan !== undefined && !/^\d{1,7}$/.test(rescan)) return usage(`--rescan-interval must be a whole number of seconds, not ${JSON.stringify(rescan)}`);
+  return { kind: 'serve', files, xdsAddress, httpAddress, tls, ...(rescan !== undefined ? { rescanIntervalMs: Number(rescan) * 1000 } : {}) };
 }
 
 function names(): string {

@@ -27,6 +27,8 @@ export interface CommandSpec {
   readonly exit: readonly (readonly [number, string])[];
 }
 
+import { DEFAULT_RESCAN_INTERVAL_MS } from '../store/directory.js';
+
 export type CommandName = 'generate' | 'validate' | 'serve';
 
 export const DEFAULT_XDS_ADDRESS = '127.0.0.1:15010';
@@ -78,7 +80,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'serve',
     summary: 'serve the RDS route tables over xDS and follow file changes',
     description:
-      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS only) and HTTP (/healthz, /readyz, /debug/xds, /debug/config), re-reading the -f paths when they change; a file that stops parsing keeps its last good content. Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
+      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS only) and HTTP (/healthz, /readyz, /debug/xds, /debug/config), re-reading the -f paths when they change; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
     flags: {
       filename: { ...FILES, help: 'a manifest file or directory to serve and watch; repeatable, at least one, and each must exist' },
       'xds-address': { type: 'string', value: 'host:port', default: DEFAULT_XDS_ADDRESS, help: 'where the xDS gRPC server listens (port 0 picks a free one)' },
@@ -86,6 +88,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'tls-cert': { type: 'string', value: 'file', help: 'PEM certificate of the xDS server; with --tls-key, serves TLS' },
       'tls-key': { type: 'string', value: 'file', help: 'PEM private key of --tls-cert' },
       'tls-ca': { type: 'string', value: 'file', help: 'PEM CA bundle; clients must present a certificate it signed (mutual TLS)' },
+      'rescan-interval': { type: 'string', value: 'seconds', default: String(DEFAULT_RESCAN_INTERVAL_MS / 1000), help: 'how often every -f path is read again in full, whatever the file watcher reported; 0 turns it off' },
       help: HELP,
     },
     exit: [

@@ -106,17 +106,53 @@ interface Decoded {
   resource: R.Resource<string, unknown>;
   canonical: string;
   source: string;
+  document: SourceDocument;
+  origin: SourceDocument;
 }
 
-export function readResources(documents: readonly SourceDocument[]): { config: ConfigSet; diagnostics: Diagnostic[] } {
+/**
+ * What the input stage made of the documents, including what it dropped, so that a stateful caller
+ * (the store of `metamesh serve`) can decide what stays served. `rejected`: keys (`Kind ns/name`)
+ * of resources identified but invalid, so nothing was read for them (an unknown field in a
+ * MetaRouter, a failed Istio validation, an invalid MetameshOptions value …). `unidentified`: input
+ * documents (before `kind: List` expansion) with a part not attributable to any resource (not a
+ * mapping, no name, a wrong API group).
+ */
+export interface ReadResult {
+  config: ConfigSet;
+  diagnostics: Diagnostic[];
+  /** Each resource read, by key: the document it was read from, and the input document that held it. */
+  read: Map<string, { document: SourceDocument; origin: SourceDocument }>;
+  rejected: string[];
+  unidentified: SourceDocument[];
+}
+
+/**
+ * `pinned` maps keys to the documents to read for them instead of whatever `documents` hold for
+ * those keys: the caller's last valid versions. The documents of `documents` for a pinned key are
+ * still decoded, so their diagnostics are reported, but they are not used.
+ */
+export function readResources(documents: readonly SourceDocument[], pinned: ReadonlyMap<string, SourceDocument> = new Map()): ReadResult {
   const diagnostics: Diagnostic[] = [];
   const byKey = new Map<string, Decoded[]>();
-  for (const doc of flattenLists(documents)) {
-    const d = decodeDocument(doc, diagnostics);
-    if (!d) continue;
+  const rejected = new Set<string>();
+  const unidentified = new Set<SourceDocument>();
+  const add = (d: Decoded) => {
     const same = byKey.get(d.key);
     if (same) same.push(d);
     else byKey.set(d.key, [d]);
+  };
+  for (const [origin, doc] of flattenLists(documents)) {
+    const d = decodeDocument(doc, origin, diagnostics);
+    if (typeof d === 'object') {
+      if (!pinned.has(d.key)) add(d);
+    } else if (d === UNIDENTIFIED) unidentified.add(origin);
+    else if (d !== IGNORED) rejected.add(d);
+  }
+  for (const doc of pinned.values()) {
+    // A pinned document was valid when it was pinned; what it said then was reported then.
+    const d = decodeDocument(doc, doc, []);
+    if (typeof d === 'object') add(d);
   }
   const config: ConfigSet = {
     serviceEntries: [],
@@ -128,6 +164,7 @@ export function readResources(documents: readonly SourceDocument[]): { config: C
     options: resolveOptions(undefined, OPTIONS_KIND, diagnostics),
   };
   const optionDocs: Decoded[] = [];
+  const read = new Map<string, { document: SourceDocument; origin: SourceDocument }>();
   for (const key of [...byKey.keys()].sort(cmp)) {
     const group = byKey.get(key)!.sort((a, b) => cmp(a.canonical, b.canonical));
     const kept = group[0]!;
@@ -139,33 +176,46 @@ export function readResources(documents: readonly SourceDocument[]): { config: C
     }
     if (kept.kind === OPTIONS_KIND) optionDocs.push(kept);
     else push(config, kept.resource);
+    read.set(key, { document: kept.document, origin: kept.origin });
   }
   if (optionDocs.length > 1) {
     diagnostics.push(diag('MM_OPTIONS_DUPLICATE', OPTIONS_KIND, `${optionDocs.length} MetameshOptions documents were given (${optionDocs.map((d) => d.key).join(', ')}); only ${optionDocs[0]!.key} was used.`));
   }
   if (optionDocs.length > 0) {
+    const errorsBefore = countErrors(diagnostics);
     config.options = resolveOptions(optionDocs[0]!.resource.spec, optionDocs[0]!.key, diagnostics);
+    if (countErrors(diagnostics) > errorsBefore && !pinned.has(optionDocs[0]!.key)) {
+      rejected.add(optionDocs[0]!.key);
+      read.delete(optionDocs[0]!.key);
+    }
   }
-  return { config, diagnostics };
+  for (const d of optionDocs.slice(1)) read.delete(d.key);
+  return { config, diagnostics, read, rejected: [...rejected].filter((k) => !read.has(k)).sort(cmp), unidentified: [...unidentified] };
 }
 
-/** `kind: List` documents (what `kubectl get -o yaml` prints) are expanded into their items. */
-function* flattenLists(documents: readonly SourceDocument[]): Generator<SourceDocument> {
+/** `kind: List` documents (what `kubectl get -o yaml` prints) are expanded into their items, each with its List. */
+function* flattenLists(documents: readonly SourceDocument[]): Generator<[SourceDocument, SourceDocument]> {
   for (const doc of documents) {
     const v = doc.value;
     if (isPlainObject(v) && typeof v.kind === 'string' && v.kind.endsWith('List') && Array.isArray(v.items)) {
-      for (let i = 0; i < v.items.length; i++) yield { source: `${doc.source} items[${i}]`, value: v.items[i] };
+      for (let i = 0; i < v.items.length; i++) yield [doc, { source: `${doc.source} items[${i}]`, value: v.items[i] }];
     } else {
-      yield doc;
+      yield [doc, doc];
     }
   }
 }
 
-function decodeDocument(doc: SourceDocument, diagnostics: Diagnostic[]): Decoded | undefined {
+/** A document dropped before it could be attributed to a resource (an error was reported). */
+const UNIDENTIFIED = Symbol('unidentified');
+/** A document of a kind metamesh does not read (another API's object): nothing of ours. */
+const IGNORED = Symbol('ignored');
+
+/** The decoded resource, or the key of a resource that was rejected, or why nothing was decoded. */
+function decodeDocument(doc: SourceDocument, origin: SourceDocument, diagnostics: Diagnostic[]): Decoded | string | typeof UNIDENTIFIED | typeof IGNORED {
   const v = doc.value;
   if (!isPlainObject(v) || typeof v.kind !== 'string' || typeof v.apiVersion !== 'string' || !isPlainObject(v.metadata)) {
     diagnostics.push(diag('MM_INPUT_NOT_OBJECT', doc.source, `${doc.source} is not a Kubernetes resource (a mapping with apiVersion, kind and metadata); it was skipped.`));
-    return undefined;
+    return UNIDENTIFIED;
   }
   const kind = v.kind;
   const group = v.apiVersion.includes('/') ? v.apiVersion.slice(0, v.apiVersion.lastIndexOf('/')) : '';
@@ -173,18 +223,18 @@ function decodeDocument(doc: SourceDocument, diagnostics: Diagnostic[]): Decoded
   if (groups && !groups.includes(group) && isOurs(kind, group)) {
     const right = groups[0] === '' ? 'the core API group (apiVersion: v1)' : groups[0]!;
     diagnostics.push(diag('MM_INPUT_WRONG_GROUP', doc.source, `${doc.source}: ${kind} belongs to ${right}, not ${group || 'the core API group'} (apiVersion: ${v.apiVersion}); it was ignored. Fix the apiVersion.`));
-    return undefined;
+    return UNIDENTIFIED;
   }
   if (!groups || !groups.includes(group)) {
     if (!QUIET_KINDS.has(kind)) {
       diagnostics.push(diag('MM_INPUT_UNKNOWN_KIND', doc.source, `${doc.source}: ${v.apiVersion} ${kind} is not read by metamesh; it was ignored.`));
     }
-    return undefined;
+    return IGNORED;
   }
   const rawName = v.metadata.name;
   if (typeof rawName !== 'string' || rawName === '') {
     diagnostics.push(diag('MM_INPUT_NO_NAME', doc.source, `${doc.source}: the ${kind} has no metadata.name; it was skipped.`));
-    return undefined;
+    return UNIDENTIFIED;
   }
   const rawNs = v.metadata.namespace;
   const namespace = kind === OPTIONS_KIND ? '' : typeof rawNs === 'string' && rawNs !== '' ? rawNs : 'default';
@@ -198,29 +248,29 @@ function decodeDocument(doc: SourceDocument, diagnostics: Diagnostic[]): Decoded
   const errorsBefore = countErrors(diagnostics);
   const spec = decodeSpec ? decodeSpec(rawSpec, 'spec', ctx) : rawSpec;
   const istio = ISTIO_VALIDATION[kind];
-  if (spec === undefined) return undefined;
+  if (spec === undefined) return key;
   // A MetaRouter or ApplicationProtocol with a typo or a mistyped field is not half-applied.
   if (countErrors(diagnostics) > errorsBefore) {
     if (kind === 'MetaRouter') {
       diagnostics.push(diag('MM_ROUTER_NOT_APPLIED', key, 'was not applied because of the errors reported on it; its host keeps its default route (or the next MetaRouter for it). Fix them and re-apply.'));
-      return undefined;
+      return key;
     }
     if (kind === 'ApplicationProtocol') {
       diagnostics.push(diag('MM_PROTOCOL_INVALID', key, 'was ignored because of the errors reported on it.'));
-      return undefined;
+      return key;
     }
     if (istio) {
       diagnostics.push(diag(istio.code, key, `has fields of the wrong type (each reported as MM_INPUT_FIELD_TYPE), which the Kubernetes API server rejects; metamesh treats this ${kind} as absent and generates nothing for it. Fix the fields and re-apply.`));
-      return undefined;
+      return key;
     }
   }
   const resource = { apiVersion: v.apiVersion, kind, metadata, spec } as R.Resource<string, unknown>;
   if (istio) {
     const found = istio.validate(resource);
     diagnostics.push(...found);
-    if (found.some((d) => d.severity === 'error')) return undefined;
+    if (found.some((d) => d.severity === 'error')) return key;
   }
-  return { kind, key, resource, canonical: canonicalJson(v), source: doc.source };
+  return { kind, key, resource, canonical: canonicalJson(v), source: doc.source, document: doc, origin };
 }
 
 /** Whether `kind` under `group` (not one of its accepted groups) can only be a mistaken apiVersion. */

@@ -42,6 +42,10 @@ export const CODES = {
   MM_OPTIONS_INVALID: entry('error', 'A metamesh option is invalid; its default was used.'),
   MM_OPTIONS_DUPLICATE: entry('error', 'More than one MetameshOptions document was given.'),
 
+  // What `metamesh serve` keeps in effect when its sources fail or change badly.
+  MM_SOURCE_STALE: entry('warning', 'A file or directory being served cannot be read or parsed now; its last good content stays in effect.'),
+  MM_RESOURCE_LAST_GOOD: entry('warning', 'A resource\'s new version is invalid or unreadable; its last valid version stays in effect.'),
+
   // Protocols and detection.
   MM_PROTOCOL_INVALID: entry('error', 'An ApplicationProtocol lacks a valid protocol or codec.'),
   MM_PROTOCOL_CONFLICT: entry('error', 'Two ApplicationProtocols define one protocol with different codecs.'),

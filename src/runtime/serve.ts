@@ -7,8 +7,9 @@
  *   3. Engine: apply every resource, flush
  *   4. ResourceCache.setResources(engine.output().routes by name): encodes each route table once
  *   5. gRPC xDS server listens (streams are answered from the cache from the first request)
- *   6. HTTP server listens (/healthz, /readyz, /debug/xds, /debug/config); ready from here on
- *   7. watch the directory; on each change:
+ *   6. HTTP server listens (/healthz, /readyz, /debug/xds, /debug/config); ready from here on;
+ *      /readyz also shows the health of every source (DirectoryStore.status())
+ *   7. watch the directory (and rescan it periodically); on each change:
  *        engine.apply(changes) + flush → cache.update(changed routes via engine.route(), removed)
  *      and the cache pushes to every subscribed stream.
  *
@@ -39,6 +40,8 @@ export interface ServeOptions {
   readonly watch?: 'auto' | 'poll' | 'none';
   readonly debounceMs?: number;
   readonly pollIntervalMs?: number;
+  /** Period of the full rescan of the files (a safety net under the watcher); 0 turns it off. */
+  readonly rescanIntervalMs?: number;
   readonly timers?: Timers;
   /** Graceful shutdown budget before streams are cut. */
   readonly shutdownGraceMs?: number;
@@ -84,6 +87,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     watch: opts.watch,
     debounceMs: opts.debounceMs,
     pollIntervalMs: opts.pollIntervalMs,
+    rescanIntervalMs: opts.rescanIntervalMs,
     timers: opts.timers,
   });
   const first = store.load();
@@ -104,7 +108,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
 
   // 6. HTTP
   let ready = false;
-  const httpServer = http.createServer((req, res) => handleHttp(req, res, { ready: () => ready, xds, engine }));
+  const httpServer = http.createServer((req, res) => handleHttp(req, res, { ready: () => ready, xds, engine, store }));
   const httpPort = await listenHttp(httpServer, opts.httpAddress).catch(async (e: unknown) => {
     await xds.shutdown(0);
     throw e;
@@ -172,6 +176,7 @@ interface HttpContext {
   ready(): boolean;
   xds: XdsServer;
   engine: Engine;
+  store: DirectoryStore;
 }
 
 function handleHttp(req: http.IncomingMessage, res: http.ServerResponse, ctx: HttpContext): void {
@@ -189,7 +194,9 @@ function handleHttp(req: http.IncomingMessage, res: http.ServerResponse, ctx: Ht
     case '/healthz':
       return text(200, 'ok');
     case '/readyz':
-      return ctx.ready() ? text(200, 'ready') : text(503, 'not ready');
+      // Ready means serving. A stale source does not make it unready: its last good content is
+      // what is served, and taking the server out of rotation would serve nothing instead.
+      return ctx.ready() ? json(200, { status: 'ready', sources: ctx.store.status() }) : json(503, { status: 'not ready', sources: ctx.store.status() });
     case '/debug/xds':
       return json(200, { streams: ctx.xds.streams() });
     case '/debug/config':

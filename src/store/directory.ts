@@ -2,26 +2,35 @@
  * A directory (or several `-f` paths) of YAML manifests as a live source of resources for the
  * Engine. Effects: reads files, watches them.
  *
- * - Watching: fs.watch (recursive for directories) where the platform supports it, else polling
- *   file stats every `pollIntervalMs`. Any event schedules one reload after `debounceMs` of quiet
- *   (editors write a file in several steps; a burst becomes one reload).
- * - A reload re-reads every file (unchanged text is not parsed again), runs readResources, and
- *   diffs the result with the previous one by kind/namespace/name and canonical JSON: only real
- *   upserts and deletes are reported.
- * - A file that fails to parse (any YAML syntax error) keeps contributing the documents of its
- *   last good version, so a half-saved edit never deletes resources; the syntax error is still
- *   reported as a diagnostic and logged. A file that is deleted does remove its resources.
+ * - Watching: a TreeWatcher (watch.ts: one watch per directory, reconciled at every reload) where
+ *   fs.watch works, else polling file stats every `pollIntervalMs`; and, whatever the mode, a full
+ *   rescan every `rescanIntervalMs` as a safety net. Any event schedules one reload after
+ *   `debounceMs` of quiet (editors write a file in several steps; a burst becomes one reload).
+ * - A reload lists every path, re-reads every file (unchanged text is not parsed again), runs the
+ *   input stage, and diffs the result with the previous one by kind/namespace/name and canonical
+ *   JSON: only real upserts and deletes are reported.
+ * - Never withdraw on failure (health.ts): every `-f` path and every file has a SourceHealth. A
+ *   directory that cannot be listed keeps the files last read from it, unread; a file that cannot
+ *   be read (any error but "gone") or does not parse (a YAML syntax error) keeps its last good
+ *   content. Each says so with MM_SOURCE_STALE, one log line when it starts and one when it ends,
+ *   and on /readyz. A file's removal is believed only when the listing that misses it succeeded,
+ *   or reading it says it is gone; a `-f` path that is gone is a failure (it is kept), since
+ *   `serve` never starts on one.
+ * - Per-resource last known good (last-good.ts) decides, resource by resource, which version is
+ *   served when a new one is invalid or unreadable.
  */
-import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
-import path from 'node:path';
+import { statSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { diag, type Diagnostic } from '../model/diagnostics.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import type { Options } from '../model/options.js';
-import { parseYaml, readResources, type ConfigSet, type SourceDocument } from '../input/read.js';
+import type { ConfigSet } from '../input/read.js';
 import { changesOf } from '../pipeline/build.js';
 import { objKey, type Change } from '../pipeline/types.js';
 import { canonicalJson } from '../util/canonical.js';
+import { LastKnownGood } from './last-good.js';
 import { listFiles } from './list.js';
+import { realFs, SourceFiles, type PathStatus, type SourceFs } from './sources.js';
+import { TreeWatcher, type WatchFunction } from './watch.js';
 
 /** The timer functions the watcher uses; injected by tests. */
 export interface Timers {
@@ -38,14 +47,25 @@ export const realTimers: Timers = {
   clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
 };
 
+/** Default period of the full rescan that catches whatever notifications missed. */
+export const DEFAULT_RESCAN_INTERVAL_MS = 30_000;
+
 export interface DirectoryStoreOptions {
   readonly paths: readonly string[];
   readonly logger: Logger;
   readonly debounceMs?: number;
   readonly pollIntervalMs?: number;
+  /** Period of the full rescan in 'auto' and 'poll' modes; 0 turns it off. */
+  readonly rescanIntervalMs?: number;
   /** 'auto': fs.watch, falling back to polling; 'poll': polling only; 'none': only explicit reload(). */
   readonly watch?: 'auto' | 'poll' | 'none';
   readonly timers?: Timers;
+  /** The clock of /readyz's `since` times. */
+  readonly now?: () => number;
+  /** File-system calls; tests inject failures. */
+  readonly fs?: SourceFs;
+  /** fs.watch for one directory; tests inject a fake. */
+  readonly fsWatch?: WatchFunction;
 }
 
 /** The result of a (re)load: what to apply to the Engine. */
@@ -53,31 +73,27 @@ export interface StoreUpdate {
   readonly changes: Change[];
   readonly options: Options;
   readonly optionsChanged: boolean;
-  /** All input diagnostics (file reading, YAML, decoding) of the current state. */
+  /** All input diagnostics (file reading, YAML, decoding, versions kept) of the current state. */
   readonly diagnostics: Diagnostic[];
   readonly diagnosticsChanged: boolean;
   readonly files: string[];
 }
 
-interface FileState {
-  text: string;
-  documents: SourceDocument[];
-  diagnostics: Diagnostic[];
-}
-
 export class DirectoryStore {
   private readonly debounceMs: number;
   private readonly pollIntervalMs: number;
+  private readonly rescanIntervalMs: number;
   private readonly timers: Timers;
   private readonly log: Logger;
-  private readonly files = new Map<string, FileState>();
-  /** Last version of each file that parsed without a syntax error. */
-  private readonly lastGood = new Map<string, SourceDocument[]>();
+  private readonly sources: SourceFiles;
+  private readonly ledger = new LastKnownGood();
+  private kept = new Set<string>();
   private resources = new Map<string, string>();
   private options: Options | undefined;
   private diagnosticsText = '';
-  private readonly watchers: FSWatcher[] = [];
+  private watcher: TreeWatcher | undefined;
   private pollHandle: unknown;
+  private rescanHandle: unknown;
   private pollSignature = '';
   private debounceHandle: unknown;
   private listener: ((u: StoreUpdate) => void) | undefined;
@@ -86,38 +102,30 @@ export class DirectoryStore {
   constructor(private readonly opts: DirectoryStoreOptions) {
     this.debounceMs = opts.debounceMs ?? 100;
     this.pollIntervalMs = opts.pollIntervalMs ?? 2000;
+    this.rescanIntervalMs = opts.rescanIntervalMs ?? DEFAULT_RESCAN_INTERVAL_MS;
     this.timers = opts.timers ?? realTimers;
     this.log = opts.logger;
+    this.sources = new SourceFiles(opts.paths, opts.fs ?? realFs, opts.logger, opts.now ?? Date.now);
   }
 
   /** Reads everything and returns the changes since the previous load (all upserts the first time). */
   load(): StoreUpdate {
-    const diagnostics: Diagnostic[] = [];
-    const listed = listFiles(this.opts.paths, diagnostics);
-    const documents: SourceDocument[] = [];
-    const seen = new Set<string>();
-    for (const file of listed) {
-      const st = this.readFile(file, diagnostics);
-      if (!st) continue;
-      seen.add(file);
-      documents.push(...st.documents);
-      diagnostics.push(...st.diagnostics);
-    }
-    for (const f of [...this.files.keys()]) {
-      if (!seen.has(f)) {
-        this.files.delete(f);
-        this.lastGood.delete(f);
-      }
-    }
-    const read = readResources(documents);
-    diagnostics.push(...read.diagnostics);
+    const snap = this.sources.read();
+    const { read, kept } = this.ledger.resolve(snap.documents, snap.fileOf, snap.empty);
+    this.noteKept(kept);
+    const diagnostics = [...snap.diagnostics, ...read.diagnostics];
     const changes = this.diff(read.config);
     const optionsChanged = this.options === undefined || canonicalJson(this.options) !== canonicalJson(read.config.options);
     this.options = read.config.options;
     const text = JSON.stringify(diagnostics);
     const diagnosticsChanged = text !== this.diagnosticsText;
     this.diagnosticsText = text;
-    return { changes, options: read.config.options, optionsChanged, diagnostics, diagnosticsChanged, files: [...seen] };
+    return { changes, options: read.config.options, optionsChanged, diagnostics, diagnosticsChanged, files: snap.files };
+  }
+
+  /** The health of every `-f` path and of its files that are not `ok` (for /readyz). */
+  status(): PathStatus[] {
+    return this.sources.status();
   }
 
   /**
@@ -128,14 +136,14 @@ export class DirectoryStore {
     this.listener = listener;
     const mode = this.opts.watch ?? 'auto';
     if (mode === 'none') return;
+    if (this.rescanIntervalMs > 0) this.rescanHandle = this.timers.setInterval(() => this.schedule(), this.rescanIntervalMs);
     if (mode === 'auto') {
-      try {
-        for (const p of this.opts.paths) this.watchPath(p);
-        return;
-      } catch (e) {
-        this.log.info({ event: 'watch-fallback', reason: (e as Error).message }, `fs.watch unavailable; polling every ${this.pollIntervalMs} ms`);
-        this.closeWatchers();
-      }
+      this.watcher = new TreeWatcher({ roots: this.opts.paths, onEvent: () => this.schedule(), logger: this.log, watch: this.opts.fsWatch });
+      this.watcher.reconcile();
+      if (this.watcher.directories().length > 0) return;
+      this.log.info({ event: 'watch-fallback' }, `fs.watch unavailable; polling every ${this.pollIntervalMs} ms`);
+      this.watcher.close();
+      this.watcher = undefined;
     }
     this.startPolling();
   }
@@ -154,13 +162,17 @@ export class DirectoryStore {
     this.closed = true;
     if (this.debounceHandle !== undefined) this.timers.clearTimeout(this.debounceHandle);
     if (this.pollHandle !== undefined) this.timers.clearInterval(this.pollHandle);
+    if (this.rescanHandle !== undefined) this.timers.clearInterval(this.rescanHandle);
     this.debounceHandle = undefined;
     this.pollHandle = undefined;
-    this.closeWatchers();
+    this.rescanHandle = undefined;
+    this.watcher?.close();
   }
 
   private reload(): void {
     if (this.closed) return;
+    // Before reading: a directory deleted and re-created since the last reload is watched again.
+    this.watcher?.reconcile();
     let u: StoreUpdate;
     try {
       u = this.load();
@@ -173,35 +185,15 @@ export class DirectoryStore {
     this.listener?.(u);
   }
 
-  private readFile(file: string, diagnostics: Diagnostic[]): FileState | undefined {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      // Gone between listing and reading (a delete or an editor's rename): treat as deleted.
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      diagnostics.push(diag('MM_INPUT_UNREADABLE', file, `${file} cannot be read: ${(e as Error).message}`));
-      return undefined;
+  /** Logs once when a resource's last valid version starts being kept, and once when it ends. */
+  private noteKept(kept: ReadonlyMap<string, string>): void {
+    for (const [key, reason] of kept) {
+      if (this.kept.has(key)) continue;
+      const why = reason === 'invalid' ? 'its new version is invalid' : 'its file did not read cleanly';
+      this.log.warn({ event: 'last-good-kept', object: key, reason }, `${key}: ${why}; its last valid version stays in effect`);
     }
-    const prev = this.files.get(file);
-    if (prev && prev.text === text) return prev;
-    const parsed = parseYaml(text, file);
-    const broken = parsed.diagnostics.some((d) => d.code === 'MM_INPUT_YAML_SYNTAX');
-    let documents = parsed.documents;
-    if (broken) {
-      const good = this.lastGood.get(file);
-      if (good) {
-        documents = good;
-        this.log.warn({ event: 'parse-error', file, message: parsed.diagnostics[0]?.message }, `${file} does not parse; its last good version stays in effect`);
-      } else {
-        this.log.warn({ event: 'parse-error', file, message: parsed.diagnostics[0]?.message }, `${file} does not parse; the documents that do parse are used`);
-      }
-    } else {
-      this.lastGood.set(file, parsed.documents);
-    }
-    const st: FileState = { text, documents, diagnostics: parsed.diagnostics };
-    this.files.set(file, st);
-    return st;
+    for (const key of this.kept) if (!kept.has(key)) this.log.info({ event: 'last-good-released', object: key }, `${key}: no longer held at its last valid version`);
+    this.kept = new Set(kept.keys());
   }
 
   private diff(config: ConfigSet): Change[] {
@@ -223,25 +215,6 @@ export class DirectoryStore {
     }
     this.resources = next;
     return changes;
-  }
-
-  private watchPath(p: string): void {
-    const st = statSync(p);
-    const onEvent = (target?: string) => (_event: string, filename: string | Buffer | null) => {
-      if (target !== undefined && filename !== null && String(filename) !== target) return;
-      this.schedule();
-    };
-    const w = st.isDirectory() ? watch(p, { recursive: true }, onEvent()) : watch(path.dirname(p), {}, onEvent(path.basename(p)));
-    w.on('error', (e) => {
-      this.log.warn({ event: 'watch-error', path: p, err: e.message }, `watching ${p} failed; polling instead`);
-      this.closeWatchers();
-      this.startPolling();
-    });
-    this.watchers.push(w);
-  }
-
-  private closeWatchers(): void {
-    for (const w of this.watchers.splice(0)) w.close();
   }
 
   private startPolling(): void {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { parseArgs } from '../../src/cli/args.js';
 import { runCli, tmpTree } from '../support/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -77,6 +78,7 @@ const usageCases: [string, string[], RegExp][] = [
   ['serve without -f', ['serve'], /^metamesh serve: give at least one -f <file-or-dir>$/],
   ['--tls-cert without --tls-key', ['serve', '-f', 'x', '--tls-cert', 'c.pem'], /^metamesh serve: --tls-cert and --tls-key go together$/],
   ['a bad --xds-address', ['serve', '-f', 'x', '--xds-address', 'localhost'], /^metamesh serve: --xds-address must be host:port, not "localhost"$/],
+  ['a --rescan-interval that is not whole seconds', ['serve', '-f', 'x', '--rescan-interval', '1.5'], /^metamesh serve: --rescan-interval must be a whole number of seconds, not "1.5"$/],
 ];
 
 for (const [name, argv, reason] of usageCases) {
@@ -139,4 +141,13 @@ test('--version prints the version of package.json', async () => {
   const r = await runCli('--version');
   assert.equal(r.code, 0);
   assert.equal(r.out, `metamesh ${pkg.version}\n`);
+});
+
+test('serve --rescan-interval is given in seconds and reaches serve() in milliseconds; absent, the default applies', () => {
+  const given = parseArgs(['serve', '-f', 'x', '--rescan-interval', '5']);
+  assert.ok(given.kind === 'serve' && given.rescanIntervalMs === 5000);
+  const off = parseArgs(['serve', '-f', 'x', '--rescan-interval', '0']);
+  assert.ok(off.kind === 'serve' && off.rescanIntervalMs === 0);
+  const absent = parseArgs(['serve', '-f', 'x']);
+  assert.ok(absent.kind === 'serve' && absent.rescanIntervalMs === undefined);
 });

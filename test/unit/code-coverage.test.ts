@@ -4,13 +4,16 @@
  * that cannot be read), by a case below that produces it here.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import pino from 'pino';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadInputs } from '../../src/cli/files.js';
 import { CODES, type Code } from '../../src/model/codes.js';
 import type { Diagnostic } from '../../src/model/diagnostics.js';
+import { DirectoryStore } from '../../src/store/directory.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const goldenDir = path.join(root, 'test/golden');
@@ -18,7 +21,25 @@ const goldenDir = path.join(root, 'test/golden');
 /** Codes produced by effects, with an input that produces each. */
 const EFFECT_CASES: Partial<Record<Code, () => readonly Diagnostic[]>> = {
   MM_INPUT_UNREADABLE: () => loadInputs([path.join(root, 'test/no-such-file.yaml')]).diagnostics,
+  MM_SOURCE_STALE: () => reloadWith('kind: [unclosed\n'),
+  MM_RESOURCE_LAST_GOOD: () => reloadWith(''),
 };
+
+/** A watched store that read a valid MetaRouter, then reloaded after the file became `text`. */
+function reloadWith(text: string): readonly Diagnostic[] {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'metamesh-codes-'));
+  const file = path.join(dir, 'a.yaml');
+  const store = new DirectoryStore({ paths: [dir], logger: pino({ level: 'silent' }), watch: 'none' });
+  try {
+    writeFileSync(file, 'apiVersion: metaprotocol.aeraki.io/v1alpha1\nkind: MetaRouter\nmetadata: {name: a, namespace: ns}\nspec:\n  hosts: [a.ns.svc.cluster.local]\n  routes: [{name: r, route: [{destination: {host: a.ns.svc.cluster.local}}]}]\n');
+    store.load();
+    writeFileSync(file, text);
+    return store.load().diagnostics;
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 function goldenCodes(): Set<string> {
   const codes = new Set<string>();
