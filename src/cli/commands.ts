@@ -86,11 +86,17 @@ export const COMMANDS: readonly CommandSpec[] = [
       'tls-cert': { type: 'string', value: 'file', help: 'PEM certificate of the xDS server; with --tls-key, serves TLS' },
       'tls-key': { type: 'string', value: 'file', help: 'PEM private key of --tls-cert' },
       'tls-ca': { type: 'string', value: 'file', help: 'PEM CA bundle; clients must present a certificate it signed (mutual TLS)' },
+      'tls-expiry-warning': {
+        type: 'string',
+        value: 'duration',
+        default: '6h',
+        help: 'log a warning when the server certificate expires within this time (0s: never); the TLS files are re-read when they change',
+      },
       help: HELP,
     },
     exit: [
       [0, 'stopped by SIGINT or SIGTERM after a graceful shutdown'],
-      [1, 'could not start (an address in use, unreadable TLS files)'],
+      [1, 'could not start: an address in use, or TLS files that cannot be served (unreadable, an expired or not yet valid certificate, a key that is not its key, a CA file without certificates)'],
       [2, 'usage error, or an -f path that does not exist; nothing was started'],
     ],
   },
