@@ -24,7 +24,7 @@ export interface LeafOptions {
   readonly usage?: 'server' | 'client';
 }
 
-const HOUR = 3600_000;
+export const HOUR = 3600_000;
 
 const EXTENSIONS = {
   server: 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n',
@@ -98,4 +98,24 @@ function generalizedTime(d: Date): string {
   return `${d.toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
 }
 
-export { HOUR };
+
+/** The PEM contents of a small PKI, made once per process and held in memory (its files are removed). */
+export interface PkiContents {
+  readonly ca: Buffer;
+  readonly server: { readonly cert: Buffer; readonly key: Buffer; readonly serial: string };
+  readonly other: { readonly cert: Buffer; readonly key: Buffer; readonly serial: string };
+}
+
+let contents: PkiContents | undefined;
+
+export function pkiContents(): PkiContents {
+  if (contents) return contents;
+  const pki = new TestPki();
+  try {
+    const load = (l: Leaf) => ({ cert: readFileSync(l.cert), key: readFileSync(l.key), serial: l.serial });
+    contents = { ca: readFileSync(pki.ca), server: load(pki.leaf('server')), other: load(pki.leaf('other')) };
+    return contents;
+  } finally {
+    pki.remove();
+  }
+}

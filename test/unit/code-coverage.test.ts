@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { loadInputs } from '../../src/cli/files.js';
 import { CODES, type Code } from '../../src/model/codes.js';
 import type { Diagnostic } from '../../src/model/diagnostics.js';
+import { TLS_EFFECT_CASES } from '../support/tls-cases.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const goldenDir = path.join(root, 'test/golden');
@@ -18,6 +19,7 @@ const goldenDir = path.join(root, 'test/golden');
 /** Codes produced by effects, with an input that produces each. */
 const EFFECT_CASES: Partial<Record<Code, () => readonly Diagnostic[]>> = {
   MM_INPUT_UNREADABLE: () => loadInputs([path.join(root, 'test/no-such-file.yaml')]).diagnostics,
+  ...TLS_EFFECT_CASES,
 };
 
 function goldenCodes(): Set<string> {
