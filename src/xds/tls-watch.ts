@@ -1,6 +1,7 @@
 /**
- * The xDS server's TLS credentials, reloaded when their files change. Effects: reads files,
- * watches their directories, runs a timer.
+ * The xDS server's TLS credentials, reloaded when their files change. Effects: reads files
+ * (tls-read.ts), watches their directories, runs a timer; the watching and the timer run only
+ * while a gRPC server holds the credentials (from its first listener to the removal of its last).
  *
  * Contract:
  * - open() reads and checks the files (tls-inspect.ts) and throws TlsRefusedError if they cannot
@@ -22,12 +23,13 @@
  * drop every new connection.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { diag, type Diagnostic } from '../model/diagnostics.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import { realTimers, type Timers } from '../store/directory.js';
 import { inspectTls, validityDiagnostics, type CertificateSummary, type TlsContents, type TlsFiles } from './tls-inspect.js';
+import { readTls } from './tls-read.js';
 
 type CaListener = grpc.experimental.CaCertificateUpdateListener;
 type IdentityListener = grpc.experimental.IdentityCertificateUpdateListener;
@@ -44,11 +46,9 @@ export interface TlsOptions extends TlsFiles {
 }
 
 /** Mesh certificates live 24 h and are rotated with 12 h (Istio) or 8 h (cert-manager) left. */
-export const DEFAULT_EXPIRY_WARNING_MS = 6 * 3600_000;
-export const DEFAULT_TLS_CHECK_INTERVAL_MS = 60_000;
+const DEFAULT_EXPIRY_WARNING_MS = 6 * 3600_000;
+const DEFAULT_TLS_CHECK_INTERVAL_MS = 60_000;
 const DEFAULT_DEBOUNCE_MS = 200;
-/** Certificate files are a few KiB; a bigger file is a wrong path, not a certificate. */
-const MAX_FILE_BYTES = 1024 * 1024;
 
 export type TlsEvent =
   /** Credentials taken into use: at start (`initial`) or after a change of the files. */
@@ -196,6 +196,7 @@ export class CertificateWatcher implements grpc.experimental.CertificateProvider
       return false;
     }
     this.lastRejected = undefined;
+    this.validityReported.clear();
     this.current = { contents: next, certificate: inspection.certificate };
     if (!next.cert.equals(old.cert) || !next.key.equals(old.key)) for (const l of this.identityListeners) l(identityUpdate(next));
     if (!sameBuffer(next.ca, old.ca)) for (const l of this.caListeners) l(caUpdate(next));
@@ -269,28 +270,6 @@ export class CertificateWatcher implements grpc.experimental.CertificateProvider
   private files(): TlsFiles {
     return this.options.ca !== undefined ? { cert: this.options.cert, key: this.options.key, ca: this.options.ca } : { cert: this.options.cert, key: this.options.key };
   }
-}
-
-/** The three files' contents, or a diagnostic per file that cannot be read. */
-export function readTls(files: TlsFiles): { ok: true; contents: TlsContents } | { ok: false; diagnostics: Diagnostic[] } {
-  const diagnostics: Diagnostic[] = [];
-  const read = (file: string): Buffer | undefined => {
-    try {
-      const st = statSync(file);
-      if (!st.isFile()) throw new Error('not a regular file');
-      if (st.size > MAX_FILE_BYTES) throw new Error(`${st.size} bytes, more than a certificate file holds (at most ${MAX_FILE_BYTES})`);
-      return readFileSync(file);
-    } catch (e) {
-      const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-      diagnostics.push(diag('MM_TLS_UNREADABLE', file, `${file} cannot be read: ${reason}.`));
-      return undefined;
-    }
-  };
-  const cert = read(files.cert);
-  const key = read(files.key);
-  const ca = files.ca !== undefined ? read(files.ca) : undefined;
-  if (!cert || !key || diagnostics.length > 0) return { ok: false, diagnostics };
-  return { ok: true, contents: ca ? { cert, key, ca } : { cert, key } };
 }
 
 function identityUpdate(c: TlsContents): grpc.experimental.IdentityCertificateUpdate {

@@ -5,7 +5,7 @@
 import type { Code } from '../../src/model/codes.js';
 import type { Diagnostic } from '../../src/model/diagnostics.js';
 import { inspectTls } from '../../src/xds/tls-inspect.js';
-import { readTls } from '../../src/xds/tls-watch.js';
+import { readTls } from '../../src/xds/tls-read.js';
 import { HOUR, pkiContents } from './pki.js';
 
 const FILES = { cert: 'server.crt', key: 'server.key', ca: 'ca.crt' };

@@ -5,6 +5,7 @@
  * waited for with a deadline.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type * as grpc from '@grpc/grpc-js';
@@ -97,9 +98,16 @@ test('open refuses an expired certificate, a key that is not its key and a CA fi
   );
 });
 
-test('open refuses files that cannot be read', () => {
+test('open refuses files that cannot be read, and never opens a FIFO or a directory', { timeout: 10_000 }, () => {
   const files = { ...served(first), key: pki.path('no-such.key') };
   assert.throws(() => open(files), (e: unknown) => codes(e).join() === `MM_TLS_UNREADABLE ${files.key}`);
+  const fifo = pki.path('fifo.crt');
+  execFileSync('mkfifo', [fifo]);
+  assert.throws(() => open({ ...served(first), cert: fifo, ca: pki.dir }), (e: unknown) => {
+    assert.deepEqual(codes(e), [`MM_TLS_UNREADABLE ${fifo}`, `MM_TLS_UNREADABLE ${pki.dir}`]);
+    assert.match((e as TlsRefusedError).diagnostics[0]!.message, /not a regular file/);
+    return true;
+  });
 });
 
 test('open reports the certificate taken into use, and a coming expiry once', () => {
