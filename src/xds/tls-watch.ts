@@ -198,6 +198,8 @@ export class CertificateWatcher implements grpc.experimental.CertificateProvider
     this.lastRejected = undefined;
     this.validityReported.clear();
     this.current = { contents: next, certificate: inspection.certificate };
+    // Both kinds of listener are called in this one synchronous run, so no handshake can see the
+    // new certificate with the old CA or the other way round.
     if (!next.cert.equals(old.cert) || !next.key.equals(old.key)) for (const l of this.identityListeners) l(identityUpdate(next));
     if (!sameBuffer(next.ca, old.ca)) for (const l of this.caListeners) l(caUpdate(next));
     this.deps.report({ kind: 'loaded', initial: false, certificate: inspection.certificate, files: this.files() });
