@@ -78,6 +78,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   // 0. the sources must exist before anything listens (a typo would otherwise serve no routes)
   const missing = missingPaths(opts.files);
   if (opts.files.length === 0 || missing.length > 0) throw new MissingSourceError(missing);
+  // …and so must TLS files that can be served; they are watched once the gRPC server takes them
   const certificates = opts.tls ? CertificateWatcher.open(opts.tls, { report: (e) => logTlsEvent(log, e), timers: opts.timers }) : undefined;
 
   // 1. built-in protocols

@@ -61,7 +61,7 @@ export function inspectTls(files: TlsFiles, contents: TlsContents, nowMs: number
     diagnostics.push(...validityDiagnostics(files.cert, certificate, nowMs, warnWithinMs));
     if (key && !matches(leaf, key)) {
       diagnostics.push(
-        diag('MM_TLS_KEY_MISMATCH', files.key, `${files.key} is not the private key of the certificate in ${files.cert} (${describe(certificate)}); give the key the certificate was issued for.`),
+        diag('MM_TLS_KEY_MISMATCH', files.key, `${files.key} is not the private key of the certificate in ${files.cert} (${describeCertificate(certificate)}); give the key the certificate was issued for.`),
       );
     }
   }
@@ -85,19 +85,19 @@ export function validityDiagnostics(file: string, c: CertificateSummary, nowMs: 
   const from = Date.parse(c.notBefore);
   const to = Date.parse(c.notAfter);
   if (nowMs < from) {
-    return [diag('MM_TLS_CERT_NOT_YET_VALID', file, `the certificate in ${file} (${describe(c)}) is not valid before ${c.notBefore}; clients would refuse it. Check the clock, or issue one valid now.`)];
+    return [diag('MM_TLS_CERT_NOT_YET_VALID', file, `the certificate in ${file} (${describeCertificate(c)}) is not valid before ${c.notBefore}; clients would refuse it. Check the clock, or issue one valid now.`)];
   }
   if (nowMs >= to) {
-    return [diag('MM_TLS_CERT_EXPIRED', file, `the certificate in ${file} (${describe(c)}) expired at ${c.notAfter}; clients refuse it. Renew it: metamesh picks up the new files without a restart.`)];
+    return [diag('MM_TLS_CERT_EXPIRED', file, `the certificate in ${file} (${describeCertificate(c)}) expired at ${c.notAfter}; clients refuse it. Renew it.`)];
   }
   if (to - nowMs <= warnWithinMs) {
     const hours = ((to - nowMs) / 3600_000).toFixed(1);
-    return [diag('MM_TLS_CERT_EXPIRING', file, `the certificate in ${file} (${describe(c)}) expires at ${c.notAfter}, in ${hours} h; renew it before then (metamesh picks up the new files without a restart).`)];
+    return [diag('MM_TLS_CERT_EXPIRING', file, `the certificate in ${file} (${describeCertificate(c)}) expires at ${c.notAfter}, in ${hours} h; renew it before then (metamesh picks up the new files without a restart).`)];
   }
   return [];
 }
 
-export function describe(c: CertificateSummary): string {
+export function describeCertificate(c: CertificateSummary): string {
   return `${c.subject.replace(/\n/g, ', ') || 'no subject'}, serial ${c.serialNumber}`;
 }
 

@@ -6,7 +6,7 @@
  * watched at warn.
  */
 import type { Logger } from 'pino';
-import { describe } from './tls-inspect.js';
+import { describeCertificate } from './tls-inspect.js';
 import type { TlsEvent } from './tls-watch.js';
 
 export function logTlsEvent(log: Logger, e: TlsEvent): void {
@@ -14,12 +14,12 @@ export function logTlsEvent(log: Logger, e: TlsEvent): void {
     case 'loaded': {
       const c = e.certificate;
       const fields = { event: e.initial ? 'tls-loaded' : 'tls-reloaded', ...e.files, subject: c.subject, serial: c.serialNumber, fingerprint256: c.fingerprint256, notAfter: c.notAfter };
-      log.info(fields, e.initial ? `xDS TLS certificate: ${describe(c)}, valid until ${c.notAfter}` : `TLS files changed: new connections get ${describe(c)}, valid until ${c.notAfter}`);
+      log.info(fields, e.initial ? `xDS TLS certificate: ${describeCertificate(c)}, valid until ${c.notAfter}` : `TLS files changed: new connections get ${describeCertificate(c)}, valid until ${c.notAfter}`);
       return;
     }
     case 'rejected':
       for (const d of e.diagnostics) {
-        log.error({ event: 'tls-rejected', code: d.code, object: d.object, inUse: e.inUse.serialNumber }, `${d.message} The changed TLS files are not used; new connections still get ${describe(e.inUse)}.`);
+        log.error({ event: 'tls-rejected', code: d.code, object: d.object, inUse: e.inUse.serialNumber }, `${d.message} The changed TLS files are not used; new connections still get ${describeCertificate(e.inUse)}.`);
       }
       return;
     case 'validity': {
