@@ -4,12 +4,15 @@
  * command the flag belongs to. Pure: argv in, an Invocation out; nothing is read or printed here.
  */
 import { parseArgs as nodeParseArgs } from 'node:util';
+import { parseDuration } from '../util/duration.js';
 import { COMMANDS, commandSpec, DEFAULT_HTTP_ADDRESS, DEFAULT_XDS_ADDRESS, type CommandName, type CommandSpec } from './commands.js';
 
 export interface TlsFlags {
   readonly cert: string;
   readonly key: string;
   readonly ca: string | undefined;
+  /** --tls-expiry-warning in milliseconds, when given. */
+  readonly expiryWarningMs: number | undefined;
 }
 
 export type GenerateFormat = 'yaml' | 'json' | 'manifests';
@@ -102,12 +105,17 @@ function serveInvocation(values: Values, files: string[], usage: (reason: string
   const ca = values['tls-ca'] as string | undefined;
   if ((cert === undefined) !== (key === undefined)) return usage('--tls-cert and --tls-key go together');
   if (ca !== undefined && cert === undefined) return usage('--tls-ca needs --tls-cert and --tls-key');
+  const warning = values['tls-expiry-warning'] as string | undefined;
+  if (warning !== undefined && cert === undefined) return usage('--tls-expiry-warning needs --tls-cert and --tls-key');
+  const warningSeconds = warning === undefined ? undefined : parseDuration(warning);
+  if (warning !== undefined && warningSeconds === undefined) return usage(`--tls-expiry-warning must be a duration such as 6h, 90m or 0s, not ${JSON.stringify(warning)}`);
   const xdsAddress = (values['xds-address'] as string | undefined) ?? DEFAULT_XDS_ADDRESS;
   const httpAddress = (values['http-address'] as string | undefined) ?? DEFAULT_HTTP_ADDRESS;
   for (const [flag, a] of [['--xds-address', xdsAddress], ['--http-address', httpAddress]] as const) {
     if (!/^(\[[^\]]*\]|[^:]*):\d+$/.test(a)) return usage(`${flag} must be host:port, not ${JSON.stringify(a)}`);
   }
-  const tls = cert !== undefined && key !== undefined ? { cert, key, ca } : undefined;
+  const expiryWarningMs = warningSeconds === undefined ? undefined : Math.round(warningSeconds * 1000);
+  const tls = cert !== undefined && key !== undefined ? { cert, key, ca, expiryWarningMs } : undefined;
   const rescan = values['rescan-interval'] as string | undefined;
   if (rescan !== undefined && !/^\d{1,7}$/.test(rescan)) return usage(`--rescan-interval must be a whole number of seconds, not ${JSON.stringify(rescan)}`);
   return { kind: 'serve', files, xdsAddress, httpAddress, tls, ...(rescan !== undefined ? { rescanIntervalMs: Number(rescan) * 1000 } : {}) };

@@ -1,6 +1,7 @@
 /** `metamesh serve`: starts the server and runs until SIGINT/SIGTERM (or `stop` aborts). Effects. */
 import pino from 'pino';
 import { MissingSourceError, serve } from '../runtime/serve.js';
+import { TlsRefusedError } from '../xds/tls-watch.js';
 import type { Invocation } from './args.js';
 import type { Io } from './io.js';
 
@@ -15,6 +16,11 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
     if (e instanceof MissingSourceError) {
       io.err(`metamesh serve: cannot serve ${e.message}; nothing was started.\nRun 'metamesh serve --help' for usage.\n`);
       return 2;
+    }
+    if (e instanceof TlsRefusedError) {
+      for (const d of e.diagnostics) io.err(`metamesh serve: cannot serve TLS: ${d.message} (${d.code})\n`);
+      io.err('metamesh serve: nothing was started.\n');
+      return 1;
     }
     io.err(`metamesh serve: cannot start: ${(e as Error).message}\n`);
     return 1;

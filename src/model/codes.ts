@@ -99,6 +99,15 @@ export const CODES = {
   MM_RATELIMIT_NO_TIMEOUT: entry('info', 'A global rate limit has no requestTimeout; the data-plane default applies.'),
   MM_DESTINATIONRULE_INVALID: entry('error', 'Istio would reject a DestinationRule, so metamesh treats it as absent.'),
   MM_DESTINATIONRULE_CONFLICT: notInEffect('Several DestinationRules target one host; the oldest one applies.'),
+
+  // The TLS files of `metamesh serve` (--tls-cert, --tls-key, --tls-ca).
+  MM_TLS_UNREADABLE: entry('error', 'A TLS file cannot be read, or is not a regular file.'),
+  MM_TLS_NO_CERTIFICATE: entry('error', 'A certificate or CA file holds no PEM certificate.'),
+  MM_TLS_BAD_PEM: entry('error', 'A certificate or private key in a TLS file does not parse.'),
+  MM_TLS_KEY_MISMATCH: entry('error', 'The private key is not the key of the server certificate.'),
+  MM_TLS_CERT_EXPIRED: entry('error', 'The server certificate has expired.'),
+  MM_TLS_CERT_NOT_YET_VALID: entry('error', 'The server certificate is not valid yet.'),
+  MM_TLS_CERT_EXPIRING: entry('warning', 'The server certificate expires within the warning window.'),
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -1,7 +1,9 @@
 /**
  * `metamesh serve`: all the wiring in one place. Start order (each step needs the previous one):
  *
- *   0. check that every path exists (MissingSourceError otherwise; nothing is started)
+ *   0. check that every path exists (MissingSourceError otherwise; nothing is started), and that
+ *      the TLS files can be served (TlsRefusedError otherwise: an expired or not yet valid
+ *      certificate, a key that is not its key, a CA file without certificates)
  *   1. load the built-in protocol descriptors (protocols/*.json)
  *   2. read the manifest directory (DirectoryStore.load)
  *   3. Engine: apply every resource, flush
@@ -14,7 +16,7 @@
  *      and the cache pushes to every subscribed stream.
  *
  * close() undoes it in reverse: stop watching, stop HTTP, shut the gRPC server down gracefully
- * (tryShutdown, then forceShutdown after the grace period).
+ * (tryShutdown, then forceShutdown after the grace period), stop watching the TLS files.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,14 +29,17 @@ import { outputDocument } from '../pipeline/document.js';
 import { ResourceCache, routesByName } from '../xds/cache.js';
 import { composeCallbacks } from '../xds/callbacks.js';
 import { loggingCallbacks } from '../xds/log-callbacks.js';
-import { XdsServer, type TlsFiles } from '../xds/server.js';
+import { XdsServer } from '../xds/server.js';
+import { logTlsEvent } from '../xds/tls-log.js';
+import { CertificateWatcher, type TlsOptions } from '../xds/tls-watch.js';
 
 export interface ServeOptions {
   readonly files: readonly string[];
   /** host:port; port 0 picks a free port. */
   readonly xdsAddress: string;
   readonly httpAddress: string;
-  readonly tls?: TlsFiles | undefined;
+  /** TLS files of the xDS server, reloaded when they change (tls-watch.ts); plaintext when absent. */
+  readonly tls?: TlsOptions | undefined;
   readonly logger?: Logger;
   /** Directory watching (tests may pass 'poll' or 'none'). */
   readonly watch?: 'auto' | 'poll' | 'none';
@@ -76,6 +81,8 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   // 0. the sources must exist before anything listens (a typo would otherwise serve no routes)
   const missing = missingPaths(opts.files);
   if (opts.files.length === 0 || missing.length > 0) throw new MissingSourceError(missing);
+  // …and so must TLS files that can be served; they are watched once the gRPC server takes them
+  const certificates = opts.tls ? CertificateWatcher.open(opts.tls, { report: (e) => logTlsEvent(log, e), timers: opts.timers }) : undefined;
 
   // 1. built-in protocols
   const builtins = loadBuiltinProtocols();
@@ -103,14 +110,18 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   cache.setResources(routesByName(engine.output().routes));
 
   // 5. xDS; stream events go to the log (metrics and the dashboard will subscribe here too)
-  const xds = new XdsServer({ cache, callbacks: composeCallbacks(loggingCallbacks(log)), tls: opts.tls });
-  const xdsPort = await xds.listen(opts.xdsAddress);
+  const xds = new XdsServer({ cache, callbacks: composeCallbacks(loggingCallbacks(log)), credentials: certificates?.credentials() });
+  const xdsPort = await xds.listen(opts.xdsAddress).catch((e: unknown) => {
+    certificates?.close();
+    throw e;
+  });
 
   // 6. HTTP
   let ready = false;
   const httpServer = http.createServer((req, res) => handleHttp(req, res, { ready: () => ready, xds, engine, store }));
   const httpPort = await listenHttp(httpServer, opts.httpAddress).catch(async (e: unknown) => {
     await xds.shutdown(0);
+    certificates?.close();
     throw e;
   });
   ready = true;
@@ -159,6 +170,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
           httpServer.closeAllConnections();
         });
         await xds.shutdown(opts.shutdownGraceMs ?? 5000);
+        certificates?.close();
         log.info({ event: 'stopped' }, 'metamesh stopped');
       })()),
   };

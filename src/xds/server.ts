@@ -5,11 +5,10 @@
  * SotW or delta StreamProtocol (stream-protocol.ts). What happens is reported to the XdsCallbacks
  * given (callbacks.ts); the server itself logs nothing.
  *
- * Transport: plaintext by default; TLS with a certificate and key; mutual TLS when a CA is given
- * (a client certificate signed by it is then required). FetchRoutes (unary) answers from the
- * cache's current content (fetch.ts).
+ * Transport: the credentials given (plaintext by default; TLS from a CertificateWatcher,
+ * tls-watch.ts, which swaps certificates under the running server). FetchRoutes (unary) answers
+ * from the cache's current content (fetch.ts).
  */
-import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import type { ResourceCache } from './cache.js';
 import type { StreamService, XdsCallbacks } from './callbacks.js';
@@ -20,18 +19,12 @@ import { loadXdsServices, type DeltaDiscoveryRequestWire, type DiscoveryRequestW
 import { peerOf, StreamSession, type OpenStream, type StreamInfo } from './session.js';
 import { DELTA, SOTW, type RequestWire, type StreamProtocol } from './stream-protocol.js';
 
-export interface TlsFiles {
-  readonly cert: string;
-  readonly key: string;
-  /** CA bundle for client certificates: when set, clients must present a certificate it signed. */
-  readonly ca?: string | undefined;
-}
-
 export interface XdsServerOptions {
   readonly cache: ResourceCache;
   /** Observers of every stream event (logging, metrics, …; see composeCallbacks). None by default. */
   readonly callbacks?: XdsCallbacks;
-  readonly tls?: TlsFiles | undefined;
+  /** Transport credentials; plaintext when not given. */
+  readonly credentials?: grpc.ServerCredentials | undefined;
   /** Extra grpc-js channel options, merged over the defaults. */
   readonly grpcOptions?: grpc.ServerOptions;
   /** Parsed services; loaded on construction when not given. */
@@ -51,12 +44,6 @@ export const DEFAULT_GRPC_OPTIONS: grpc.ServerOptions = {
   'grpc.max_receive_message_length': 16 * 1024 * 1024,
   'grpc.max_send_message_length': 64 * 1024 * 1024,
 };
-
-export function serverCredentials(tls: TlsFiles | undefined): grpc.ServerCredentials {
-  if (!tls) return grpc.ServerCredentials.createInsecure();
-  const ca = tls.ca ? readFileSync(tls.ca) : null;
-  return grpc.ServerCredentials.createSsl(ca, [{ cert_chain: readFileSync(tls.cert), private_key: readFileSync(tls.key) }], ca !== null);
-}
 
 export class XdsServer {
   private readonly server: grpc.Server;
@@ -87,13 +74,7 @@ export class XdsServer {
   /** Binds `host:port` (port 0 = any free port) and resolves with the bound port. */
   listen(address: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      let creds: grpc.ServerCredentials;
-      try {
-        creds = serverCredentials(this.options.tls);
-      } catch (e) {
-        reject(e as Error);
-        return;
-      }
+      const creds = this.options.credentials ?? grpc.ServerCredentials.createInsecure();
       this.server.bindAsync(address, creds, (err, port) => {
         if (err) return reject(err);
         this.port = port;

@@ -14,6 +14,7 @@ import { loadInputs } from '../../src/cli/files.js';
 import { CODES, type Code } from '../../src/model/codes.js';
 import type { Diagnostic } from '../../src/model/diagnostics.js';
 import { DirectoryStore } from '../../src/store/directory.js';
+import { TLS_EFFECT_CASES } from '../support/tls-cases.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const goldenDir = path.join(root, 'test/golden');
@@ -23,6 +24,7 @@ const EFFECT_CASES: Partial<Record<Code, () => readonly Diagnostic[]>> = {
   MM_INPUT_UNREADABLE: () => loadInputs([path.join(root, 'test/no-such-file.yaml')]).diagnostics,
   MM_SOURCE_STALE: () => reloadWith('kind: [unclosed\n'),
   MM_RESOURCE_LAST_GOOD: () => reloadWith(''),
+  ...TLS_EFFECT_CASES,
 };
 
 /** A watched store that read a valid MetaRouter, then reloaded after the file became `text`. */
