@@ -4,6 +4,7 @@
  * command the flag belongs to. Pure: argv in, an Invocation out; nothing is read or printed here.
  */
 import { parseArgs as nodeParseArgs } from 'node:util';
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../input/limits.js';
 import { COMMANDS, commandSpec, DEFAULT_HTTP_ADDRESS, DEFAULT_XDS_ADDRESS, type CommandName, type CommandSpec } from './commands.js';
 
 export interface TlsFlags {
@@ -20,8 +21,8 @@ export type Invocation =
   | { readonly kind: 'version' }
   /** A usage error: `reason` is one line; `command` picks the help the hint points to. */
   | { readonly kind: 'usage'; readonly reason: string; readonly command?: CommandName }
-  | { readonly kind: 'generate'; readonly files: string[]; readonly output: GenerateFormat }
-  | { readonly kind: 'validate'; readonly files: string[]; readonly output: ValidateFormat; readonly strict: boolean }
+  | { readonly kind: 'generate'; readonly files: string[]; readonly output: GenerateFormat; readonly limits: InputLimits }
+  | { readonly kind: 'validate'; readonly files: string[]; readonly output: ValidateFormat; readonly strict: boolean; readonly limits: InputLimits }
   | { readonly kind: 'serve'; readonly files: string[]; readonly xdsAddress: string; readonly httpAddress: string; readonly tls: TlsFlags | undefined };
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -88,9 +89,13 @@ function parseCommand(spec: CommandSpec, args: readonly string[]): Invocation {
   }
   switch (spec.name) {
     case 'generate':
-      return { kind: 'generate', files, output: (output ?? 'yaml') as GenerateFormat };
-    case 'validate':
-      return { kind: 'validate', files, output: (output ?? 'text') as ValidateFormat, strict: values.strict === true };
+    case 'validate': {
+      const limits = inputLimits(values);
+      if (typeof limits === 'string') return usage(limits);
+      return spec.name === 'generate'
+        ? { kind: 'generate', files, output: (output ?? 'yaml') as GenerateFormat, limits }
+        : { kind: 'validate', files, output: (output ?? 'text') as ValidateFormat, strict: values.strict === true, limits };
+    }
     case 'serve':
       return serveInvocation(values, files, usage);
   }
@@ -109,6 +114,25 @@ function serveInvocation(values: Values, files: string[], usage: (reason: string
   }
   const tls = cert !== undefined && key !== undefined ? { cert, key, ca } : undefined;
   return { kind: 'serve', files, xdsAddress, httpAddress, tls };
+}
+
+const LIMIT_FLAG_NAMES: Record<keyof InputLimits, string> = {
+  maxFileBytes: 'max-file-bytes',
+  maxDocuments: 'max-documents',
+  maxExpandedBytes: 'max-expanded-bytes',
+  maxDepth: 'max-depth',
+};
+
+/** The input limits from the --max-* flags (defaults for those not given), or a usage reason. */
+function inputLimits(values: Values): InputLimits | string {
+  const limits: Record<string, number> = { ...DEFAULT_INPUT_LIMITS };
+  for (const [key, flag] of Object.entries(LIMIT_FLAG_NAMES)) {
+    const raw = values[flag] as string | undefined;
+    if (raw === undefined) continue;
+    if (!/^[1-9]\d{0,14}$/.test(raw)) return `--${flag} must be a positive whole number, not ${JSON.stringify(raw)}`;
+    limits[key] = Number(raw);
+  }
+  return limits as unknown as InputLimits;
 }
 
 function names(): string {

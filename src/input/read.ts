@@ -5,7 +5,7 @@
  * Duplicates (same kind, namespace and name) are resolved by content, not by position, so the same
  * set of documents in any order gives the same ConfigSet.
  */
-import { parseAllDocuments } from 'yaml';
+import { Composer, LineCounter, Parser } from 'yaml';
 import { cmp, diag, type Diagnostic } from '../model/diagnostics.js';
 import type * as R from '../model/resources.js';
 import type { Options } from '../model/options.js';
@@ -15,6 +15,7 @@ import { objectMeta, SPEC_DECODERS } from './schemas.js';
 import { canonicalJson } from '../util/canonical.js';
 import { validateDestinationRule } from '../validate/destinationrule.js';
 import { validateServiceEntry } from '../validate/serviceentry.js';
+import { DEFAULT_INPUT_LIMITS, ExpansionMeter, tooLarge, type InputLimits } from './limits.js';
 
 export interface SourceDocument {
   /** Where it came from, e.g. `examples/dubbo.yaml#2`; only used in messages. */
@@ -66,34 +67,59 @@ const ISTIO_VALIDATION: Record<string, { code: 'MM_SERVICEENTRY_INVALID' | 'MM_D
 /** Kinds commonly found next to ours in a manifest directory: ignored without a warning. */
 const QUIET_KINDS = new Set(['EnvoyFilter', 'VirtualService', 'Deployment', 'ConfigMap', 'Namespace', 'ServiceAccount', 'Sidecar', 'PeerAuthentication', 'AuthorizationPolicy', 'CustomResourceDefinition']);
 
-export function parseYaml(text: string, source: string): { documents: SourceDocument[]; diagnostics: Diagnostic[] } {
+/**
+ * Splits one file's text into documents. Never throws. A file over one of `limits` (see
+ * src/input/limits.ts) gives one diagnostic naming the file and the limit, and no documents: its
+ * other documents are not used either, since a half-read file is not what its author wrote.
+ * Parsing is incremental, so a file with too many documents costs only the documents up to the
+ * limit.
+ */
+export function parseYaml(text: string, source: string, limits: InputLimits = DEFAULT_INPUT_LIMITS): { documents: SourceDocument[]; diagnostics: Diagnostic[] } {
   const documents: SourceDocument[] = [];
   const diagnostics: Diagnostic[] = [];
-  let docs;
+  const overLimit = (d: Diagnostic) => ({ documents: [], diagnostics: [d] });
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > limits.maxFileBytes) return overLimit(tooLarge(source, limits, bytes));
+  const meter = new ExpansionMeter(limits);
+  const lines = new LineCounter();
+  let i = 0;
   try {
-    docs = parseAllDocuments(text, { uniqueKeys: true });
+    for (const doc of new Composer({ uniqueKeys: true }).compose(new Parser(lines.addNewLine).parse(text))) {
+      i++;
+      if (i > limits.maxDocuments) {
+        return overLimit(diag('MM_INPUT_TOO_MANY_DOCUMENTS', source, `${source} has more than ${limits.maxDocuments} YAML documents (the limit, --max-documents); the whole file was skipped. Split it into several files.`));
+      }
+      const where = `${source}#${i}`;
+      if (doc.errors.length > 0) {
+        const first = doc.errors[0]!;
+        const at = first.pos[0] >= 0 ? lines.linePos(first.pos[0]) : undefined;
+        const position = at ? ` at line ${at.line}, column ${at.col}` : '';
+        diagnostics.push(diag('MM_INPUT_YAML_SYNTAX', where, `${where}: ${first.message.split('\n')[0]}${position}; the document was skipped.`));
+        continue;
+      }
+      const excess = meter.measure(doc);
+      if (excess?.limit === 'maxDepth') {
+        return overLimit(diag('MM_INPUT_TOO_DEEP', where, `${where} nests mappings and sequences more than ${limits.maxDepth} levels deep (the limit, --max-depth), counting what its aliases stand for; the whole file ${source} was skipped.`));
+      }
+      if (excess) {
+        const what = excess.circular ? 'has an alias to a node that contains it, which expands without end' : `expands its aliases to more than ${limits.maxExpandedBytes} bytes together with the documents before it (the limit, --max-expanded-bytes)`;
+        return overLimit(diag('MM_INPUT_ALIAS_EXPANSION', where, `${where} ${what}; the whole file ${source} was skipped. Write the repeated parts out, or use fewer aliases.`));
+      }
+      let value: unknown;
+      try {
+        value = doc.toJS({ maxAliasCount: -1 });
+      } catch (e) {
+        diagnostics.push(diag('MM_INPUT_YAML_SYNTAX', where, `${where}: ${(e as Error).message}; the document was skipped.`));
+        continue;
+      }
+      if (value === null || value === undefined) continue; // an empty document, e.g. a trailing `---`
+      documents.push({ source: where, value });
+    }
   } catch (e) {
-    diagnostics.push(diag('MM_INPUT_YAML_SYNTAX', source, `${source} could not be read as YAML: ${(e as Error).message}`));
-    return { documents, diagnostics };
+    // The parser has no known way to throw; should it (a stack overflow on some input), the file is
+    // one syntax error, never a crash.
+    return overLimit(diag('MM_INPUT_YAML_SYNTAX', source, `${source} could not be read as YAML: ${(e as Error).message}`));
   }
-  const list = Array.isArray(docs) ? docs : [docs];
-  list.forEach((doc, i) => {
-    const where = `${source}#${i + 1}`;
-    if (doc.errors.length > 0) {
-      const first = doc.errors[0]!;
-      diagnostics.push(diag('MM_INPUT_YAML_SYNTAX', where, `${where}: ${first.message.split('\n')[0]}; the document was skipped.`));
-      return;
-    }
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: 1000 });
-    } catch (e) {
-      diagnostics.push(diag('MM_INPUT_YAML_SYNTAX', where, `${where}: ${(e as Error).message}; the document was skipped.`));
-      return;
-    }
-    if (value === null || value === undefined) return; // an empty document, e.g. a trailing `---`
-    documents.push({ source: where, value });
-  });
   if (documents.length === 0 && diagnostics.length === 0) {
     diagnostics.push(diag('MM_INPUT_EMPTY', source, `${source} has no YAML documents (it is empty, or only comments and separators); add the resources or leave the file out.`));
   }

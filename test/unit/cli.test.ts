@@ -77,6 +77,7 @@ const usageCases: [string, string[], RegExp][] = [
   ['serve without -f', ['serve'], /^metamesh serve: give at least one -f <file-or-dir>$/],
   ['--tls-cert without --tls-key', ['serve', '-f', 'x', '--tls-cert', 'c.pem'], /^metamesh serve: --tls-cert and --tls-key go together$/],
   ['a bad --xds-address', ['serve', '-f', 'x', '--xds-address', 'localhost'], /^metamesh serve: --xds-address must be host:port, not "localhost"$/],
+  ['a limit that is not a positive whole number', ['validate', '-f', 'x', '--max-documents', '0'], /^metamesh validate: --max-documents must be a positive whole number, not "0"$/],
 ];
 
 for (const [name, argv, reason] of usageCases) {
@@ -111,10 +112,11 @@ test('--help lists the commands and the exit codes, and exits 0', async () => {
 test('<command> --help shows that command\'s own flags, defaults and exit codes, and no other command\'s', async () => {
   const generate = await runCli('generate', '--help');
   assert.equal(generate.code, 0);
-  assert.match(generate.out, /^Usage: metamesh generate -f <file-or-dir> \[-f <file-or-dir> …\] \[-o yaml\|json\|manifests\]$/m);
+  assert.match(generate.out, /^Usage: metamesh generate -f <file-or-dir> \[-f <file-or-dir> …\] \[-o yaml\|json\|manifests\] \[--max-file-bytes <n>\] \[--max-documents <n>\] \[--max-expanded-bytes <n>\] \[--max-depth <n>\]$/m);
+  assert.match(generate.out, /^  --max-documents <n> +skip a file with more YAML documents \(MM_INPUT_TOO_MANY_DOCUMENTS\) \(default 10000\)$/m);
   assert.match(generate.out, /one of yaml, json, manifests \(default yaml\)/);
   assert.doesNotMatch(generate.out, /--tls-cert|--strict|--xds-address/);
-  assert.match(generate.out, /^Exit status:\n  0  .*\n  1  .*\n  2  usage error/m);
+  assert.match(generate.out, /^Exit status:\n  0  .*\n  1  .*\n  2  usage error.*\n  3  internal error/m);
 
   const validate = await runCli('validate', '-h');
   assert.match(validate.out, /^  --strict +also exit 1 on any warning$/m);
