@@ -80,7 +80,9 @@ export class ExpansionMeter {
       if (node.anchor) anchors.set(node.anchor, node);
       if (isScalar(node)) {
         const r = node.range;
-        return add({ size: (r ? r[1] - r[0] : String(node.value).length) + 2, depth: 0 }, level);
+        const m = { size: (r ? r[1] - r[0] : String(node.value).length) + 2, depth: 0 };
+        memo.set(node, m);
+        return m;
       }
       if (level >= this.limits.maxDepth) {
         excess = { limit: 'maxDepth' };

@@ -7,9 +7,9 @@
  * - A directory is walked recursively, in name order, for `.yaml`, `.yml` and `.json` files; names
  *   starting with `.` are skipped (editor swap files, `.git`).
  * - Symbolic links are followed (to files and to directories). A directory is walked once per
- *   `-f` path even when several links lead to it; a link to a directory that is being walked (one
- *   of the directories above it) is a loop: `MM_INPUT_SYMLINK_LOOP`, not followed. Without this,
- *   two such links make the walk exponential and it never ends.
+ *   `-f` path even when several links lead to it. A link to a directory that is being walked or
+ *   that contains one (`.`, `..`, an ancestor) is a loop: `MM_INPUT_SYMLINK_LOOP`, not followed.
+ *   Without this, two such links make the walk exponential and it never ends.
  * - Only regular files are listed. A FIFO, socket or device is `MM_INPUT_NOT_REGULAR` and skipped:
  *   opening a FIFO blocks until someone writes to it, which may be never.
  * - A missing or unreadable path named explicitly, an unreadable directory met during the walk and
@@ -73,7 +73,8 @@ function walk(p: string, state: WalkState, out: string[], diagnostics: Diagnosti
     diagnostics.push(diag('MM_INPUT_UNREADABLE', p, `the directory ${p} cannot be resolved: ${(e as Error).message}`));
     return false;
   }
-  if (state.above.includes(real)) {
+  const inside = real.endsWith(path.sep) ? real : real + path.sep;
+  if (state.above.some((a) => a === real || a.startsWith(inside))) {
     diagnostics.push(diag('MM_INPUT_SYMLINK_LOOP', p, `${p} is a symbolic link to ${real}, a directory that contains it; it was not followed. Remove the link.`));
     return false;
   }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { main } from '../../src/cli/main.js';
 import { runCli, tmpTree } from '../support/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -141,4 +142,12 @@ test('--version prints the version of package.json', async () => {
   const r = await runCli('--version');
   assert.equal(r.code, 0);
   assert.equal(r.out, `metamesh ${pkg.version}\n`);
+});
+
+test('an unexpected exception is one line on stderr and exit 3, never a stack trace', async () => {
+  let err = '';
+  const io = { out: () => { throw new TypeError('the output went away'); }, err: (s: string) => (err += s) };
+  const code = await main(['validate', '-f', examples], io);
+  assert.equal(code, 3);
+  assert.equal(err, 'metamesh validate: internal error, please report: TypeError: the output went away\n');
 });

@@ -1,16 +1,19 @@
 /**
  * Every diagnostic code is produced by some test input, not merely named in src/: by a golden case
  * (its out.yaml lists the diagnostic), or, for the few codes only effectful code can produce (files
- * that cannot be read), by a case below that produces it here.
+ * that cannot be read, links, FIFOs) or only inputs too large for a golden file (the input limits,
+ * here lowered), by a case below that produces it here.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadInputs } from '../../src/cli/files.js';
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../../src/input/limits.js';
 import { CODES, type Code } from '../../src/model/codes.js';
 import type { Diagnostic } from '../../src/model/diagnostics.js';
+import { tmpTree } from '../support/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const goldenDir = path.join(root, 'test/golden');
@@ -18,7 +21,21 @@ const goldenDir = path.join(root, 'test/golden');
 /** Codes produced by effects, with an input that produces each. */
 const EFFECT_CASES: Partial<Record<Code, () => readonly Diagnostic[]>> = {
   MM_INPUT_UNREADABLE: () => loadInputs([path.join(root, 'test/no-such-file.yaml')]).diagnostics,
+  MM_INPUT_NOT_REGULAR: () => loadInputs(['/dev/null']).diagnostics,
+  MM_INPUT_SYMLINK_LOOP: () => {
+    const dir = tmpTree({ 'a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n' });
+    symlinkSync('.', path.join(dir, 'self'));
+    return loadInputs([dir]).diagnostics;
+  },
+  MM_INPUT_TOO_LARGE: () => loadInputs([tmpTree({ 'a.yaml': 'a: 1\n' })], limits({ maxFileBytes: 4 })).diagnostics,
+  MM_INPUT_TOO_MANY_DOCUMENTS: () => loadInputs([tmpTree({ 'a.yaml': 'a\n---\nb\n' })], limits({ maxDocuments: 1 })).diagnostics,
+  MM_INPUT_ALIAS_EXPANSION: () => loadInputs([tmpTree({ 'a.yaml': 'a: &a [1, 2]\nb: [*a, *a, *a]\n' })], limits({ maxExpandedBytes: 20 })).diagnostics,
+  MM_INPUT_TOO_DEEP: () => loadInputs([tmpTree({ 'a.yaml': 'a: {b: {c: 1}}\n' })], limits({ maxDepth: 2 })).diagnostics,
 };
+
+function limits(over: Partial<InputLimits>): InputLimits {
+  return { ...DEFAULT_INPUT_LIMITS, ...over };
+}
 
 function goldenCodes(): Set<string> {
   const codes = new Set<string>();
