@@ -26,13 +26,15 @@ export interface InputLimits {
 }
 
 /**
- * Far above any real manifest directory (a 16 MiB file holds some 60,000 ServiceEntries) and low
- * enough that the worst file within them is read, decoded and built in seconds, not minutes.
+ * Above any real manifest file (Kubernetes keeps each object under about 1.5 MB; 4 MiB hold
+ * thousands of ServiceEntries) and low enough that the worst file within them is handled in a few
+ * seconds: the YAML parser reads about 2 MB a second, and everything after it walks the expanded
+ * documents.
  */
 export const DEFAULT_INPUT_LIMITS: InputLimits = {
-  maxFileBytes: 16 * 1024 * 1024,
+  maxFileBytes: 4 * 1024 * 1024,
   maxDocuments: 10_000,
-  maxExpandedBytes: 64 * 1024 * 1024,
+  maxExpandedBytes: 16 * 1024 * 1024,
   maxDepth: 100,
 };
 
