@@ -59,19 +59,24 @@ export class ExpansionMeter {
 
   /** Adds `doc` to the file's total; returns the limit it goes over, if any. */
   measure(doc: Document): Excess {
+    /** The measure of each collection and scalar walked; 'open' while its items are walked. */
     const memo = new Map<Node, Measure | 'open'>();
+    /** The node each anchor names at this point of the walk (a later anchor of the name wins). */
     const anchors = new Map<string, Node>();
     let excess: Excess;
     const walk = (node: unknown, level: number): Measure => {
       if (excess) return { size: 0, depth: 0 };
       if (isAlias(node)) {
+        // A node's size is counted where it is written; each alias to it counts it once more.
         const target = anchors.get(node.source);
         const known = target === undefined ? undefined : memo.get(target);
         if (known === 'open') {
           excess = { limit: 'maxExpandedBytes', circular: true };
           return { size: 0, depth: 0 };
         }
-        return add(known ?? { size: node.source.length + 1, depth: 0 }, level);
+        const m = known ?? { size: node.source.length + 1, depth: 0 };
+        if (level + m.depth > this.limits.maxDepth) excess = { limit: 'maxDepth' };
+        return m;
       }
       if (isPair(node)) {
         const k = walk(node.key, level);
@@ -100,12 +105,6 @@ export class ExpansionMeter {
       }
       const m = { size, depth: depth + 1 };
       memo.set(node, m);
-      return m;
-    };
-    // A node's own size is counted where it is written; an alias adds its target's size again.
-    const add = (m: Measure, level: number): Measure => {
-      if (excess) return m;
-      if (level + m.depth > this.limits.maxDepth) excess = { limit: 'maxDepth' };
       return m;
     };
     const root = walk(doc.contents, 0);
