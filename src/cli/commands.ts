@@ -46,10 +46,10 @@ const FILES: FlagSpec = {
  * skipped with a diagnostic; the defaults suit any real manifest directory.
  */
 const LIMIT_FLAGS: Readonly<Record<string, FlagSpec>> = {
-  'max-file-bytes': { type: 'string', value: 'n', default: String(DEFAULT_INPUT_LIMITS.maxFileBytes), help: 'skip a file larger than this many bytes (MM_INPUT_TOO_LARGE)' },
-  'max-documents': { type: 'string', value: 'n', default: String(DEFAULT_INPUT_LIMITS.maxDocuments), help: 'skip a file with more YAML documents (MM_INPUT_TOO_MANY_DOCUMENTS)' },
-  'max-expanded-bytes': { type: 'string', value: 'n', default: String(DEFAULT_INPUT_LIMITS.maxExpandedBytes), help: 'skip a file whose documents, aliases expanded, are larger (MM_INPUT_ALIAS_EXPANSION)' },
-  'max-depth': { type: 'string', value: 'n', default: String(DEFAULT_INPUT_LIMITS.maxDepth), help: 'skip a file nesting mappings and sequences deeper (MM_INPUT_TOO_DEEP)' },
+  'max-file-bytes': { type: 'string', value: 'n', default: String(DEFAULT_INPUT_LIMITS.maxFileBytes), help: 'skip a file larger than this many bytes, with MM_INPUT_TOO_LARGE' },
+  'max-documents': { type: 'string', value: 'n', default: String(DEFAULT_INPUT_LIMITS.maxDocuments), help: 'skip a file with more YAML documents, with MM_INPUT_TOO_MANY_DOCUMENTS' },
+  'max-expanded-bytes': { type: 'string', value: 'n', default: String(DEFAULT_INPUT_LIMITS.maxExpandedBytes), help: 'skip a file whose documents, aliases expanded, are larger, with MM_INPUT_ALIAS_EXPANSION' },
+  'max-depth': { type: 'string', value: 'n', default: String(DEFAULT_INPUT_LIMITS.maxDepth), help: 'skip a file nesting mappings and sequences deeper, with MM_INPUT_TOO_DEEP' },
 };
 
 const HELP: FlagSpec = { type: 'boolean', short: 'h', help: 'print this help and exit 0' };

@@ -114,7 +114,7 @@ test('<command> --help shows that command\'s own flags, defaults and exit codes,
   const generate = await runCli('generate', '--help');
   assert.equal(generate.code, 0);
   assert.match(generate.out, /^Usage: metamesh generate -f <file-or-dir> \[-f <file-or-dir> …\] \[-o yaml\|json\|manifests\] \[--max-file-bytes <n>\] \[--max-documents <n>\] \[--max-expanded-bytes <n>\] \[--max-depth <n>\]$/m);
-  assert.match(generate.out, /^  --max-documents <n> +skip a file with more YAML documents \(MM_INPUT_TOO_MANY_DOCUMENTS\) \(default 10000\)$/m);
+  assert.match(generate.out, /^  --max-documents <n> +skip a file with more YAML documents, with MM_INPUT_TOO_MANY_DOCUMENTS \(default 10000\)$/m);
   assert.match(generate.out, /one of yaml, json, manifests \(default yaml\)/);
   assert.doesNotMatch(generate.out, /--tls-cert|--strict|--xds-address/);
   assert.match(generate.out, /^Exit status:\n  0  .*\n  1  .*\n  2  usage error.*\n  3  internal error/m);

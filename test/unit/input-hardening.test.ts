@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { symlinkSync, writeFileSync } from 'node:fs';
+import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../../src/model/diagnostics.js';
 import { DUBBO_SERVICE, metaRouter, runCli, tmpTree } from '../support/cli.js';
@@ -56,7 +56,12 @@ test('a 100 MB file of ServiceEntries is refused by its size, and the other file
   const chunk = entry.repeat(Math.ceil((1024 * 1024) / entry.length));
   const file = path.join(dir, 'huge.yaml');
   writeFileSync(file, chunk.repeat(Math.ceil((100 * 1024 * 1024) / chunk.length)));
-  const r = runCliChild(['generate', '-o', 'json', '-f', dir], 60_000);
+  let r;
+  try {
+    r = runCliChild(['generate', '-o', 'json', '-f', dir], 60_000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   assert.equal(r.timedOut, false, 'generate did not finish within 60 s');
   const out = JSON.parse(r.out) as { routes: unknown[]; diagnostics: { code: string; object: string; message: string }[] };
   assert.deepEqual(out.diagnostics.map((d) => [d.code, path.basename(d.object)]), [['MM_INPUT_TOO_LARGE', 'huge.yaml']]);
