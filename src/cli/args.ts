@@ -5,6 +5,7 @@
  */
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { parseDuration } from '../util/duration.js';
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../input/limits.js';
 import { COMMANDS, commandSpec, DEFAULT_HTTP_ADDRESS, DEFAULT_XDS_ADDRESS, type CommandName, type CommandSpec } from './commands.js';
 
 export interface TlsFlags {
@@ -23,8 +24,8 @@ export type Invocation =
   | { readonly kind: 'version' }
   /** A usage error: `reason` is one line; `command` picks the help the hint points to. */
   | { readonly kind: 'usage'; readonly reason: string; readonly command?: CommandName }
-  | { readonly kind: 'generate'; readonly files: string[]; readonly output: GenerateFormat }
-  | { readonly kind: 'validate'; readonly files: string[]; readonly output: ValidateFormat; readonly strict: boolean }
+  | { readonly kind: 'generate'; readonly files: string[]; readonly output: GenerateFormat; readonly limits: InputLimits }
+  | { readonly kind: 'validate'; readonly files: string[]; readonly output: ValidateFormat; readonly strict: boolean; readonly limits: InputLimits }
   | { readonly kind: 'serve'; readonly files: string[]; readonly xdsAddress: string; readonly httpAddress: string; readonly tls: TlsFlags | undefined; readonly rescanIntervalMs?: number };
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -91,9 +92,13 @@ function parseCommand(spec: CommandSpec, args: readonly string[]): Invocation {
   }
   switch (spec.name) {
     case 'generate':
-      return { kind: 'generate', files, output: (output ?? 'yaml') as GenerateFormat };
-    case 'validate':
-      return { kind: 'validate', files, output: (output ?? 'text') as ValidateFormat, strict: values.strict === true };
+    case 'validate': {
+      const limits = inputLimits(values);
+      if (typeof limits === 'string') return usage(limits);
+      return spec.name === 'generate'
+        ? { kind: 'generate', files, output: (output ?? 'yaml') as GenerateFormat, limits }
+        : { kind: 'validate', files, output: (output ?? 'text') as ValidateFormat, strict: values.strict === true, limits };
+    }
     case 'serve':
       return serveInvocation(values, files, usage);
   }
@@ -119,6 +124,25 @@ function serveInvocation(values: Values, files: string[], usage: (reason: string
   const rescan = values['rescan-interval'] as string | undefined;
   if (rescan !== undefined && !/^\d{1,7}$/.test(rescan)) return usage(`--rescan-interval must be a whole number of seconds, not ${JSON.stringify(rescan)}`);
   return { kind: 'serve', files, xdsAddress, httpAddress, tls, ...(rescan !== undefined ? { rescanIntervalMs: Number(rescan) * 1000 } : {}) };
+}
+
+const LIMIT_FLAG_NAMES: Record<keyof InputLimits, string> = {
+  maxFileBytes: 'max-file-bytes',
+  maxDocuments: 'max-documents',
+  maxExpandedBytes: 'max-expanded-bytes',
+  maxDepth: 'max-depth',
+};
+
+/** The input limits from the --max-* flags (defaults for those not given), or a usage reason. */
+function inputLimits(values: Values): InputLimits | string {
+  const limits: Record<string, number> = { ...DEFAULT_INPUT_LIMITS };
+  for (const [key, flag] of Object.entries(LIMIT_FLAG_NAMES)) {
+    const raw = values[flag] as string | undefined;
+    if (raw === undefined) continue;
+    if (!/^[1-9]\d{0,14}$/.test(raw)) return `--${flag} must be a positive whole number, not ${JSON.stringify(raw)}`;
+    limits[key] = Number(raw);
+  }
+  return limits as unknown as InputLimits;
 }
 
 function names(): string {

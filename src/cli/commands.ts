@@ -3,6 +3,7 @@
  * (args.ts) and the help text (help.ts) are both derived from this table, so a flag cannot be
  * accepted by one command and documented for another.
  */
+import { DEFAULT_INPUT_LIMITS } from '../input/limits.js';
 
 export interface FlagSpec {
   readonly type: 'string' | 'boolean';
@@ -42,8 +43,20 @@ const FILES: FlagSpec = {
   help: 'a manifest file, or a directory read recursively for .yaml, .yml and .json files; repeatable, at least one',
 };
 
+/**
+ * The input limits (src/input/limits.ts), on the commands that read files once. A file over one is
+ * skipped with a diagnostic; the defaults suit any real manifest directory.
+ */
+const LIMIT_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  'max-file-bytes': { type: 'string', value: 'n', default: String(DEFAULT_INPUT_LIMITS.maxFileBytes), help: 'skip a file larger than this many bytes, with MM_INPUT_TOO_LARGE' },
+  'max-documents': { type: 'string', value: 'n', default: String(DEFAULT_INPUT_LIMITS.maxDocuments), help: 'skip a file with more YAML documents, with MM_INPUT_TOO_MANY_DOCUMENTS' },
+  'max-expanded-bytes': { type: 'string', value: 'n', default: String(DEFAULT_INPUT_LIMITS.maxExpandedBytes), help: 'skip a file whose documents, aliases expanded, are larger, with MM_INPUT_ALIAS_EXPANSION' },
+  'max-depth': { type: 'string', value: 'n', default: String(DEFAULT_INPUT_LIMITS.maxDepth), help: 'skip a file nesting mappings and sequences deeper, with MM_INPUT_TOO_DEEP' },
+};
+
 const HELP: FlagSpec = { type: 'boolean', short: 'h', help: 'print this help and exit 0' };
 
+const INTERNAL_EXIT = [3, 'internal error (a bug in metamesh, never bad input): one line on standard error; please report it'] as const;
 const USAGE_EXIT = [2, 'usage error: an unknown or misplaced flag, a missing value, no -f; nothing was read'] as const;
 const VERDICT_EXIT = [
   [0, 'every rule takes effect as written (no error, no "not in effect" warning)'],
@@ -59,9 +72,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: {
       filename: FILES,
       output: { type: 'string', short: 'o', value: 'format', choices: ['yaml', 'json', 'manifests'], help: 'output format' },
+      ...LIMIT_FLAGS,
       help: HELP,
     },
-    exit: [...VERDICT_EXIT, USAGE_EXIT],
+    exit: [...VERDICT_EXIT, USAGE_EXIT, INTERNAL_EXIT],
   },
   {
     name: 'validate',
@@ -72,9 +86,10 @@ export const COMMANDS: readonly CommandSpec[] = [
       filename: FILES,
       output: { type: 'string', short: 'o', value: 'format', choices: ['text', 'json'], help: 'text: one line per diagnostic and a summary; json: the diagnostics array' },
       strict: { type: 'boolean', help: 'also exit 1 on any warning' },
+      ...LIMIT_FLAGS,
       help: HELP,
     },
-    exit: [VERDICT_EXIT[0], [1, `${VERDICT_EXIT[1][1]}; with --strict, also any warning`], USAGE_EXIT],
+    exit: [VERDICT_EXIT[0], [1, `${VERDICT_EXIT[1][1]}; with --strict, also any warning`], USAGE_EXIT, INTERNAL_EXIT],
   },
   {
     name: 'serve',

@@ -1,12 +1,13 @@
 /**
  * Reading `-f` arguments once, for `generate` and `validate`. Effects: reads files. Never throws:
- * the paths are walked by the shared lister (src/store/list.ts) and every unreadable file is a
- * diagnostic.
+ * the paths are walked by the shared lister (src/store/list.ts), each file is read by the shared
+ * safe reader (src/store/read-file.ts), and every file that cannot be used is a diagnostic.
  */
-import { readFileSync } from 'node:fs';
-import { diag, type Diagnostic } from '../model/diagnostics.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import { parseYaml, type SourceDocument } from '../input/read.js';
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../input/limits.js';
 import { listFiles } from '../store/list.js';
+import { readManifestFile } from '../store/read-file.js';
 
 export interface Loaded {
   documents: SourceDocument[];
@@ -15,20 +16,19 @@ export interface Loaded {
   files: string[];
 }
 
-export function loadInputs(paths: readonly string[]): Loaded {
+export function loadInputs(paths: readonly string[], limits: InputLimits = DEFAULT_INPUT_LIMITS): Loaded {
   const loaded: Loaded = { documents: [], diagnostics: [], files: [] };
   for (const file of listFiles(paths, loaded.diagnostics)) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (e) {
-      loaded.diagnostics.push(diag('MM_INPUT_UNREADABLE', file, `${file} cannot be read: ${(e as Error).message}`));
+    const read = readManifestFile(file, limits);
+    if (!read.ok) {
+      if (read.diagnostic) loaded.diagnostics.push(read.diagnostic);
       continue;
     }
     loaded.files.push(file);
-    const parsed = parseYaml(text, file);
-    loaded.documents.push(...parsed.documents);
-    loaded.diagnostics.push(...parsed.diagnostics);
+    const parsed = parseYaml(read.text, file, limits);
+    // Not push(...list): a spread of tens of thousands of items overflows the stack.
+    for (const d of parsed.documents) loaded.documents.push(d);
+    for (const d of parsed.diagnostics) loaded.diagnostics.push(d);
   }
   return loaded;
 }

@@ -3,12 +3,14 @@
  *
  * Exit codes: 0 when every rule takes effect as written; 1 when a diagnostic is an error or a
  * warning marked notInEffect in the catalogue (validate --strict: any warning); 2 for a usage
- * error (nothing was read or started). `serve`: 0 after a graceful stop, 1 when it cannot start.
+ * error (nothing was read or started); 3 for an internal error (a bug: one line, no stack trace).
+ * `serve`: 0 after a graceful stop, 1 when it cannot start.
  * stdout carries only the result (the document, the manifests, the diagnostics of `validate`);
  * everything else goes to stderr.
  */
 import { stringify } from 'yaml';
 import { readResources } from '../input/read.js';
+import type { InputLimits } from '../input/limits.js';
 import { loadBuiltinProtocols } from '../protocol/builtin.js';
 import { build } from '../pipeline/build.js';
 import type { PipelineOutput } from '../pipeline/types.js';
@@ -24,7 +26,26 @@ import { packageVersion } from './version.js';
 
 export type { Io } from './io.js';
 
+/**
+ * Runs one command and returns its exit code. Never throws: bad input is a diagnostic, and an
+ * exception can only be a bug, reported in one line with exit code 3 (a stack trace helps nobody
+ * reading a CI log, and the line says what to report).
+ */
 export async function main(argv: readonly string[], io: Io = processIo, stop?: AbortSignal): Promise<number> {
+  try {
+    return await command(argv, io, stop);
+  } catch (e) {
+    const name = commandSpec(argv[0] ?? '') ? `metamesh ${argv[0]}` : 'metamesh';
+    const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    io.err(`${name}: internal error, please report: ${what.split('\n')[0]}\n`);
+    return INTERNAL_ERROR_EXIT;
+  }
+}
+
+/** The exit code of an unexpected exception (a bug in metamesh, never bad input). */
+export const INTERNAL_ERROR_EXIT = 3;
+
+async function command(argv: readonly string[], io: Io, stop: AbortSignal | undefined): Promise<number> {
   const inv = parseArgs(argv);
   switch (inv.kind) {
     case 'help':
@@ -47,15 +68,15 @@ export async function main(argv: readonly string[], io: Io = processIo, stop?: A
   }
 }
 
-function run(files: readonly string[]): { output: PipelineOutput; files: number } {
-  const loaded = loadInputs(files);
+function run(files: readonly string[], limits: InputLimits): { output: PipelineOutput; files: number } {
+  const loaded = loadInputs(files, limits);
   const read = readResources(loaded.documents);
   const output = build(read.config, loadBuiltinProtocols(), [...loaded.diagnostics, ...read.diagnostics]);
   return { output, files: loaded.files.length };
 }
 
 function generate(inv: Extract<Invocation, { kind: 'generate' }>, io: Io): number {
-  const { output, files } = run(inv.files);
+  const { output, files } = run(inv.files, inv.limits);
   const v = verdict(output.diagnostics);
   if (inv.output === 'manifests') {
     // stdout is exactly what kubectl should apply; the diagnostics are for the person watching.
@@ -72,7 +93,7 @@ function generate(inv: Extract<Invocation, { kind: 'generate' }>, io: Io): numbe
 }
 
 function validate(inv: Extract<Invocation, { kind: 'validate' }>, io: Io): number {
-  const { output, files } = run(inv.files);
+  const { output, files } = run(inv.files, inv.limits);
   const list = output.diagnostics;
   io.out(inv.output === 'json' ? `${JSON.stringify(list, null, 2)}\n` : formatDiagnostics(list, files, inv.strict));
   return verdict(list, inv.strict).exitCode;

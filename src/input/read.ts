@@ -1,11 +1,10 @@
 /**
- * Input stage: YAML text → typed resources (a ConfigSet). Pure: the caller reads the files.
+ * Input stage: documents (parse.ts) → typed resources (a ConfigSet). Pure: the caller reads the files.
  *
  * Every document is checked on its own; a bad one yields diagnostics and never affects the others.
  * Duplicates (same kind, namespace and name) are resolved by content, not by position, so the same
  * set of documents in any order gives the same ConfigSet.
  */
-import { parseAllDocuments } from 'yaml';
 import { cmp, diag, type Diagnostic } from '../model/diagnostics.js';
 import type * as R from '../model/resources.js';
 import type { Options } from '../model/options.js';
@@ -15,12 +14,9 @@ import { objectMeta, SPEC_DECODERS } from './schemas.js';
 import { canonicalJson } from '../util/canonical.js';
 import { validateDestinationRule } from '../validate/destinationrule.js';
 import { validateServiceEntry } from '../validate/serviceentry.js';
+import type { SourceDocument } from './parse.js';
 
-export interface SourceDocument {
-  /** Where it came from, e.g. `examples/dubbo.yaml#2`; only used in messages. */
-  readonly source: string;
-  readonly value: unknown;
-}
+export { parseYaml, type SourceDocument } from './parse.js';
 
 export interface ConfigSet {
   serviceEntries: R.ServiceEntry[];
@@ -65,40 +61,6 @@ const ISTIO_VALIDATION: Record<string, { code: 'MM_SERVICEENTRY_INVALID' | 'MM_D
 
 /** Kinds commonly found next to ours in a manifest directory: ignored without a warning. */
 const QUIET_KINDS = new Set(['EnvoyFilter', 'VirtualService', 'Deployment', 'ConfigMap', 'Namespace', 'ServiceAccount', 'Sidecar', 'PeerAuthentication', 'AuthorizationPolicy', 'CustomResourceDefinition']);
-
-export function parseYaml(text: string, source: string): { documents: SourceDocument[]; diagnostics: Diagnostic[] } {
-  const documents: SourceDocument[] = [];
-  const diagnostics: Diagnostic[] = [];
-  let docs;
-  try {
-    docs = parseAllDocuments(text, { uniqueKeys: true });
-  } catch (e) {
-    diagnostics.push(diag('MM_INPUT_YAML_SYNTAX', source, `${source} could not be read as YAML: ${(e as Error).message}`));
-    return { documents, diagnostics };
-  }
-  const list = Array.isArray(docs) ? docs : [docs];
-  list.forEach((doc, i) => {
-    const where = `${source}#${i + 1}`;
-    if (doc.errors.length > 0) {
-      const first = doc.errors[0]!;
-      diagnostics.push(diag('MM_INPUT_YAML_SYNTAX', where, `${where}: ${first.message.split('\n')[0]}; the document was skipped.`));
-      return;
-    }
-    let value: unknown;
-    try {
-      value = doc.toJS({ maxAliasCount: 1000 });
-    } catch (e) {
-      diagnostics.push(diag('MM_INPUT_YAML_SYNTAX', where, `${where}: ${(e as Error).message}; the document was skipped.`));
-      return;
-    }
-    if (value === null || value === undefined) return; // an empty document, e.g. a trailing `---`
-    documents.push({ source: where, value });
-  });
-  if (documents.length === 0 && diagnostics.length === 0) {
-    diagnostics.push(diag('MM_INPUT_EMPTY', source, `${source} has no YAML documents (it is empty, or only comments and separators); add the resources or leave the file out.`));
-  }
-  return { documents, diagnostics };
-}
 
 interface Decoded {
   kind: string;

@@ -39,6 +39,12 @@ export const CODES = {
   MM_INPUT_DUPLICATE: entry('error', 'Two resources share kind, namespace and name; one was ignored.'),
   MM_INPUT_FIELD_TYPE: entry('error', 'A field has the wrong type; the field (or the object) was ignored.'),
   MM_INPUT_UNKNOWN_FIELD: entry('error', 'A field metamesh does not know (a typo?) was found in a MetaRouter, ApplicationProtocol or MetameshOptions.'),
+  MM_INPUT_NOT_REGULAR: entry('warning', 'A FIFO, socket or device where a manifest file was expected was skipped without being opened.'),
+  MM_INPUT_SYMLINK_LOOP: entry('warning', 'A symbolic link to a directory that contains it was not followed.'),
+  MM_INPUT_TOO_LARGE: entry('error', 'A file is larger than the byte limit per file; it was skipped.'),
+  MM_INPUT_TOO_MANY_DOCUMENTS: entry('error', 'A file has more YAML documents than the limit per file; it was skipped.'),
+  MM_INPUT_ALIAS_EXPANSION: entry('error', 'The YAML aliases of a file expand beyond the limit (or without end); it was skipped.'),
+  MM_INPUT_TOO_DEEP: entry('error', 'A file nests mappings and sequences deeper than the limit; it was skipped.'),
   MM_OPTIONS_INVALID: entry('error', 'A metamesh option is invalid; its default was used.'),
   MM_OPTIONS_DUPLICATE: entry('error', 'More than one MetameshOptions document was given.'),
 

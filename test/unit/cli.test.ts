@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { parseArgs } from '../../src/cli/args.js';
+import { main } from '../../src/cli/main.js';
 import { runCli, tmpTree } from '../support/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -79,6 +80,7 @@ const usageCases: [string, string[], RegExp][] = [
   ['--tls-cert without --tls-key', ['serve', '-f', 'x', '--tls-cert', 'c.pem'], /^metamesh serve: --tls-cert and --tls-key go together$/],
   ['a bad --xds-address', ['serve', '-f', 'x', '--xds-address', 'localhost'], /^metamesh serve: --xds-address must be host:port, not "localhost"$/],
   ['a --rescan-interval that is not whole seconds', ['serve', '-f', 'x', '--rescan-interval', '1.5'], /^metamesh serve: --rescan-interval must be a whole number of seconds, not "1.5"$/],
+  ['a limit that is not a positive whole number', ['validate', '-f', 'x', '--max-documents', '0'], /^metamesh validate: --max-documents must be a positive whole number, not "0"$/],
 ];
 
 for (const [name, argv, reason] of usageCases) {
@@ -113,10 +115,11 @@ test('--help lists the commands and the exit codes, and exits 0', async () => {
 test('<command> --help shows that command\'s own flags, defaults and exit codes, and no other command\'s', async () => {
   const generate = await runCli('generate', '--help');
   assert.equal(generate.code, 0);
-  assert.match(generate.out, /^Usage: metamesh generate -f <file-or-dir> \[-f <file-or-dir> …\] \[-o yaml\|json\|manifests\]$/m);
+  assert.match(generate.out, /^Usage: metamesh generate -f <file-or-dir> \[-f <file-or-dir> …\] \[-o yaml\|json\|manifests\] \[--max-file-bytes <n>\] \[--max-documents <n>\] \[--max-expanded-bytes <n>\] \[--max-depth <n>\]$/m);
+  assert.match(generate.out, /^  --max-documents <n> +skip a file with more YAML documents, with MM_INPUT_TOO_MANY_DOCUMENTS \(default 10000\)$/m);
   assert.match(generate.out, /one of yaml, json, manifests \(default yaml\)/);
   assert.doesNotMatch(generate.out, /--tls-cert|--strict|--xds-address/);
-  assert.match(generate.out, /^Exit status:\n  0  .*\n  1  .*\n  2  usage error/m);
+  assert.match(generate.out, /^Exit status:\n  0  .*\n  1  .*\n  2  usage error.*\n  3  internal error/m);
 
   const validate = await runCli('validate', '-h');
   assert.match(validate.out, /^  --strict +also exit 1 on any warning$/m);
@@ -150,4 +153,12 @@ test('serve --rescan-interval is given in seconds and reaches serve() in millise
   assert.ok(off.kind === 'serve' && off.rescanIntervalMs === 0);
   const absent = parseArgs(['serve', '-f', 'x']);
   assert.ok(absent.kind === 'serve' && absent.rescanIntervalMs === undefined);
+});
+
+test('an unexpected exception is one line on stderr and exit 3, never a stack trace', async () => {
+  let err = '';
+  const io = { out: () => { throw new TypeError('the output went away'); }, err: (s: string) => (err += s) };
+  const code = await main(['validate', '-f', examples], io);
+  assert.equal(code, 3);
+  assert.equal(err, 'metamesh validate: internal error, please report: TypeError: the output went away\n');
 });

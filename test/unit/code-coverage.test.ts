@@ -1,20 +1,23 @@
 /**
  * Every diagnostic code is produced by some test input, not merely named in src/: by a golden case
  * (its out.yaml lists the diagnostic), or, for the few codes only effectful code can produce (files
- * that cannot be read), by a case below that produces it here.
+ * that cannot be read, links, FIFOs) or only inputs too large for a golden file (the input limits,
+ * here lowered), by a case below that produces it here.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadInputs } from '../../src/cli/files.js';
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../../src/input/limits.js';
 import { CODES, type Code } from '../../src/model/codes.js';
 import type { Diagnostic } from '../../src/model/diagnostics.js';
 import { DirectoryStore } from '../../src/store/directory.js';
 import { TLS_EFFECT_CASES } from '../support/tls-cases.js';
+import { tmpTree } from '../support/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const goldenDir = path.join(root, 'test/golden');
@@ -25,6 +28,16 @@ const EFFECT_CASES: Partial<Record<Code, () => readonly Diagnostic[]>> = {
   MM_SOURCE_STALE: () => reloadWith('kind: [unclosed\n'),
   MM_RESOURCE_LAST_GOOD: () => reloadWith(''),
   ...TLS_EFFECT_CASES,
+  MM_INPUT_NOT_REGULAR: () => loadInputs(['/dev/null']).diagnostics,
+  MM_INPUT_SYMLINK_LOOP: () => {
+    const dir = tmpTree({ 'a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n' });
+    symlinkSync('.', path.join(dir, 'self'));
+    return loadInputs([dir]).diagnostics;
+  },
+  MM_INPUT_TOO_LARGE: () => loadInputs([tmpTree({ 'a.yaml': 'a: 1\n' })], limits({ maxFileBytes: 4 })).diagnostics,
+  MM_INPUT_TOO_MANY_DOCUMENTS: () => loadInputs([tmpTree({ 'a.yaml': 'a\n---\nb\n' })], limits({ maxDocuments: 1 })).diagnostics,
+  MM_INPUT_ALIAS_EXPANSION: () => loadInputs([tmpTree({ 'a.yaml': 'a: &a [1, 2]\nb: [*a, *a, *a]\n' })], limits({ maxExpandedBytes: 20 })).diagnostics,
+  MM_INPUT_TOO_DEEP: () => loadInputs([tmpTree({ 'a.yaml': 'a: {b: {c: 1}}\n' })], limits({ maxDepth: 2 })).diagnostics,
 };
 
 /** A watched store that read a valid MetaRouter, then reloaded after the file became `text`. */
@@ -41,6 +54,10 @@ function reloadWith(text: string): readonly Diagnostic[] {
     store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function limits(over: Partial<InputLimits>): InputLimits {
+  return { ...DEFAULT_INPUT_LIMITS, ...over };
 }
 
 function goldenCodes(): Set<string> {

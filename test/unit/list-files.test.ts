@@ -5,12 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../../src/model/diagnostics.js';
 import { listFiles, missingPaths } from '../../src/store/list.js';
 import { tmpTree } from '../support/cli.js';
+import { runChild, runCliChild, srcModule } from '../support/child-cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -58,3 +59,42 @@ test('an unreadable directory inside the tree is a diagnostic for generate, not 
   assert.deepEqual(diagnostics.map((d) => [d.code, d.object]), [['MM_INPUT_UNREADABLE', locked]]);
   assert.match(diagnostics[0]!.message, /cannot be listed/);
 });
+
+test('a directory reached through several links is listed once; a link to a directory above it is MM_INPUT_SYMLINK_LOOP', () => {
+  const dir = tmpTree({ 'real/a.yaml': 'x' });
+  symlinkSync(path.join(dir, 'real'), path.join(dir, 'alias'));
+  symlinkSync('..', path.join(dir, 'real', 'up'));
+  const diagnostics: Diagnostic[] = [];
+  const files = listFiles([dir], diagnostics);
+  assert.deepEqual(files.map((f) => path.relative(dir, f)), ['alias/a.yaml']);
+  assert.deepEqual(diagnostics.map((d) => [d.code, path.relative(dir, d.object)]), [['MM_INPUT_SYMLINK_LOOP', 'alias/up']]);
+});
+
+test('a chain of links that never ends in a file is MM_INPUT_UNREADABLE', () => {
+  const dir = tmpTree({});
+  symlinkSync('b.yaml', path.join(dir, 'a.yaml'));
+  symlinkSync('a.yaml', path.join(dir, 'b.yaml'));
+  const diagnostics: Diagnostic[] = [];
+  assert.deepEqual(listFiles([dir], diagnostics), []);
+  assert.deepEqual(diagnostics.map((d) => [d.code, path.basename(d.object)]), [['MM_INPUT_UNREADABLE', 'a.yaml'], ['MM_INPUT_UNREADABLE', 'b.yaml'], ['MM_INPUT_EMPTY', path.basename(dir)]]);
+  assert.match(diagnostics[0]!.message, /chain of symbolic links/);
+});
+
+test('a FIFO named with -f is skipped too, and one put in place of a listed file is refused by the reader without blocking', { skip: process.platform === 'win32' }, () => {
+  const dir = tmpTree({});
+  const fifo = path.join(dir, 'pipe.yaml');
+  mkfifo(fifo);
+  const cli = runCliChild(['validate', '-o', 'json', '-f', fifo], 30_000);
+  assert.equal(cli.timedOut, false);
+  assert.deepEqual((JSON.parse(cli.out) as Diagnostic[]).map((d) => d.code), ['MM_INPUT_NOT_REGULAR']);
+  const read = runChild(`const m = await import(${JSON.stringify(srcModule('store/read-file.ts'))}); process.stdout.write(JSON.stringify(m.readManifestFile(${JSON.stringify(fifo)}, { maxFileBytes: 100 })));`, 30_000);
+  assert.equal(read.timedOut, false, 'readManifestFile blocked on the FIFO');
+  const result = JSON.parse(read.out) as { ok: boolean; diagnostic?: Diagnostic };
+  assert.equal(result.ok, false);
+  assert.equal(result.diagnostic?.code, 'MM_INPUT_NOT_REGULAR');
+});
+
+function mkfifo(file: string): void {
+  const r = spawnSync('mkfifo', [file]);
+  assert.equal(r.status, 0, `mkfifo failed: ${r.stderr}`);
+}
