@@ -30,6 +30,7 @@ import { canonicalJson } from '../util/canonical.js';
 import { LastKnownGood } from './last-good.js';
 import { listFiles } from './list.js';
 import { realFs, SourceFiles, type PathStatus, type SourceFs } from './sources.js';
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../input/limits.js';
 import { TreeWatcher, type WatchFunction } from './watch.js';
 
 /** The timer functions the watcher uses; injected by tests. */
@@ -64,6 +65,8 @@ export interface DirectoryStoreOptions {
   readonly now?: () => number;
   /** File-system calls; tests inject failures. */
   readonly fs?: SourceFs;
+  /** The input limits every file is read under (defaults: DEFAULT_INPUT_LIMITS). */
+  readonly limits?: InputLimits;
   /** fs.watch for one directory; tests inject a fake. */
   readonly fsWatch?: WatchFunction;
 }
@@ -105,7 +108,8 @@ export class DirectoryStore {
     this.rescanIntervalMs = opts.rescanIntervalMs ?? DEFAULT_RESCAN_INTERVAL_MS;
     this.timers = opts.timers ?? realTimers;
     this.log = opts.logger;
-    this.sources = new SourceFiles(opts.paths, opts.fs ?? realFs, opts.logger, opts.now ?? Date.now);
+    const limits = opts.limits ?? DEFAULT_INPUT_LIMITS;
+    this.sources = new SourceFiles(opts.paths, opts.fs ?? realFs(limits), opts.logger, opts.now ?? Date.now, limits);
   }
 
   /** Reads everything and returns the changes since the previous load (all upserts the first time). */

@@ -14,13 +14,14 @@
  *   resources it held are kept by the per-resource rule (last-good.ts) rather than removed.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { diag, type Diagnostic } from '../model/diagnostics.js';
 import { parseYaml, type SourceDocument } from '../input/read.js';
 import { SourceHealth, type SourceState, type SourceStatus } from './health.js';
 import { listFiles } from './list.js';
+import { readManifestFile } from './read-file.js';
+import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../input/limits.js';
 
 /** The file-system calls of a source; tests inject failures here. */
 export interface SourceFs {
@@ -30,10 +31,25 @@ export interface SourceFs {
   readFile(file: string): string;
 }
 
-export const realFs: SourceFs = {
-  list: listFiles,
-  readFile: (file) => readFileSync(file, 'utf8'),
-};
+/** A file that read.ts's safe reader refused (not a regular file, over the size limit, unreadable). */
+export class FileRefused extends Error {
+  constructor(readonly diagnostic: Diagnostic) {
+    super(diagnostic.message);
+  }
+}
+
+/** The real file system, reading through the safe reader (never blocks on a FIFO, bounded size). */
+export function realFs(limits: InputLimits = DEFAULT_INPUT_LIMITS): SourceFs {
+  return {
+    list: listFiles,
+    readFile: (file) => {
+      const r = readManifestFile(file, limits);
+      if (r.ok) return r.text;
+      if (r.gone) throw Object.assign(new Error(`${file} is gone`), { code: 'ENOENT' });
+      throw new FileRefused(r.diagnostic ?? diag('MM_INPUT_UNREADABLE', file, `${file} cannot be read.`));
+    },
+  };
+}
 
 /** Everything read in one pass, ready for the input stage. */
 export interface Snapshot {
@@ -63,6 +79,9 @@ interface FileEntry {
   parsed?: { documents: SourceDocument[]; diagnostics: Diagnostic[] };
 }
 
+/** Findings on a file's text that make the whole file unusable: its last good content stays. */
+const FILE_FAILURES: ReadonlySet<string> = new Set(['MM_INPUT_YAML_SYNTAX', 'MM_INPUT_TOO_LARGE', 'MM_INPUT_TOO_MANY_DOCUMENTS', 'MM_INPUT_ALIAS_EXPANSION', 'MM_INPUT_TOO_DEEP']);
+
 /** At most this many unhealthy files are listed per path on /readyz (the count is always given). */
 const MAX_LISTED = 50;
 
@@ -75,6 +94,7 @@ export class SourceFiles {
     private readonly fs: SourceFs,
     private readonly log: Logger,
     private readonly now: () => number,
+    private readonly limits: InputLimits = DEFAULT_INPUT_LIMITS,
   ) {
     for (const p of paths) this.roots.set(p, new SourceHealth(p, now));
   }
@@ -156,7 +176,7 @@ export class SourceFiles {
       this.noteTransition(file, entry.health.fail(`cannot be read: ${why}`), 'cannot be read');
       const good = entry.health.lastGood;
       if (good === undefined) {
-        snap.diagnostics.push(diag('MM_INPUT_UNREADABLE', file, `${file} cannot be read: ${why}`));
+        snap.diagnostics.push(e instanceof FileRefused ? e.diagnostic : diag('MM_INPUT_UNREADABLE', file, `${file} cannot be read: ${why}`));
         return { documents: [] };
       }
       snap.diagnostics.push(diag('MM_SOURCE_STALE', file, `${file} cannot be read now (${why}); its last good content (revision ${entry.health.revision}) stays in effect until it can be read again.`));
@@ -164,11 +184,12 @@ export class SourceFiles {
     }
     if (entry.text !== text || entry.parsed === undefined) {
       entry.text = text;
-      entry.parsed = parseYaml(text, file);
+      entry.parsed = parseYaml(text, file, this.limits);
     }
     const parsed = entry.parsed;
     snap.diagnostics.push(...parsed.diagnostics);
-    const syntax = parsed.diagnostics.find((d) => d.code === 'MM_INPUT_YAML_SYNTAX');
+    // A syntax error or a file over an input limit: the file as a whole is not what was meant.
+    const syntax = parsed.diagnostics.find((d) => FILE_FAILURES.has(d.code));
     if (syntax === undefined) {
       this.noteTransition(file, entry.health.succeed({ documents: parsed.documents }, hash(text)), 'reads again', true);
       if (parsed.documents.length === 0) snap.empty.add(file);
@@ -177,7 +198,7 @@ export class SourceFiles {
     this.noteTransition(file, entry.health.fail(`does not parse: ${syntax.message}`), 'does not parse');
     const good = entry.health.lastGood;
     if (good === undefined) return { documents: parsed.documents };
-    snap.diagnostics.push(diag('MM_SOURCE_STALE', file, `${file} does not parse (see MM_INPUT_YAML_SYNTAX); its last good content (revision ${entry.health.revision}) stays in effect until it parses again.`));
+    snap.diagnostics.push(diag('MM_SOURCE_STALE', file, `${file} does not parse (see ${syntax.code}); its last good content (revision ${entry.health.revision}) stays in effect until it parses again.`));
     return good;
   }
 

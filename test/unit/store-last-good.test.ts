@@ -249,3 +249,22 @@ test('a subdirectory that cannot be listed keeps its files; removals elsewhere a
     s.cleanup();
   }
 });
+
+test('a file that grows over an input limit keeps its last good content in serve (MM_SOURCE_STALE), like a syntax error', () => {
+  const limits = { maxFileBytes: 4096, maxDocuments: 2, maxExpandedBytes: 1 << 20, maxDepth: 50 };
+  const s = setup({ 'a.yaml': router('a') }, { limits });
+  try {
+    assert.deepEqual(names(s.first, 'upsert'), ['a']);
+    writeFileSync(s.file('a.yaml'), `${router('a')}---\n${router('b')}---\n${router('c')}`);
+    const u = s.store.load();
+    assert.deepEqual(u.changes, [], 'nothing removed, nothing added from the file over the limit');
+    assert.ok(codes(u).includes('MM_INPUT_TOO_MANY_DOCUMENTS'), codes(u).join(', '));
+    assert.match(find(u.diagnostics, 'MM_SOURCE_STALE')?.message ?? '', /see MM_INPUT_TOO_MANY_DOCUMENTS.*last good content/);
+    writeFileSync(s.file('a.yaml'), 'x'.repeat(5000));
+    const big = s.store.load();
+    assert.deepEqual(big.changes, [], 'a file over the byte limit is refused by the reader and keeps its content too');
+    assert.ok(codes(big).includes('MM_SOURCE_STALE'), codes(big).join(', '));
+  } finally {
+    s.cleanup();
+  }
+});
