@@ -4,6 +4,7 @@
  * command the flag belongs to. Pure: argv in, an Invocation out; nothing is read or printed here.
  */
 import { parseArgs as nodeParseArgs } from 'node:util';
+import { parseDuration } from '../util/duration.js';
 import { COMMANDS, commandSpec, DEFAULT_HTTP_ADDRESS, DEFAULT_XDS_ADDRESS, type CommandName, type CommandSpec } from './commands.js';
 
 export interface TlsFlags {
@@ -22,7 +23,19 @@ export type Invocation =
   | { readonly kind: 'usage'; readonly reason: string; readonly command?: CommandName }
   | { readonly kind: 'generate'; readonly files: string[]; readonly output: GenerateFormat }
   | { readonly kind: 'validate'; readonly files: string[]; readonly output: ValidateFormat; readonly strict: boolean }
-  | { readonly kind: 'serve'; readonly files: string[]; readonly xdsAddress: string; readonly httpAddress: string; readonly tls: TlsFlags | undefined };
+  | ({ readonly kind: 'serve'; readonly files: string[] } & ServeFlags);
+
+export interface ServeFlags {
+  readonly xdsAddress: string;
+  readonly httpAddress: string;
+  readonly tls: TlsFlags | undefined;
+  readonly httpTokenFile: string | undefined;
+  readonly httpHostNames: string[];
+  /** Undefined when not given: serve() applies its defaults. */
+  readonly httpIdleTimeoutMs: number | undefined;
+  readonly httpMaxConnections: number | undefined;
+  readonly shutdownGraceMs: number | undefined;
+}
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -108,7 +121,28 @@ function serveInvocation(values: Values, files: string[], usage: (reason: string
     if (!/^(\[[^\]]*\]|[^:]*):\d+$/.test(a)) return usage(`${flag} must be host:port, not ${JSON.stringify(a)}`);
   }
   const tls = cert !== undefined && key !== undefined ? { cert, key, ca } : undefined;
-  return { kind: 'serve', files, xdsAddress, httpAddress, tls };
+  const durations: Record<string, number | undefined> = {};
+  for (const flag of ['http-idle-timeout', 'shutdown-grace']) {
+    const v = values[flag] as string | undefined;
+    if (v === undefined) continue;
+    const seconds = parseDuration(v);
+    if (seconds === undefined || seconds <= 0 || seconds > 3600) return usage(`--${flag} must be a duration from 1ms to 1h such as 5s or 500ms, not ${JSON.stringify(v)}`);
+    durations[flag] = Math.max(1, Math.round(seconds * 1000));
+  }
+  const max = values['http-max-connections'] as string | undefined;
+  if (max !== undefined && !(/^\d{1,6}$/.test(max) && Number(max) >= 1)) return usage(`--http-max-connections must be a whole number from 1 to 999999, not ${JSON.stringify(max)}`);
+  return {
+    kind: 'serve',
+    files,
+    xdsAddress,
+    httpAddress,
+    tls,
+    httpTokenFile: values['http-token-file'] as string | undefined,
+    httpHostNames: (values['http-host'] as string[] | undefined) ?? [],
+    httpIdleTimeoutMs: durations['http-idle-timeout'],
+    httpMaxConnections: max === undefined ? undefined : Number(max),
+    shutdownGraceMs: durations['shutdown-grace'],
+  };
 }
 
 function names(): string {
