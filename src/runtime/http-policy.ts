@@ -34,7 +34,7 @@ export function debugAccess(boundAddress: string, hasToken: boolean): DebugAcces
 
 /** The host part of a Host header (`name`, `name:port`, `[v6]:port`), lower-cased; undefined if malformed. */
 export function hostOf(header: string): string | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+))(?::\d{1,5})?$/.exec(header.trim());
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9._-]+))(?::\d{1,5})?$/.exec(header.trim());
   if (!m) return undefined;
   return (m[1] ?? m[2]!).toLowerCase().replace(/\.$/, '');
 }

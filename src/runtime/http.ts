@@ -8,7 +8,7 @@
  *   never sent a byte, stopped half-way through its headers or stopped reading a response;
  * - the headers must arrive within `headersTimeoutMs` and the whole request within
  *   `requestTimeoutMs` (a client trickling bytes gets 408);
- * - between requests a keep-alive connection waits `keepAliveTimeoutMs`;
+ * - between requests a keep-alive connection waits `keepAliveTimeoutMs` (at most the idle timeout);
  * - at most `maxConnections` connections are open; further ones are closed at once.
  * close(graceMs) stops accepting, lets requests in progress finish for up to `graceMs`, then
  * closes every connection.
@@ -88,7 +88,8 @@ export class HttpServer {
       {
         headersTimeout: limits.headersTimeoutMs,
         requestTimeout: limits.requestTimeoutMs,
-        keepAliveTimeout: limits.keepAliveTimeoutMs,
+        // node replaces the idle timeout by this one between requests: never let it be longer.
+        keepAliveTimeout: Math.min(limits.keepAliveTimeoutMs, limits.idleTimeoutMs),
         // How often the header and request timeouts are checked (node's default is 30 s).
         connectionsCheckingInterval: Math.max(10, Math.min(1000, limits.headersTimeoutMs / 4)),
       },
