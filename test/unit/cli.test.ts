@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
+import { parseArgs } from '../../src/cli/args.js';
 import { runCli, tmpTree } from '../support/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -77,6 +78,9 @@ const usageCases: [string, string[], RegExp][] = [
   ['serve without -f', ['serve'], /^metamesh serve: give at least one -f <file-or-dir>$/],
   ['--tls-cert without --tls-key', ['serve', '-f', 'x', '--tls-cert', 'c.pem'], /^metamesh serve: --tls-cert and --tls-key go together$/],
   ['a bad --xds-address', ['serve', '-f', 'x', '--xds-address', 'localhost'], /^metamesh serve: --xds-address must be host:port, not "localhost"$/],
+  ['a --shutdown-grace that is not a duration', ['serve', '-f', 'x', '--shutdown-grace', '5'], /^metamesh serve: --shutdown-grace must be a duration from 1ms to 1h such as 5s or 500ms, not "5"$/],
+  ['a zero --http-idle-timeout', ['serve', '-f', 'x', '--http-idle-timeout', '0s'], /^metamesh serve: --http-idle-timeout must be a duration from 1ms to 1h/],
+  ['a --http-max-connections of 0', ['serve', '-f', 'x', '--http-max-connections', '0'], /^metamesh serve: --http-max-connections must be a whole number from 1 to 999999, not "0"$/],
 ];
 
 for (const [name, argv, reason] of usageCases) {
@@ -139,4 +143,16 @@ test('--version prints the version of package.json', async () => {
   const r = await runCli('--version');
   assert.equal(r.code, 0);
   assert.equal(r.out, `metamesh ${pkg.version}\n`);
+});
+
+test('serve: the HTTP and shutdown flags are parsed into milliseconds and counts; absent ones stay undefined', () => {
+  const inv = parseArgs(['serve', '-f', 'x', '--http-token-file', 't', '--http-host', 'a.example', '--http-host', 'b.example', '--http-idle-timeout', '1m30s', '--http-max-connections', '64', '--shutdown-grace', '2500ms']);
+  assert.equal(inv.kind, 'serve');
+  if (inv.kind !== 'serve') return;
+  assert.deepEqual(
+    { t: inv.httpTokenFile, h: inv.httpHostNames, i: inv.httpIdleTimeoutMs, m: inv.httpMaxConnections, g: inv.shutdownGraceMs },
+    { t: 't', h: ['a.example', 'b.example'], i: 90_000, m: 64, g: 2500 },
+  );
+  const bare = parseArgs(['serve', '-f', 'x']);
+  assert.ok(bare.kind === 'serve' && bare.httpTokenFile === undefined && bare.shutdownGraceMs === undefined && bare.httpHostNames.length === 0);
 });
