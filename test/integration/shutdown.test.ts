@@ -74,6 +74,7 @@ test('SIGTERM ends metamesh serve within the grace period with exit 0 while clie
     await until(() => exit !== undefined, `the process to exit within the grace (${GRACE_MS} ms) plus ${MARGIN_MS} ms`, GRACE_MS + MARGIN_MS);
     assert.deepEqual(exit, { code: 0, signal: null }, stderr.slice(-2000));
     assert.match(stdout, /shutting down/);
+    assert.match(stderr, /"event":"stopped"/, 'the last log line was written before the exit');
   } finally {
     xds?.destroy();
     reader?.destroy();
