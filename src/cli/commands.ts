@@ -3,6 +3,8 @@
  * (args.ts) and the help text (help.ts) are both derived from this table, so a flag cannot be
  * accepted by one command and documented for another.
  */
+import { DEFAULT_HTTP_LIMITS } from '../runtime/http.js';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from '../runtime/serve.js';
 
 export interface FlagSpec {
   readonly type: 'string' | 'boolean';
@@ -92,9 +94,9 @@ export const COMMANDS: readonly CommandSpec[] = [
         help: 'file holding the bearer token /debug/* then require (read at start); without it the debug endpoints are open on a loopback --http-address and disabled on any other',
       },
       'http-host': { type: 'string', multiple: true, value: 'name', help: 'a host name HTTP clients may send in the Host header besides the bound address (and localhost on loopback); repeatable' },
-      'http-idle-timeout': { type: 'string', value: 'duration', default: '15s', help: 'an HTTP connection with no traffic this long is closed' },
-      'http-max-connections': { type: 'string', value: 'n', default: '256', help: 'open HTTP connections at most; more are closed at once' },
-      'shutdown-grace': { type: 'string', value: 'duration', default: '5s', help: 'on SIGINT or SIGTERM, how long open xDS streams and HTTP requests may finish before they are cut and the process exits' },
+      'http-idle-timeout': { type: 'string', value: 'duration', default: `${DEFAULT_HTTP_LIMITS.idleTimeoutMs / 1000}s`, help: 'an HTTP connection with no traffic this long is closed' },
+      'http-max-connections': { type: 'string', value: 'n', default: String(DEFAULT_HTTP_LIMITS.maxConnections), help: 'open HTTP connections at most; more are closed at once' },
+      'shutdown-grace': { type: 'string', value: 'duration', default: `${DEFAULT_SHUTDOWN_GRACE_MS / 1000}s`, help: 'on SIGINT or SIGTERM, how long open xDS streams and HTTP requests may finish before they are cut and the process exits' },
       help: HELP,
     },
     exit: [
