@@ -26,7 +26,21 @@ export type Invocation =
   | { readonly kind: 'usage'; readonly reason: string; readonly command?: CommandName }
   | { readonly kind: 'generate'; readonly files: string[]; readonly output: GenerateFormat; readonly limits: InputLimits }
   | { readonly kind: 'validate'; readonly files: string[]; readonly output: ValidateFormat; readonly strict: boolean; readonly limits: InputLimits }
-  | { readonly kind: 'serve'; readonly files: string[]; readonly xdsAddress: string; readonly httpAddress: string; readonly tls: TlsFlags | undefined; readonly rescanIntervalMs?: number };
+  | ({ readonly kind: 'serve'; readonly files: string[] } & ServeFlags);
+
+export interface ServeFlags {
+  readonly xdsAddress: string;
+  readonly httpAddress: string;
+  readonly tls: TlsFlags | undefined;
+  readonly httpTokenFile: string | undefined;
+  readonly httpHostNames: string[];
+  /** Undefined when not given: serve() applies its defaults. */
+  readonly httpIdleTimeoutMs: number | undefined;
+  readonly httpMaxConnections: number | undefined;
+  readonly shutdownGraceMs: number | undefined;
+  readonly rescanIntervalMs: number | undefined;
+  readonly limits: InputLimits;
+}
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -123,7 +137,32 @@ function serveInvocation(values: Values, files: string[], usage: (reason: string
   const tls = cert !== undefined && key !== undefined ? { cert, key, ca, expiryWarningMs } : undefined;
   const rescan = values['rescan-interval'] as string | undefined;
   if (rescan !== undefined && !/^\d{1,7}$/.test(rescan)) return usage(`--rescan-interval must be a whole number of seconds, not ${JSON.stringify(rescan)}`);
-  return { kind: 'serve', files, xdsAddress, httpAddress, tls, ...(rescan !== undefined ? { rescanIntervalMs: Number(rescan) * 1000 } : {}) };
+  const durations: Record<string, number | undefined> = {};
+  for (const flag of ['http-idle-timeout', 'shutdown-grace']) {
+    const v = values[flag] as string | undefined;
+    if (v === undefined) continue;
+    const seconds = parseDuration(v);
+    if (seconds === undefined || seconds <= 0 || seconds > 3600) return usage(`--${flag} must be a duration from 1ms to 1h such as 5s or 500ms, not ${JSON.stringify(v)}`);
+    durations[flag] = Math.max(1, Math.round(seconds * 1000));
+  }
+  const max = values['http-max-connections'] as string | undefined;
+  if (max !== undefined && !(/^\d{1,6}$/.test(max) && Number(max) >= 1)) return usage(`--http-max-connections must be a whole number from 1 to 999999, not ${JSON.stringify(max)}`);
+  const limits = inputLimits(values);
+  if (typeof limits === 'string') return usage(limits);
+  return {
+    kind: 'serve',
+    files,
+    xdsAddress,
+    httpAddress,
+    tls,
+    httpTokenFile: values['http-token-file'] as string | undefined,
+    httpHostNames: (values['http-host'] as string[] | undefined) ?? [],
+    httpIdleTimeoutMs: durations['http-idle-timeout'],
+    httpMaxConnections: max === undefined ? undefined : Number(max),
+    shutdownGraceMs: durations['shutdown-grace'],
+    rescanIntervalMs: rescan === undefined ? undefined : Number(rescan) * 1000,
+    limits,
+  };
 }
 
 const LIMIT_FLAG_NAMES: Record<keyof InputLimits, string> = {

@@ -4,6 +4,8 @@
  * accepted by one command and documented for another.
  */
 import { DEFAULT_INPUT_LIMITS } from '../input/limits.js';
+import { DEFAULT_HTTP_LIMITS } from '../runtime/http.js';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from '../runtime/serve.js';
 
 export interface FlagSpec {
   readonly type: 'string' | 'boolean';
@@ -110,11 +112,21 @@ export const COMMANDS: readonly CommandSpec[] = [
         default: '6h',
         help: 'log a warning when the server certificate expires within this time (0s: never)',
       },
+      'http-token-file': {
+        type: 'string',
+        value: 'file',
+        help: 'file holding the bearer token /debug/* then require (read at start); without it the debug endpoints are open on a loopback --http-address and disabled on any other',
+      },
+      'http-host': { type: 'string', multiple: true, value: 'name', help: 'a host name HTTP clients may send in the Host header besides the bound address (and localhost on loopback); repeatable' },
+      'http-idle-timeout': { type: 'string', value: 'duration', default: `${DEFAULT_HTTP_LIMITS.idleTimeoutMs / 1000}s`, help: 'an HTTP connection with no traffic this long is closed' },
+      'http-max-connections': { type: 'string', value: 'n', default: String(DEFAULT_HTTP_LIMITS.maxConnections), help: 'open HTTP connections at most; more are closed at once' },
+      'shutdown-grace': { type: 'string', value: 'duration', default: `${DEFAULT_SHUTDOWN_GRACE_MS / 1000}s`, help: 'on SIGINT or SIGTERM, how long open xDS streams and HTTP requests may finish before they are cut and the process exits' },
+      ...LIMIT_FLAGS,
       help: HELP,
     },
     exit: [
-      [0, 'stopped by SIGINT or SIGTERM after a graceful shutdown'],
-      [1, 'could not start: an address in use, or TLS files that cannot be served (unreadable, an expired or not yet valid certificate, a key that is not its key, a CA file without certificates)'],
+      [0, 'stopped by SIGINT or SIGTERM, within --shutdown-grace'],
+      [1, 'could not start: an address in use, TLS files that cannot be served (unreadable, an expired or not yet valid certificate, a key that is not its key, a CA file without certificates), or an unreadable or empty --http-token-file'],
       [2, 'usage error, or an -f path that does not exist; nothing was started'],
     ],
   },

@@ -1,5 +1,6 @@
 /** `metamesh serve`: starts the server and runs until SIGINT/SIGTERM (or `stop` aborts). Effects. */
 import pino from 'pino';
+import type { DebugAccess } from '../runtime/http-policy.js';
 import { MissingSourceError, serve } from '../runtime/serve.js';
 import { TlsRefusedError } from '../xds/tls-watch.js';
 import type { Invocation } from './args.js';
@@ -11,7 +12,19 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
   const logger = pino({ name: 'metamesh' }, pino.destination(2));
   let running;
   try {
-    running = await serve({ files: inv.files, xdsAddress: inv.xdsAddress, httpAddress: inv.httpAddress, tls: inv.tls, logger, rescanIntervalMs: inv.rescanIntervalMs });
+    running = await serve({
+      files: inv.files,
+      xdsAddress: inv.xdsAddress,
+      httpAddress: inv.httpAddress,
+      tls: inv.tls,
+      logger,
+      httpTokenFile: inv.httpTokenFile,
+      httpHostNames: inv.httpHostNames,
+      httpLimits: { idleTimeoutMs: inv.httpIdleTimeoutMs, maxConnections: inv.httpMaxConnections },
+      shutdownGraceMs: inv.shutdownGraceMs,
+      rescanIntervalMs: inv.rescanIntervalMs,
+      limits: inv.limits,
+    });
   } catch (e) {
     if (e instanceof MissingSourceError) {
       io.err(`metamesh serve: cannot serve ${e.message}; nothing was started.\nRun 'metamesh serve --help' for usage.\n`);
@@ -27,7 +40,7 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
   }
   const host = (a: string) => a.slice(0, a.lastIndexOf(':'));
   const mode = inv.tls ? (inv.tls.ca ? 'mutual TLS' : 'TLS') : 'plaintext';
-  io.out(`metamesh serve: xDS (gRPC, ${mode}) on ${host(inv.xdsAddress)}:${running.xdsPort}, HTTP on ${host(inv.httpAddress)}:${running.httpPort}\n`);
+  io.out(`metamesh serve: xDS (gRPC, ${mode}) on ${host(inv.xdsAddress)}:${running.xdsPort}, HTTP on ${host(inv.httpAddress)}:${running.httpPort} (${DEBUG_NOTE[running.debugAccess]})\n`);
   await new Promise<void>((resolve) => {
     const done = () => {
       process.off('SIGINT', done);
@@ -42,5 +55,15 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
   });
   io.out('metamesh serve: shutting down\n');
   await running.close();
+  // The drain is over. A peer that stopped reading still holds its socket: grpc-js half-closes it
+  // and waits for the unread data to flush, which may be never. Nothing is left to do, so the
+  // process ends; the timer is unref'd, so a process that would end anyway ends by itself.
+  if (io.exit) setTimeout(io.exit, 0, 0).unref();
   return 0;
 }
+
+const DEBUG_NOTE: Record<DebugAccess, string> = {
+  open: 'debug endpoints open to local clients',
+  token: 'debug endpoints require the bearer token',
+  disabled: 'debug endpoints disabled: not loopback and no --http-token-file',
+};

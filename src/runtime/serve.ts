@@ -1,9 +1,10 @@
 /**
  * `metamesh serve`: all the wiring in one place. Start order (each step needs the previous one):
  *
- *   0. check that every path exists (MissingSourceError otherwise; nothing is started), and that
- *      the TLS files can be served (TlsRefusedError otherwise: an expired or not yet valid
- *      certificate, a key that is not its key, a CA file without certificates)
+ *   0. check that every path exists (MissingSourceError otherwise), that the TLS files can be
+ *      served (TlsRefusedError otherwise: an expired or not yet valid certificate, a key that is not
+ *      its key, a CA file without certificates) and read the HTTP token file (an Error naming it
+ *      otherwise); nothing is started
  *   1. load the built-in protocol descriptors (protocols/*.json)
  *   2. read the manifest directory (DirectoryStore.load)
  *   3. Engine: apply every resource, flush
@@ -15,11 +16,10 @@
  *        engine.apply(changes) + flush → cache.update(changed routes via engine.route(), removed)
  *      and the cache pushes to every subscribed stream.
  *
- * close() undoes it in reverse: stop watching, stop HTTP, shut the gRPC server down gracefully
- * (tryShutdown, then forceShutdown after the grace period), stop watching the TLS files.
+ * close() stops watching, then drains HTTP and xDS side by side within one grace period (requests
+ * in progress and open streams get that long; whatever is left is then cut), then stops watching
+ * the TLS files.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { Engine } from '../pipeline/engine.js';
 import { loadBuiltinProtocols } from '../protocol/builtin.js';
@@ -32,6 +32,10 @@ import { loggingCallbacks } from '../xds/log-callbacks.js';
 import { XdsServer } from '../xds/server.js';
 import { logTlsEvent } from '../xds/tls-log.js';
 import { CertificateWatcher, type TlsOptions } from '../xds/tls-watch.js';
+import type { InputLimits } from '../input/limits.js';
+import { configDebug, DEFAULT_CONFIG_LIMIT, DEFAULT_STREAMS_LIMIT, MAX_CONFIG_LIMIT, MAX_STREAMS_LIMIT, pageOf, xdsDebug } from './debug.js';
+import type { DebugAccess } from './http-policy.js';
+import { HttpServer, readTokenFile, type HttpLimits, type Reply } from './http.js';
 
 export interface ServeOptions {
   readonly files: readonly string[];
@@ -46,15 +50,26 @@ export interface ServeOptions {
   readonly debounceMs?: number;
   readonly pollIntervalMs?: number;
   /** Period of the full rescan of the files (a safety net under the watcher); 0 turns it off. */
-  readonly rescanIntervalMs?: number;
+  readonly rescanIntervalMs?: number | undefined;
+  /** The input limits every file is read under (defaults: DEFAULT_INPUT_LIMITS). */
+  readonly limits?: InputLimits | undefined;
   readonly timers?: Timers;
-  /** Graceful shutdown budget before streams are cut. */
+  /** How long close() lets xDS streams and HTTP requests finish before cutting them (default 5 s). */
   readonly shutdownGraceMs?: number;
+  /** File holding the bearer token of the debug endpoints (read once, at start). */
+  readonly httpTokenFile?: string | undefined;
+  /** Host names HTTP clients may use besides the bound address (and localhost on loopback). */
+  readonly httpHostNames?: readonly string[] | undefined;
+  readonly httpLimits?: Partial<HttpLimits> | undefined;
 }
+
+export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 
 export interface Running {
   readonly xdsPort: number;
   readonly httpPort: number;
+  /** How the debug endpoints are guarded: open (loopback, no token), token, or disabled. */
+  readonly debugAccess: DebugAccess;
   readonly xds: XdsServer;
   readonly cache: ResourceCache;
   readonly engine: Engine;
@@ -81,6 +96,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   // 0. the sources must exist before anything listens (a typo would otherwise serve no routes)
   const missing = missingPaths(opts.files);
   if (opts.files.length === 0 || missing.length > 0) throw new MissingSourceError(missing);
+  const token = opts.httpTokenFile === undefined ? undefined : readTokenFile(opts.httpTokenFile);
   // …and so must TLS files that can be served; they are watched once the gRPC server takes them
   const certificates = opts.tls ? CertificateWatcher.open(opts.tls, { report: (e) => logTlsEvent(log, e), timers: opts.timers }) : undefined;
 
@@ -95,6 +111,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     debounceMs: opts.debounceMs,
     pollIntervalMs: opts.pollIntervalMs,
     rescanIntervalMs: opts.rescanIntervalMs,
+    limits: opts.limits,
     timers: opts.timers,
   });
   const first = store.load();
@@ -118,12 +135,39 @@ export async function serve(opts: ServeOptions): Promise<Running> {
 
   // 6. HTTP
   let ready = false;
-  const httpServer = http.createServer((req, res) => handleHttp(req, res, { ready: () => ready, xds, engine, store }));
-  const httpPort = await listenHttp(httpServer, opts.httpAddress).catch(async (e: unknown) => {
+  const text = (status: number, body: string): Reply => ({ status, text: body });
+  const httpServer = new HttpServer({
+    address: opts.httpAddress,
+    token,
+    hostNames: opts.httpHostNames,
+    limits: opts.httpLimits,
+    endpoints: {
+      '/healthz': { debug: false, handle: () => text(200, 'ok') },
+      // Ready means serving. A stale source does not make it unready: its last good content is
+      // what is served, and taking the server out of rotation would serve nothing instead.
+      '/readyz': { debug: false, handle: () => ({ status: ready ? 200 : 503, json: { status: ready ? 'ready' : 'not ready', sources: store.status() } }) },
+      '/debug/xds': {
+        debug: true,
+        handle: (q) => {
+          const page = pageOf(q, DEFAULT_STREAMS_LIMIT, MAX_STREAMS_LIMIT);
+          return 'error' in page ? text(400, page.error) : { status: 200, json: xdsDebug(xds.openStreams(), page) };
+        },
+      },
+      '/debug/config': {
+        debug: true,
+        handle: (q) => {
+          const page = pageOf(q, DEFAULT_CONFIG_LIMIT, MAX_CONFIG_LIMIT);
+          return 'error' in page ? text(400, page.error) : { status: 200, json: configDebug(outputDocument(engine.output()), page) };
+        },
+      },
+    },
+  });
+  const http = await httpServer.listen().catch(async (e: unknown) => {
     await xds.shutdown(0);
     certificates?.close();
     throw e;
   });
+  log.info({ event: 'http-listening', address: http.address, port: http.port, debug: http.debug }, DEBUG_ACCESS_MESSAGE[http.debug]);
   ready = true;
 
   // 7. watch and apply changes
@@ -153,7 +197,8 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   let closing: Promise<void> | undefined;
   const running: Running = {
     xdsPort,
-    httpPort,
+    httpPort: http.port,
+    debugAccess: http.debug,
     xds,
     cache,
     engine,
@@ -165,11 +210,9 @@ export async function serve(opts: ServeOptions): Promise<Running> {
       (closing ??= (async () => {
         ready = false;
         store.close();
-        await new Promise<void>((resolve) => {
-          httpServer.close(() => resolve());
-          httpServer.closeAllConnections();
-        });
-        await xds.shutdown(opts.shutdownGraceMs ?? 5000);
+        // HTTP and xDS drain together, so the whole stop takes at most the grace period.
+        const grace = opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+        await Promise.all([httpServer.close(grace), xds.shutdown(grace)]);
         certificates?.close();
         log.info({ event: 'stopped' }, 'metamesh stopped');
       })()),
@@ -184,53 +227,8 @@ function logDiagnostics(log: Logger, u: StoreUpdate): void {
   }
 }
 
-interface HttpContext {
-  ready(): boolean;
-  xds: XdsServer;
-  engine: Engine;
-  store: DirectoryStore;
-}
-
-function handleHttp(req: http.IncomingMessage, res: http.ServerResponse, ctx: HttpContext): void {
-  const url = (req.url ?? '/').split('?')[0];
-  const json = (status: number, body: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(`${JSON.stringify(body, null, 2)}\n`);
-  };
-  const text = (status: number, body: string) => {
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end(`${body}\n`);
-  };
-  if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, 'method not allowed');
-  switch (url) {
-    case '/healthz':
-      return text(200, 'ok');
-    case '/readyz':
-      // Ready means serving. A stale source does not make it unready: its last good content is
-      // what is served, and taking the server out of rotation would serve nothing instead.
-      return ctx.ready() ? json(200, { status: 'ready', sources: ctx.store.status() }) : json(503, { status: 'not ready', sources: ctx.store.status() });
-    case '/debug/xds':
-      return json(200, { streams: ctx.xds.streams() });
-    case '/debug/config':
-      return json(200, outputDocument(ctx.engine.output()));
-    default:
-      return text(404, 'not found; try /healthz, /readyz, /debug/xds, /debug/config');
-  }
-}
-
-export function splitHostPort(address: string): { host: string; port: number } {
-  const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(address);
-  if (!m) throw new Error(`address ${JSON.stringify(address)} is not host:port`);
-  return { host: m[1]!, port: Number(m[2]) };
-}
-
-function listenHttp(server: http.Server, address: string): Promise<number> {
-  const { host, port } = splitHostPort(address);
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
+const DEBUG_ACCESS_MESSAGE: Record<DebugAccess, string> = {
+  open: 'HTTP listening on a loopback address; the debug endpoints are open to local clients',
+  token: 'HTTP listening; the debug endpoints require the bearer token of --http-token-file',
+  disabled: 'HTTP listening on a non-loopback address without --http-token-file; the debug endpoints are disabled (the health endpoints answer)',
+};

@@ -112,6 +112,11 @@ export class XdsServer {
     return out.sort((a, b) => a.id - b.id || (a.typeUrl < b.typeUrl ? -1 : a.typeUrl > b.typeUrl ? 1 : 0));
   }
 
+  /** The open streams in id order, without building their state (the debug endpoint pages them). */
+  openStreams(): OpenStream[] {
+    return [...this.sessions];
+  }
+
   /**
    * Graceful shutdown: stop accepting, end open streams (clients reconnect elsewhere), wait for
    * in-flight work up to `graceMs`, then force-close whatever is left.

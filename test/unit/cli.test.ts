@@ -81,6 +81,9 @@ const usageCases: [string, string[], RegExp][] = [
   ['a bad --xds-address', ['serve', '-f', 'x', '--xds-address', 'localhost'], /^metamesh serve: --xds-address must be host:port, not "localhost"$/],
   ['a --rescan-interval that is not whole seconds', ['serve', '-f', 'x', '--rescan-interval', '1.5'], /^metamesh serve: --rescan-interval must be a whole number of seconds, not "1.5"$/],
   ['a limit that is not a positive whole number', ['validate', '-f', 'x', '--max-documents', '0'], /^metamesh validate: --max-documents must be a positive whole number, not "0"$/],
+  ['a --shutdown-grace that is not a duration', ['serve', '-f', 'x', '--shutdown-grace', '5'], /^metamesh serve: --shutdown-grace must be a duration from 1ms to 1h such as 5s or 500ms, not "5"$/],
+  ['a zero --http-idle-timeout', ['serve', '-f', 'x', '--http-idle-timeout', '0s'], /^metamesh serve: --http-idle-timeout must be a duration from 1ms to 1h/],
+  ['a --http-max-connections of 0', ['serve', '-f', 'x', '--http-max-connections', '0'], /^metamesh serve: --http-max-connections must be a whole number from 1 to 999999, not "0"$/],
 ];
 
 for (const [name, argv, reason] of usageCases) {
@@ -161,4 +164,16 @@ test('an unexpected exception is one line on stderr and exit 3, never a stack tr
   const code = await main(['validate', '-f', examples], io);
   assert.equal(code, 3);
   assert.equal(err, 'metamesh validate: internal error, please report: TypeError: the output went away\n');
+});
+
+test('serve: the HTTP and shutdown flags are parsed into milliseconds and counts; absent ones stay undefined', () => {
+  const inv = parseArgs(['serve', '-f', 'x', '--http-token-file', 't', '--http-host', 'a.example', '--http-host', 'b.example', '--http-idle-timeout', '1m30s', '--http-max-connections', '64', '--shutdown-grace', '2500ms']);
+  assert.equal(inv.kind, 'serve');
+  if (inv.kind !== 'serve') return;
+  assert.deepEqual(
+    { t: inv.httpTokenFile, h: inv.httpHostNames, i: inv.httpIdleTimeoutMs, m: inv.httpMaxConnections, g: inv.shutdownGraceMs },
+    { t: 't', h: ['a.example', 'b.example'], i: 90_000, m: 64, g: 2500 },
+  );
+  const bare = parseArgs(['serve', '-f', 'x']);
+  assert.ok(bare.kind === 'serve' && bare.httpTokenFile === undefined && bare.shutdownGraceMs === undefined && bare.httpHostNames.length === 0);
 });
