@@ -4,6 +4,7 @@
  * command the flag belongs to. Pure: argv in, an Invocation out; nothing is read or printed here.
  */
 import { parseArgs as nodeParseArgs } from 'node:util';
+import { LIMIT_FLAGS, validLimit, type XdsLimits } from '../xds/limits.js';
 import { COMMANDS, commandSpec, DEFAULT_HTTP_ADDRESS, DEFAULT_XDS_ADDRESS, type CommandName, type CommandSpec } from './commands.js';
 
 export interface TlsFlags {
@@ -22,7 +23,15 @@ export type Invocation =
   | { readonly kind: 'usage'; readonly reason: string; readonly command?: CommandName }
   | { readonly kind: 'generate'; readonly files: string[]; readonly output: GenerateFormat }
   | { readonly kind: 'validate'; readonly files: string[]; readonly output: ValidateFormat; readonly strict: boolean }
-  | { readonly kind: 'serve'; readonly files: string[]; readonly xdsAddress: string; readonly httpAddress: string; readonly tls: TlsFlags | undefined };
+  | {
+      readonly kind: 'serve';
+      readonly files: string[];
+      readonly xdsAddress: string;
+      readonly httpAddress: string;
+      readonly tls: TlsFlags | undefined;
+      /** Only the limits given on the command line; the server's defaults cover the rest. */
+      readonly xdsLimits: Partial<XdsLimits>;
+    };
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
@@ -107,8 +116,16 @@ function serveInvocation(values: Values, files: string[], usage: (reason: string
   for (const [flag, a] of [['--xds-address', xdsAddress], ['--http-address', httpAddress]] as const) {
     if (!/^(\[[^\]]*\]|[^:]*):\d+$/.test(a)) return usage(`${flag} must be host:port, not ${JSON.stringify(a)}`);
   }
+  const xdsLimits: Partial<Record<keyof XdsLimits, number>> = {};
+  for (const [k, flag] of Object.entries(LIMIT_FLAGS) as Array<[keyof XdsLimits, string]>) {
+    const v = values[flag.slice(2)] as string | undefined;
+    if (v === undefined) continue;
+    const n = /^\d+$/.test(v) ? Number(v) : NaN;
+    if (!validLimit(n)) return usage(`${flag} must be a positive integer, not ${JSON.stringify(v)}`);
+    xdsLimits[k] = n;
+  }
   const tls = cert !== undefined && key !== undefined ? { cert, key, ca } : undefined;
-  return { kind: 'serve', files, xdsAddress, httpAddress, tls };
+  return { kind: 'serve', files, xdsAddress, httpAddress, tls, xdsLimits };
 }
 
 function names(): string {

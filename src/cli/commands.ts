@@ -3,6 +3,15 @@
  * (args.ts) and the help text (help.ts) are both derived from this table, so a flag cannot be
  * accepted by one command and documented for another.
  */
+import { DEFAULT_XDS_LIMITS, LIMIT_FLAGS, type XdsLimits } from '../xds/limits.js';
+
+const LIMIT_HELP: Readonly<Record<keyof XdsLimits, string>> = {
+  maxConnections: 'open xDS connections; one more is closed as soon as it is accepted',
+  maxStreamsPerConnection: 'concurrent xDS streams on one connection; one more ends with RESOURCE_EXHAUSTED',
+  maxNamesPerStream: 'resource names one stream may subscribe to (and one FetchRoutes may ask for); more end the stream with RESOURCE_EXHAUSTED',
+  maxNameLength: 'characters in one resource name; a longer one ends its stream with RESOURCE_EXHAUSTED',
+  maxRequestBytes: 'bytes of one xDS request message; a larger one ends its stream with RESOURCE_EXHAUSTED',
+};
 
 export interface FlagSpec {
   readonly type: 'string' | 'boolean';
@@ -39,6 +48,14 @@ const FILES: FlagSpec = {
   value: 'file-or-dir',
   help: 'a manifest file, or a directory read recursively for .yaml, .yml and .json files; repeatable, at least one',
 };
+
+/** One flag per xDS limit (src/xds/limits.ts); over a limit only the offending stream or connection ends. */
+const XDS_LIMIT_FLAGS: Readonly<Record<string, FlagSpec>> = Object.fromEntries(
+  (Object.keys(LIMIT_FLAGS) as Array<keyof XdsLimits>).map((k) => [
+    LIMIT_FLAGS[k].slice(2),
+    { type: 'string', value: 'n', default: String(DEFAULT_XDS_LIMITS[k]), help: LIMIT_HELP[k] } satisfies FlagSpec,
+  ]),
+);
 
 const HELP: FlagSpec = { type: 'boolean', short: 'h', help: 'print this help and exit 0' };
 
@@ -86,6 +103,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'tls-cert': { type: 'string', value: 'file', help: 'PEM certificate of the xDS server; with --tls-key, serves TLS' },
       'tls-key': { type: 'string', value: 'file', help: 'PEM private key of --tls-cert' },
       'tls-ca': { type: 'string', value: 'file', help: 'PEM CA bundle; clients must present a certificate it signed (mutual TLS)' },
+      ...XDS_LIMIT_FLAGS,
       help: HELP,
     },
     exit: [

@@ -10,7 +10,7 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
   const logger = pino({ name: 'metamesh' }, pino.destination(2));
   let running;
   try {
-    running = await serve({ files: inv.files, xdsAddress: inv.xdsAddress, httpAddress: inv.httpAddress, tls: inv.tls, logger });
+    running = await serve({ files: inv.files, xdsAddress: inv.xdsAddress, httpAddress: inv.httpAddress, tls: inv.tls, xdsLimits: inv.xdsLimits, logger });
   } catch (e) {
     if (e instanceof MissingSourceError) {
       io.err(`metamesh serve: cannot serve ${e.message}; nothing was started.\nRun 'metamesh serve --help' for usage.\n`);

@@ -25,6 +25,7 @@ import { missingPaths } from '../store/list.js';
 import { outputDocument } from '../pipeline/document.js';
 import { ResourceCache, routesByName } from '../xds/cache.js';
 import { composeCallbacks } from '../xds/callbacks.js';
+import type { XdsLimits } from '../xds/limits.js';
 import { loggingCallbacks } from '../xds/log-callbacks.js';
 import { XdsServer, type TlsFiles } from '../xds/server.js';
 
@@ -34,6 +35,8 @@ export interface ServeOptions {
   readonly xdsAddress: string;
   readonly httpAddress: string;
   readonly tls?: TlsFiles | undefined;
+  /** Limits of the xDS server; its defaults (DEFAULT_XDS_LIMITS) where not given. */
+  readonly xdsLimits?: Partial<XdsLimits>;
   readonly logger?: Logger;
   /** Directory watching (tests may pass 'poll' or 'none'). */
   readonly watch?: 'auto' | 'poll' | 'none';
@@ -99,7 +102,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   cache.setResources(routesByName(engine.output().routes));
 
   // 5. xDS; stream events go to the log (metrics and the dashboard will subscribe here too)
-  const xds = new XdsServer({ cache, callbacks: composeCallbacks(loggingCallbacks(log)), tls: opts.tls });
+  const xds = new XdsServer({ cache, callbacks: composeCallbacks(loggingCallbacks(log)), tls: opts.tls, limits: opts.xdsLimits });
   const xdsPort = await xds.listen(opts.xdsAddress);
 
   // 6. HTTP

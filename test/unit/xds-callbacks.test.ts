@@ -29,6 +29,7 @@ function recorder(): Required<XdsCallbacks> & { events: Recorded[] } {
     requestRejected: on('requestRejected'),
     streamClosed: on('streamClosed'),
     fetched: on('fetched'),
+    refused: on('refused'),
   };
 }
 
