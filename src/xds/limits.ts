@@ -27,13 +27,15 @@ export interface XdsLimits {
 export type NameLimits = Pick<XdsLimits, 'maxNamesPerStream' | 'maxNameLength'>;
 
 /**
- * Sized for a large mesh with headroom: a proxy holds one connection with one (ADS) or a few
- * streams and subscribes to one route table per MetaProtocol listener; route names are
- * `<host>_<port>` (a DNS host is at most 253 characters). 4 MiB is gRPC's usual request bound.
+ * Sized for a large mesh with headroom: a proxy holds one connection; over ADS it uses one stream,
+ * but with the plain gRPC config source of the MetaProtocol Proxy's RDS, Envoy opens one stream
+ * per route table, so a sidecar that routes to many MetaProtocol services holds many streams.
+ * Route names are `<host>_<port>` (a DNS host is at most 253 characters). 4 MiB is gRPC's usual
+ * request bound.
  */
 export const DEFAULT_XDS_LIMITS: XdsLimits = {
   maxConnections: 10_000,
-  maxStreamsPerConnection: 100,
+  maxStreamsPerConnection: 1000,
   maxNamesPerStream: 10_000,
   maxNameLength: 1024,
   maxRequestBytes: 4 * 1024 * 1024,
