@@ -8,8 +8,8 @@
  * ResourceCache, and an XdsServer with the logging subscriber (into a sink that only counts bytes),
  * listening on 127.0.0.1. Also in this process, `--clients` grpc-js SotW clients, each on its own
  * HTTP/2 connection, subscribed to every route table. Each round:
- *   1. churn: `--churn` clients go away (stream cancelled; every other one also closes its
- *      connection) and as many new ones connect;
+ *   1. churn: `--churn` clients go away (the stream cancelled; every other one also closes its
+ *      connection, the others leave theirs for a new stream) and as many new ones connect;
  *   2. wait until every client holds a response;
  *   3. edit one MetaRouter (Engine.apply + flush → cache.update), and wait until every client has
  *      answered the new version: an ACK, or with probability `--nack` a NACK with a 10 kB message;
@@ -108,8 +108,10 @@ async function main(): Promise<void> {
   const { RdsClient } = loadXdsServices();
 
   const clients = new Set<Client>();
+  /** Connections whose stream was cancelled, reused by the next new streams. */
+  const idle: grpc.Client[] = [];
   const connect = (): void => {
-    const channel = new RdsClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
+    const channel = idle.pop() ?? new RdsClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.use_local_subchannel_pool': 1 });
     const call = (channel as unknown as { StreamRoutes(): grpc.ClientDuplexStream<object, DiscoveryResponseWire> }).StreamRoutes();
     const c: Client = { channel, call, responses: 0 };
     call.on('data', (r: DiscoveryResponseWire) => {
@@ -125,6 +127,7 @@ async function main(): Promise<void> {
     clients.delete(c);
     c.call.cancel();
     if (closeChannel) c.channel.close();
+    else idle.push(c.channel);
   };
 
   for (let i = 0; i < args.clients; i++) connect();
