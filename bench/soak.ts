@@ -16,7 +16,8 @@
  *   4. sample, after a forced GC: RSS, heap used, and the event-loop delay over the round.
  * Stdout gets one JSON object; progress goes to stderr. The verdict compares the median of the last
  * quarter of the rounds with the median of the second quarter (after warm-up): heap within +10 %,
- * RSS within +15 %, event-loop p99 within twice (or +5 ms). Exit status 1 when not flat.
+ * RSS within +15 %, event-loop p99 at most twice plus 10 ms (it is noisy on a shared machine), and
+ * no wait timed out. Exit status 1 when not flat.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
@@ -147,18 +148,16 @@ async function main(): Promise<void> {
     if (delta.changedRoutes.size === 0) throw new Error(`bug: the edit of round ${round} changed no route table`);
     cache.update(new Map([...delta.changedRoutes].map((n) => [n, engine.route(n)!])), delta.removedRoutes);
     if (!(await until(() => [...before].every(([c, n]) => c.responses > n), 'every client to answer the edit'))) timeouts++;
+    // The delay is read before the forced GC, and the monitor is off during it: the pause of a GC
+    // this script forces is not the server's.
+    const loopP99Ms = +(loop.percentile(99) / 1e6).toFixed(2);
+    const loopMaxMs = +(loop.max / 1e6).toFixed(2);
+    loop.disable();
     gc();
     const m = process.memoryUsage();
-    samples.push({
-      round,
-      rssMB: +(m.rss / 2 ** 20).toFixed(1),
-      heapUsedMB: +(m.heapUsed / 2 ** 20).toFixed(1),
-      loopP99Ms: +(loop.percentile(99) / 1e6).toFixed(2),
-      loopMaxMs: +(loop.max / 1e6).toFixed(2),
-      streams: server.streams().length,
-      logKB: +(logBytes / 1024).toFixed(1),
-    });
+    samples.push({ round, rssMB: +(m.rss / 2 ** 20).toFixed(1), heapUsedMB: +(m.heapUsed / 2 ** 20).toFixed(1), loopP99Ms, loopMaxMs, streams: server.streams().length, logKB: +(logBytes / 1024).toFixed(1) });
     loop.reset();
+    loop.enable();
     if (round % 10 === 0) log(`round ${round}: ${JSON.stringify(samples.at(-1))}`);
   }
   loop.disable();
@@ -179,7 +178,7 @@ async function main(): Promise<void> {
     timeouts,
     gcForced: (globalThis as { gc?: unknown }).gc !== undefined,
   };
-  const flat = verdict.heapGrowth < 0.1 && verdict.rssGrowth < 0.15 && loopEnd <= Math.max(2 * loopWarm, loopWarm + 5) && timeouts === 0;
+  const flat = verdict.heapGrowth < 0.1 && verdict.rssGrowth < 0.15 && loopEnd <= 2 * loopWarm + 10 && timeouts === 0;
   process.stdout.write(`${JSON.stringify({ args, samples, verdict: { ...verdict, flat } }, null, 2)}\n`);
   process.exitCode = flat ? 0 : 1;
 }
