@@ -131,6 +131,9 @@ export class XdsServer {
       listener.once('error', reject);
       listener.listen(Number(m[2]), m[1], () => {
         listener.off('error', reject);
+        // Once listening, an error is a failed accept (out of file descriptors, say): that one
+        // connection is lost, the server keeps listening. Unhandled, it would end the process.
+        listener.on('error', (e: Error) => this.callbacks.refused?.({ peer: 'unknown', what: 'connection', message: `accept failed: ${e.message}` }));
         this.listener = listener;
         this.port = (listener.address() as net.AddressInfo).port;
         resolve(this.port);
