@@ -113,6 +113,25 @@ describe('xDS limits', () => {
     }
   });
 
+  test('a request over the configured size ends its stream with RESOURCE_EXHAUSTED; the healthy stream goes on', async () => {
+    const dir = examplesCopy();
+    const srv = await start(dir, { xdsLimits: { maxRequestBytes: 2000 } });
+    const healthy = await healthyStream(srv.xdsPort);
+    const c = client(services.RdsClient, srv.xdsPort);
+    try {
+      const s = c.open<DiscoveryResponseWire>('StreamRoutes');
+      s.send(sotwReq([DUBBO, 'x'.repeat(3000)]));
+      const e = await s.failure(5000);
+      assert.equal(e.code, grpc.status.RESOURCE_EXHAUSTED);
+      assert.match(e.details ?? '', /larger than max \(\d+ vs\.? 2000\)/);
+      await stillServed(srv, dir, healthy.stream, 'after-size');
+    } finally {
+      healthy.close();
+      c.client.close();
+      await srv.close();
+    }
+  });
+
   test('a stream over the per-connection limit ends with RESOURCE_EXHAUSTED; the open ones go on, and a closed one frees its place', async () => {
     const dir = examplesCopy();
     const srv = await start(dir, { xdsLimits: { maxStreamsPerConnection: 3 } });
