@@ -6,6 +6,7 @@
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { parseDuration } from '../util/duration.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../input/limits.js';
+import { LIMIT_FLAGS, validLimit, type XdsLimits } from '../xds/limits.js';
 import { COMMANDS, commandSpec, DEFAULT_HTTP_ADDRESS, DEFAULT_XDS_ADDRESS, type CommandName, type CommandSpec } from './commands.js';
 
 export interface TlsFlags {
@@ -40,6 +41,8 @@ export interface ServeFlags {
   readonly shutdownGraceMs: number | undefined;
   readonly rescanIntervalMs: number | undefined;
   readonly limits: InputLimits;
+  /** Only the xDS limits given on the command line; the server's defaults cover the rest. */
+  readonly xdsLimits: Partial<XdsLimits>;
 }
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -149,6 +152,14 @@ function serveInvocation(values: Values, files: string[], usage: (reason: string
   if (max !== undefined && !(/^\d{1,6}$/.test(max) && Number(max) >= 1)) return usage(`--http-max-connections must be a whole number from 1 to 999999, not ${JSON.stringify(max)}`);
   const limits = inputLimits(values);
   if (typeof limits === 'string') return usage(limits);
+  const xdsLimits: Partial<Record<keyof XdsLimits, number>> = {};
+  for (const [k, flag] of Object.entries(LIMIT_FLAGS) as Array<[keyof XdsLimits, string]>) {
+    const v = values[flag.slice(2)] as string | undefined;
+    if (v === undefined) continue;
+    const n = /^\d+$/.test(v) ? Number(v) : NaN;
+    if (!validLimit(n)) return usage(`${flag} must be a positive integer, not ${JSON.stringify(v)}`);
+    xdsLimits[k] = n;
+  }
   return {
     kind: 'serve',
     files,
@@ -162,6 +173,7 @@ function serveInvocation(values: Values, files: string[], usage: (reason: string
     shutdownGraceMs: durations['shutdown-grace'],
     rescanIntervalMs: rescan === undefined ? undefined : Number(rescan) * 1000,
     limits,
+    xdsLimits,
   };
 }
 

@@ -6,6 +6,15 @@
 import { DEFAULT_INPUT_LIMITS } from '../input/limits.js';
 import { DEFAULT_HTTP_LIMITS } from '../runtime/http.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from '../runtime/serve.js';
+import { DEFAULT_XDS_LIMITS, LIMIT_FLAGS, type XdsLimits } from '../xds/limits.js';
+
+const LIMIT_HELP: Readonly<Record<keyof XdsLimits, string>> = {
+  maxConnections: 'open xDS connections; one more is closed as soon as it is accepted',
+  maxStreamsPerConnection: 'concurrent xDS streams on one connection; one more ends with RESOURCE_EXHAUSTED',
+  maxNamesPerStream: 'resource names one stream may subscribe to (and one FetchRoutes may ask for); more end the stream with RESOURCE_EXHAUSTED',
+  maxNameLength: 'characters in one resource name; a longer one ends its stream with RESOURCE_EXHAUSTED',
+  maxRequestBytes: 'bytes of one xDS request message; a larger one ends its stream with RESOURCE_EXHAUSTED',
+};
 
 export interface FlagSpec {
   readonly type: 'string' | 'boolean';
@@ -49,12 +58,19 @@ const FILES: FlagSpec = {
  * The input limits (src/input/limits.ts), on the commands that read files once. A file over one is
  * skipped with a diagnostic; the defaults suit any real manifest directory.
  */
-const LIMIT_FLAGS: Readonly<Record<string, FlagSpec>> = {
+const INPUT_LIMIT_FLAGS: Readonly<Record<string, FlagSpec>> = {
   'max-file-bytes': { type: 'string', value: 'n', default: String(DEFAULT_INPUT_LIMITS.maxFileBytes), help: 'skip a file larger than this many bytes, with MM_INPUT_TOO_LARGE' },
   'max-documents': { type: 'string', value: 'n', default: String(DEFAULT_INPUT_LIMITS.maxDocuments), help: 'skip a file with more YAML documents, with MM_INPUT_TOO_MANY_DOCUMENTS' },
   'max-expanded-bytes': { type: 'string', value: 'n', default: String(DEFAULT_INPUT_LIMITS.maxExpandedBytes), help: 'skip a file whose documents, aliases expanded, are larger, with MM_INPUT_ALIAS_EXPANSION' },
   'max-depth': { type: 'string', value: 'n', default: String(DEFAULT_INPUT_LIMITS.maxDepth), help: 'skip a file nesting mappings and sequences deeper, with MM_INPUT_TOO_DEEP' },
 };
+/** One flag per xDS limit (src/xds/limits.ts); over a limit only the offending stream or connection ends. */
+const XDS_LIMIT_FLAGS: Readonly<Record<string, FlagSpec>> = Object.fromEntries(
+  (Object.keys(LIMIT_FLAGS) as Array<keyof XdsLimits>).map((k) => [
+    LIMIT_FLAGS[k].slice(2),
+    { type: 'string', value: 'n', default: String(DEFAULT_XDS_LIMITS[k]), help: LIMIT_HELP[k] } satisfies FlagSpec,
+  ]),
+);
 
 const HELP: FlagSpec = { type: 'boolean', short: 'h', help: 'print this help and exit 0' };
 
@@ -74,7 +90,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: {
       filename: FILES,
       output: { type: 'string', short: 'o', value: 'format', choices: ['yaml', 'json', 'manifests'], help: 'output format' },
-      ...LIMIT_FLAGS,
+      ...INPUT_LIMIT_FLAGS,
       help: HELP,
     },
     exit: [...VERDICT_EXIT, USAGE_EXIT, INTERNAL_EXIT],
@@ -88,7 +104,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       filename: FILES,
       output: { type: 'string', short: 'o', value: 'format', choices: ['text', 'json'], help: 'text: one line per diagnostic and a summary; json: the diagnostics array' },
       strict: { type: 'boolean', help: 'also exit 1 on any warning' },
-      ...LIMIT_FLAGS,
+      ...INPUT_LIMIT_FLAGS,
       help: HELP,
     },
     exit: [VERDICT_EXIT[0], [1, `${VERDICT_EXIT[1][1]}; with --strict, also any warning`], USAGE_EXIT, INTERNAL_EXIT],
@@ -121,7 +137,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       'http-idle-timeout': { type: 'string', value: 'duration', default: `${DEFAULT_HTTP_LIMITS.idleTimeoutMs / 1000}s`, help: 'an HTTP connection with no traffic this long is closed' },
       'http-max-connections': { type: 'string', value: 'n', default: String(DEFAULT_HTTP_LIMITS.maxConnections), help: 'open HTTP connections at most; more are closed at once' },
       'shutdown-grace': { type: 'string', value: 'duration', default: `${DEFAULT_SHUTDOWN_GRACE_MS / 1000}s`, help: 'on SIGINT or SIGTERM, how long open xDS streams and HTTP requests may finish before they are cut and the process exits' },
-      ...LIMIT_FLAGS,
+      ...INPUT_LIMIT_FLAGS,
+      ...XDS_LIMIT_FLAGS,
       help: HELP,
     },
     exit: [

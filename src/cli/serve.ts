@@ -24,6 +24,7 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
       shutdownGraceMs: inv.shutdownGraceMs,
       rescanIntervalMs: inv.rescanIntervalMs,
       limits: inv.limits,
+      xdsLimits: inv.xdsLimits,
     });
   } catch (e) {
     if (e instanceof MissingSourceError) {

@@ -28,6 +28,7 @@ import { missingPaths } from '../store/list.js';
 import { outputDocument } from '../pipeline/document.js';
 import { ResourceCache, routesByName } from '../xds/cache.js';
 import { composeCallbacks } from '../xds/callbacks.js';
+import type { XdsLimits } from '../xds/limits.js';
 import { loggingCallbacks } from '../xds/log-callbacks.js';
 import { XdsServer } from '../xds/server.js';
 import { logTlsEvent } from '../xds/tls-log.js';
@@ -44,6 +45,8 @@ export interface ServeOptions {
   readonly httpAddress: string;
   /** TLS files of the xDS server, reloaded when they change (tls-watch.ts); plaintext when absent. */
   readonly tls?: TlsOptions | undefined;
+  /** Limits of the xDS server; its defaults (DEFAULT_XDS_LIMITS) where not given. */
+  readonly xdsLimits?: Partial<XdsLimits>;
   readonly logger?: Logger;
   /** Directory watching (tests may pass 'poll' or 'none'). */
   readonly watch?: 'auto' | 'poll' | 'none';
@@ -127,7 +130,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   cache.setResources(routesByName(engine.output().routes));
 
   // 5. xDS; stream events go to the log (metrics and the dashboard will subscribe here too)
-  const xds = new XdsServer({ cache, callbacks: composeCallbacks(loggingCallbacks(log)), credentials: certificates?.credentials() });
+  const xds = new XdsServer({ cache, callbacks: composeCallbacks(loggingCallbacks(log)), credentials: certificates?.credentials(), limits: opts.xdsLimits });
   const xdsPort = await xds.listen(opts.xdsAddress).catch((e: unknown) => {
     certificates?.close();
     throw e;

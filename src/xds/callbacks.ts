@@ -12,8 +12,11 @@
  *   requestRejected, then responseSent for each response it caused → responseSent for responses
  *   caused by cache changes, in between → streamClosed (exactly once, also for a stream that
  *   closes before its first request and so was never reported opened).
- * - A request that gets rejected (an unserved type URL) ends its stream: requestRejected, then
- *   streamClosed. The unary FetchRoutes reports `fetched`, or requestRejected with no stream.
+ * - A request that gets rejected (an unserved type URL, a name limit) ends its stream:
+ *   requestRejected, then streamClosed. The unary FetchRoutes reports `fetched`, or
+ *   requestRejected with no stream.
+ * - A connection or stream refused by a limit before any stream event (limits.ts) reports only
+ *   `refused`.
  */
 
 /** Which gRPC service a stream belongs to. */
@@ -96,6 +99,15 @@ export interface StreamClosed extends OnStream {
   readonly reason: string;
 }
 
+/** A connection or stream the server refused because of a limit (limits.ts). */
+export interface Refused {
+  readonly peer: string;
+  /** 'connection' or 'stream'. */
+  readonly what: 'connection' | 'stream';
+  /** The status message (streams) or the reason (connections, which get no status). */
+  readonly message: string;
+}
+
 /** A unary FetchRoutes call that was answered. */
 export interface Fetched {
   readonly nodeId: string | undefined;
@@ -114,6 +126,7 @@ export interface XdsCallbacks {
   requestRejected?(e: RequestRejected): void;
   streamClosed?(e: StreamClosed): void;
   fetched?(e: Fetched): void;
+  refused?(e: Refused): void;
 }
 
 type Hook<E> = ((e: E) => void) | undefined;
@@ -142,5 +155,6 @@ export function composeCallbacks(...subscribers: readonly XdsCallbacks[]): XdsCa
     requestRejected: pick((s) => s.requestRejected),
     streamClosed: pick((s) => s.streamClosed),
     fetched: pick((s) => s.fetched),
+    refused: pick((s) => s.refused),
   };
 }

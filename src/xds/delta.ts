@@ -19,9 +19,11 @@
  *   new versions (and removals) in that response are marked rejected and not resent until the
  *   resource's content changes; the client keeps its last ACKed versions.
  * - At most one response is un-ACKed; changes meanwhile are coalesced in `pending` (⊆ subscribed).
- * - A request for another type URL returns `error` and changes nothing.
+ * - A request for another type URL, or one that would take the subscription over a name limit
+ *   (limits.ts), returns `error` and changes nothing.
  */
-import { createNonceSource, unknownTypeUrl, versionInfoOf, type ErrorDetail, type NonceSource, type ResourceSource, type Step, type StreamEvent, type XdsResource } from './protocol.js';
+import { checkNames, DEFAULT_XDS_LIMITS, type NameLimits } from './limits.js';
+import { createNonceSource, unknownTypeUrl, versionInfoOf, type ErrorDetail, type NonceSource, type ResourceSource, type Step, type StreamEvent, type XdsError, type XdsResource } from './protocol.js';
 import { REMOVED_VERSION, Subscription, type ProtocolRules, type SubscriptionState, type XdsMachine } from './subscription.js';
 
 export interface DeltaRequest {
@@ -55,7 +57,11 @@ export class DeltaStream implements XdsMachine<DeltaRequest, DeltaResponse> {
   private readonly sub: Subscription;
   private started = false;
 
-  constructor(source: ResourceSource, nonces: NonceSource = createNonceSource()) {
+  constructor(
+    source: ResourceSource,
+    nonces: NonceSource = createNonceSource(),
+    private readonly limits: NameLimits = DEFAULT_XDS_LIMITS,
+  ) {
     this.sub = new Subscription(source, nonces, DELTA_RULES);
   }
 
@@ -66,6 +72,8 @@ export class DeltaStream implements XdsMachine<DeltaRequest, DeltaResponse> {
   onRequest(req: DeltaRequest): Step<DeltaResponse> {
     const sub = this.sub;
     if (req.typeUrl !== sub.typeUrl) return { responses: [], events: [], error: unknownTypeUrl(req.typeUrl, [sub.typeUrl]) };
+    const error = this.checkLimits(req);
+    if (error) return { responses: [], events: [], error };
     if (req.node?.id) sub.nodeId = req.node.id;
     const events: StreamEvent[] = [];
     if (req.responseNonce !== '') {
@@ -88,8 +96,22 @@ export class DeltaStream implements XdsMachine<DeltaRequest, DeltaResponse> {
     return { responses: this.flush(), events: [] };
   }
 
+  isSubscribed(name: string): boolean {
+    return this.sub.has(name);
+  }
+
   state(): SubscriptionState {
     return this.sub.state();
+  }
+
+  /** The subscription's size once `req`'s diffs are applied, checked before any is. */
+  private checkLimits(req: DeltaRequest): XdsError | undefined {
+    const subscribe = req.resourceNamesSubscribe ?? [];
+    const unsubscribe = new Set(req.resourceNamesUnsubscribe ?? []);
+    let total = this.sub.size;
+    for (const n of new Set(subscribe)) if (!this.sub.has(n) && !unsubscribe.has(n)) total++;
+    for (const n of unsubscribe) if (this.sub.has(n)) total--;
+    return checkNames(subscribe, total, this.limits);
   }
 
   private flush(): DeltaResponse[] {

@@ -6,6 +6,7 @@
  * wraps each version once into its google.protobuf.Any or delta Resource, never re-encoding it.
  */
 import { createHash } from 'node:crypto';
+import { clip } from './clip.js';
 
 /** One encoded resource as the cache holds it. Immutable; shared by every stream. */
 export interface XdsResource {
@@ -51,8 +52,8 @@ export type StreamEvent =
  * other machines, on this stream or others, are unaffected.
  */
 export interface XdsError {
-  readonly kind: 'unknown-type-url';
-  /** gRPC status code: 3 = INVALID_ARGUMENT. */
+  readonly kind: 'unknown-type-url' | 'limit-exceeded';
+  /** gRPC status code: 3 = INVALID_ARGUMENT, 8 = RESOURCE_EXHAUSTED (limits.ts). */
   readonly grpcCode: number;
   readonly message: string;
 }
@@ -63,7 +64,7 @@ export function unknownTypeUrl(typeUrl: string, served: readonly string[]): XdsE
   return {
     kind: 'unknown-type-url',
     grpcCode: GRPC_INVALID_ARGUMENT,
-    message: `type URL "${typeUrl}" is not served here (served: ${served.join(', ') || 'none'})`,
+    message: `type URL "${clip(typeUrl)}" is not served here (served: ${served.join(', ') || 'none'})`,
   };
 }
 

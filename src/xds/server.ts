@@ -5,16 +5,24 @@
  * SotW or delta StreamProtocol (stream-protocol.ts). What happens is reported to the XdsCallbacks
  * given (callbacks.ts); the server itself logs nothing.
  *
+ * Limits (limits.ts): the server owns the listening socket (a net.Server whose connections are
+ * handed to grpc-js), so a connection over `maxConnections` is closed as soon as it is accepted;
+ * a stream over `maxStreamsPerConnection` (counted per peer address, which is one per TCP
+ * connection) ends at once with RESOURCE_EXHAUSTED; name limits end the offending stream (the
+ * state machines check them); `maxRequestBytes` is grpc-js's receive limit.
+ *
  * Transport: the credentials given (plaintext by default; TLS from a CertificateWatcher,
  * tls-watch.ts, which swaps certificates under the running server). FetchRoutes (unary) answers
  * from the cache's current content (fetch.ts).
  */
+import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import type { ResourceCache } from './cache.js';
 import type { StreamService, XdsCallbacks } from './callbacks.js';
 import { encodeSotwResponse } from './envelope.js';
 import { DEFAULT_FANOUT_CHUNK, FanOut } from './fanout.js';
 import { fetchResources } from './fetch.js';
+import { checkNames, DEFAULT_XDS_LIMITS, limitExceeded, type XdsLimits } from './limits.js';
 import { loadXdsServices, type DeltaDiscoveryRequestWire, type DiscoveryRequestWire, type XdsServices } from './services.js';
 import { peerOf, StreamSession, type OpenStream, type StreamInfo } from './session.js';
 import { DELTA, SOTW, type RequestWire, type StreamProtocol } from './stream-protocol.js';
@@ -31,6 +39,8 @@ export interface XdsServerOptions {
   readonly services?: XdsServices;
   /** Streams notified of a change per event-loop turn (fanout.ts); default DEFAULT_FANOUT_CHUNK. */
   readonly fanOutChunk?: number;
+  /** DEFAULT_XDS_LIMITS where not given. */
+  readonly limits?: Partial<XdsLimits>;
 }
 
 export const DEFAULT_GRPC_OPTIONS: grpc.ServerOptions = {
@@ -41,7 +51,6 @@ export const DEFAULT_GRPC_OPTIONS: grpc.ServerOptions = {
   'grpc.keepalive_time_ms': 60_000,
   'grpc.keepalive_timeout_ms': 20_000,
   'grpc.keepalive_permit_without_calls': 1,
-  'grpc.max_receive_message_length': 16 * 1024 * 1024,
   'grpc.max_send_message_length': 64 * 1024 * 1024,
 };
 
@@ -52,12 +61,24 @@ export class XdsServer {
   private nextId = 1;
   private port: number | undefined;
   private readonly fanOut: FanOut;
+  readonly limits: XdsLimits;
+  /** Open streams per peer address (one per TCP connection). */
+  private readonly streamsByPeer = new Map<string, number>();
+  private listener: net.Server | undefined;
 
   constructor(private readonly options: XdsServerOptions) {
     const services = options.services ?? loadXdsServices();
     this.callbacks = options.callbacks ?? {};
+    this.limits = { ...DEFAULT_XDS_LIMITS, ...(options.limits ?? {}) };
     this.fanOut = new FanOut(options.cache, options.fanOutChunk ?? DEFAULT_FANOUT_CHUNK);
-    this.server = new grpc.Server({ ...DEFAULT_GRPC_OPTIONS, ...(options.grpcOptions ?? {}) });
+    this.server = new grpc.Server({
+      ...DEFAULT_GRPC_OPTIONS,
+      'grpc.max_receive_message_length': this.limits.maxRequestBytes,
+      // A backstop for clients that ignore RESOURCE_EXHAUSTED: HTTP/2 itself admits one stream over
+      // the limit (which open() then ends with a status); a compliant client queues the rest.
+      'grpc.max_concurrent_streams': this.limits.maxStreamsPerConnection + 1,
+      ...(options.grpcOptions ?? {}),
+    });
     type SotwCall = grpc.ServerDuplexStream<DiscoveryRequestWire, Buffer>;
     type DeltaCall = grpc.ServerDuplexStream<DeltaDiscoveryRequestWire, Buffer>;
     this.server.addService(services.rds, {
@@ -71,14 +92,32 @@ export class XdsServer {
     });
   }
 
-  /** Binds `host:port` (port 0 = any free port) and resolves with the bound port. */
+  /**
+   * Listens on `host:port` (port 0 = any free port; an IPv6 host in brackets) and resolves with the
+   * bound port. Accepted connections go to grpc-js; one over `maxConnections` is closed at once
+   * and reported as `refused`.
+   */
   listen(address: string): Promise<number> {
     return new Promise((resolve, reject) => {
       const creds = this.options.credentials ?? grpc.ServerCredentials.createInsecure();
-      this.server.bindAsync(address, creds, (err, port) => {
-        if (err) return reject(err);
-        this.port = port;
-        resolve(port);
+      const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(address);
+      if (!m) return reject(new Error(`xDS address ${JSON.stringify(address)} is not host:port`));
+      const injector = this.server.createConnectionInjector(creds);
+      const listener = net.createServer((socket) => injector.injectConnection(socket));
+      listener.maxConnections = this.limits.maxConnections;
+      listener.on('drop', (d?: { remoteAddress?: string; remotePort?: number }) => {
+        const message = limitExceeded('maxConnections', this.limits.maxConnections, 'connection refused: too many open connections').message;
+        this.callbacks.refused?.({ peer: `${d?.remoteAddress ?? 'unknown'}:${d?.remotePort ?? 0}`, what: 'connection', message });
+      });
+      listener.once('error', reject);
+      listener.listen(Number(m[2]), m[1], () => {
+        listener.off('error', reject);
+        // Once listening, an error is a failed accept (out of file descriptors, say): that one
+        // connection is lost, the server keeps listening. Unhandled, it would end the process.
+        listener.on('error', (e: Error) => this.callbacks.refused?.({ peer: 'unknown', what: 'connection', message: `accept failed: ${e.message}` }));
+        this.listener = listener;
+        this.port = (listener.address() as net.AddressInfo).port;
+        resolve(this.port);
       });
     });
   }
@@ -135,6 +174,7 @@ export class XdsServer {
         finish();
       }, graceMs);
       timer.unref?.();
+      this.listener?.close();
       this.server.tryShutdown(() => finish());
       for (const s of [...this.sessions]) s.end();
       this.fanOut.close();
@@ -145,7 +185,9 @@ export class XdsServer {
     const req = call.request;
     const nodeId = req.node?.id || undefined;
     const peer = peerOf(call);
-    const result = fetchResources(this.options.cache, { typeUrl: req.type_url ?? '', resourceNames: req.resource_names ?? [] });
+    const names = req.resource_names ?? [];
+    const tooMany = checkNames(names, new Set(names).size, this.limits);
+    const result = tooMany ? { error: tooMany } : fetchResources(this.options.cache, { typeUrl: req.type_url ?? '', resourceNames: names });
     if ('error' in result) {
       const { grpcCode: code, message } = result.error;
       this.callbacks.requestRejected?.({ stream: undefined, nodeId, peer, typeUrl: req.type_url ?? '', code, message });
@@ -161,6 +203,15 @@ export class XdsServer {
     protocol: StreamProtocol<W, Req, Res>,
     call: grpc.ServerDuplexStream<W, Buffer>,
   ): void {
+    const peer = peerOf(call);
+    const open = this.streamsByPeer.get(peer) ?? 0;
+    if (open >= this.limits.maxStreamsPerConnection) {
+      const { grpcCode: code, message } = limitExceeded('maxStreamsPerConnection', this.limits.maxStreamsPerConnection, `stream refused: ${open} streams already open on this connection`);
+      this.callbacks.refused?.({ peer, what: 'stream', message });
+      call.emit('error', { code, details: message });
+      return;
+    }
+    this.streamsByPeer.set(peer, open + 1);
     const session = new StreamSession({
       id: this.nextId++,
       service,
@@ -168,7 +219,13 @@ export class XdsServer {
       call,
       cache: this.options.cache,
       callbacks: this.callbacks,
-      onClose: (s) => this.sessions.delete(s),
+      limits: this.limits,
+      onClose: (s) => {
+        this.sessions.delete(s);
+        const left = (this.streamsByPeer.get(peer) ?? 1) - 1;
+        if (left > 0) this.streamsByPeer.set(peer, left);
+        else this.streamsByPeer.delete(peer);
+      },
       subscribe: (listener) => this.fanOut.add(listener),
     });
     this.sessions.add(session);

@@ -8,13 +8,18 @@
  * - Responses are written already encoded (envelope.ts) around the cache's shared resource bytes;
  *   a resource is never re-encoded per stream.
  * - Flow control: when call.write() returns false, nothing more is written until 'drain'. Requests
- *   are not read meanwhile (the call is paused) and cache changes are held as name sets; on 'drain'
- *   they are fed to the machines, whose coalescing sends only the latest versions.
+ *   are not read meanwhile (the call is paused) and cache changes to subscribed names are held as
+ *   name sets (so they never outgrow the subscriptions); on 'drain' they are fed to the machines,
+ *   whose coalescing sends only the latest versions.
+ * - A request over a name limit (limits.ts) ends THIS stream with RESOURCE_EXHAUSTED.
+ * - The node id is clipped (clip.ts) before it is kept or reported.
  * - Callbacks are called in the order callbacks.ts documents.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { foldChange, type CacheListener, type ResourceCache } from './cache.js';
 import type { StreamMode, StreamService, XdsCallbacks } from './callbacks.js';
+import { clip } from './clip.js';
+import { DEFAULT_XDS_LIMITS, type NameLimits } from './limits.js';
 import { createNonceSource, GRPC_INVALID_ARGUMENT, unknownTypeUrl, type StreamEvent, type XdsError } from './protocol.js';
 import type { RequestWire, StreamProtocol } from './stream-protocol.js';
 import type { XdsMachine } from './subscription.js';
@@ -58,6 +63,8 @@ export interface SessionOptions<W extends RequestWire, Req, Res extends { readon
   readonly onClose: (s: OpenStream) => void;
   /** How the session hears of cache changes: the server's FanOut; the cache itself by default. */
   readonly subscribe?: (listener: CacheListener) => () => void;
+  /** Name limits of every subscription on the stream; DEFAULT_XDS_LIMITS by default. */
+  readonly limits?: NameLimits;
 }
 
 export class StreamSession<W extends RequestWire, Req, Res extends { readonly nonce: string }> implements OpenStream {
@@ -70,6 +77,7 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
   private readonly cache: ResourceCache;
   private readonly cb: XdsCallbacks;
   private readonly onClose: (s: OpenStream) => void;
+  private readonly limits: NameLimits;
   private nodeId: string | undefined;
   private readonly nonces = createNonceSource();
   private readonly machines = new Map<string, XdsMachine<Req, Res>>();
@@ -88,6 +96,7 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
     this.cache = o.cache;
     this.cb = o.callbacks;
     this.onClose = o.onClose;
+    this.limits = o.limits ?? DEFAULT_XDS_LIMITS;
     this.peer = peerOf(o.call);
     const subscribe = o.subscribe ?? ((l: CacheListener) => o.cache.subscribe(l));
     this.unsubscribe = subscribe((changed, removed) => this.onCacheChange(changed, removed));
@@ -131,7 +140,7 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
 
   private onData(w: W): void {
     if (this.closed) return;
-    if (w.node?.id) this.nodeId = w.node.id;
+    if (w.node?.id) this.nodeId = clip(w.node.id);
     if (!this.opened) {
       this.opened = true;
       this.cb.streamOpened?.({ stream: this.id, nodeId: this.nodeId, peer: this.peer, service: this.service, mode: this.mode });
@@ -143,7 +152,7 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
     if (typeUrl !== this.cache.typeUrl) return this.fail(typeUrl, unknownTypeUrl(typeUrl || '(empty)', [this.cache.typeUrl]));
     let m = this.machines.get(typeUrl);
     if (!m) {
-      m = this.protocol.machine(this.cache, this.nonces);
+      m = this.protocol.machine(this.cache, this.nonces, this.limits);
       this.machines.set(typeUrl, m);
     }
     const step = m.onRequest(req);
@@ -155,7 +164,8 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
   private onCacheChange(changed: ReadonlySet<string>, removed: ReadonlySet<string>): void {
     if (this.closed) return;
     if (this.blocked) {
-      foldChange(this.held, changed, removed);
+      const subscribed = (names: ReadonlySet<string>) => [...names].filter((n) => [...this.machines.values()].some((m) => m.isSubscribed(n)));
+      foldChange(this.held, subscribed(changed), subscribed(removed));
       return;
     }
     for (const [typeUrl, m] of this.machines) this.send(typeUrl, m.onCacheChange(changed, removed).responses);

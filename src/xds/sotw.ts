@@ -31,8 +31,10 @@
  * - version_info = versionInfoOf(the (name, version) pairs the client holds once it accepts the
  *   response: its ACKed versions overlaid with the ones carried). A first request whose
  *   version_info equals that hash for the current content (a reconnect) gets no resend.
- * - A request for another type URL returns `error` and changes nothing.
+ * - A request for another type URL, or one that would take the subscription over a name limit
+ *   (limits.ts), returns `error` and changes nothing.
  */
+import { checkNames, DEFAULT_XDS_LIMITS, type NameLimits } from './limits.js';
 import { createNonceSource, unknownTypeUrl, versionInfoOf, type ErrorDetail, type NonceSource, type ResourceSource, type Step, type StreamEvent, type XdsResource } from './protocol.js';
 import { Subscription, type ProtocolRules, type SubscriptionState, type XdsMachine } from './subscription.js';
 
@@ -62,7 +64,11 @@ const SOTW_RULES: ProtocolRules = {
 export class SotwStream implements XdsMachine<SotwRequest, SotwResponse> {
   private readonly sub: Subscription;
 
-  constructor(source: ResourceSource, nonces: NonceSource = createNonceSource()) {
+  constructor(
+    source: ResourceSource,
+    nonces: NonceSource = createNonceSource(),
+    private readonly limits: NameLimits = DEFAULT_XDS_LIMITS,
+  ) {
     this.sub = new Subscription(source, nonces, SOTW_RULES);
   }
 
@@ -75,6 +81,9 @@ export class SotwStream implements XdsMachine<SotwRequest, SotwResponse> {
     const sub = this.sub;
     if (req.typeUrl !== sub.typeUrl) return { responses: [], events: [], error: unknownTypeUrl(req.typeUrl, [sub.typeUrl]) };
     if (sub.lastNonce !== undefined && req.responseNonce !== sub.lastNonce) return { responses: [], events: [sub.stale(req.responseNonce)] };
+    const names = new Set(req.resourceNames);
+    const error = checkNames(names, names.size, this.limits);
+    if (error) return { responses: [], events: [], error };
     if (req.node?.id) sub.nodeId = req.node.id;
     const events: StreamEvent[] = [];
     const resuming = sub.lastNonce === undefined;
@@ -82,7 +91,7 @@ export class SotwStream implements XdsMachine<SotwRequest, SotwResponse> {
       const e = sub.resolve(req.responseNonce, req.errorDetail ?? undefined, req.versionInfo);
       if (e) events.push(e);
     }
-    this.resubscribe(req.resourceNames);
+    this.resubscribe(names);
     if (resuming && req.versionInfo !== '') this.resume(req.versionInfo);
     return { responses: this.flush(), events };
   }
@@ -92,13 +101,16 @@ export class SotwStream implements XdsMachine<SotwRequest, SotwResponse> {
     return { responses: this.flush(), events: [] };
   }
 
+  isSubscribed(name: string): boolean {
+    return this.sub.has(name);
+  }
+
   state(): SubscriptionState {
     return this.sub.state();
   }
 
   /** SotW requests carry the whole subscription: names left out are unsubscribed. */
-  private resubscribe(names: readonly string[]): void {
-    const next = new Set(names);
+  private resubscribe(next: ReadonlySet<string>): void {
     for (const n of this.sub.names()) if (!next.has(n)) this.sub.unsubscribe(n);
     for (const n of next) if (!this.sub.has(n)) this.sub.subscribe(n);
   }

@@ -5,8 +5,10 @@
  * or response itself.
  */
 import type { StreamMode } from './callbacks.js';
+import { clip, MAX_MESSAGE_LENGTH } from './clip.js';
 import { DeltaStream, type DeltaRequest, type DeltaResponse } from './delta.js';
 import { encodeDeltaResponse, encodeSotwResponse } from './envelope.js';
+import type { NameLimits } from './limits.js';
 import type { ErrorDetail, NonceSource, ResourceSource, XdsResource } from './protocol.js';
 import type { DeltaDiscoveryRequestWire, DiscoveryRequestWire, StatusWire } from './services.js';
 import { SotwStream, type SotwRequest, type SotwResponse } from './sotw.js';
@@ -23,7 +25,7 @@ export interface StreamProtocol<W extends RequestWire, Req, Res extends { readon
   readonly mode: StreamMode;
   /** The machine request for `w` (its type URL already resolved), names shared with the cache. */
   request(w: W, typeUrl: string, cache: ResourceSource): Req;
-  machine(source: ResourceSource, nonces: NonceSource): XdsMachine<Req, Res>;
+  machine(source: ResourceSource, nonces: NonceSource, limits: NameLimits): XdsMachine<Req, Res>;
   /** The response's protobuf bytes, built around the cache's shared resource bytes. */
   encode(r: Res): Buffer;
   /** For the request callback. */
@@ -40,8 +42,14 @@ function canonical(names: readonly string[] | undefined, source: ResourceSource)
   return (names ?? []).map((n) => source.get(n)?.name ?? n);
 }
 
+/** The NACK's status, its message clipped: it is kept per stream and logged. */
 function errorDetail(e: StatusWire | null | undefined): ErrorDetail | null {
-  return e ? { code: e.code ?? 0, message: e.message ?? '' } : null;
+  return e ? { code: e.code ?? 0, message: clip(e.message ?? '', MAX_MESSAGE_LENGTH) } : null;
+}
+
+/** The node, its id clipped: it is kept per stream and logged. */
+function node(w: RequestWire): { id: string } | null {
+  return w.node?.id ? { id: clip(w.node.id) } : null;
 }
 
 const names = (resources: readonly XdsResource[]): string[] => resources.map((r) => r.name);
@@ -54,9 +62,9 @@ export const SOTW: StreamProtocol<DiscoveryRequestWire, SotwRequest, SotwRespons
     resourceNames: canonical(w.resource_names, cache),
     responseNonce: w.response_nonce ?? '',
     errorDetail: errorDetail(w.error_detail),
-    node: w.node ?? null,
+    node: node(w),
   }),
-  machine: (source, nonces) => new SotwStream(source, nonces),
+  machine: (source, nonces, limits) => new SotwStream(source, nonces, limits),
   encode: encodeSotwResponse,
   requested: (req) => ({ names: req.resourceNames, unsubscribed: [] }),
   sent: (r) => ({ version: r.versionInfo, names: names(r.resources), removed: [] }),
@@ -71,9 +79,9 @@ export const DELTA: StreamProtocol<DeltaDiscoveryRequestWire, DeltaRequest, Delt
     initialResourceVersions: w.initial_resource_versions ?? {},
     responseNonce: w.response_nonce ?? '',
     errorDetail: errorDetail(w.error_detail),
-    node: w.node ?? null,
+    node: node(w),
   }),
-  machine: (source, nonces) => new DeltaStream(source, nonces),
+  machine: (source, nonces, limits) => new DeltaStream(source, nonces, limits),
   encode: encodeDeltaResponse,
   requested: (req) => ({ names: req.resourceNamesSubscribe ?? [], unsubscribed: req.resourceNamesUnsubscribe ?? [] }),
   sent: (r) => ({ version: r.systemVersionInfo, names: names(r.resources), removed: r.removedResources }),

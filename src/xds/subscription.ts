@@ -58,6 +58,7 @@ export interface XdsMachine<Req, Res> {
   onRequest(req: Req): Step<Res>;
   /** Feed every cache change (cache.subscribe). Names not subscribed are ignored. */
   onCacheChange(changed: Iterable<string>, removed: Iterable<string>): Step<Res>;
+  isSubscribed(name: string): boolean;
   state(): SubscriptionState;
 }
 
@@ -108,6 +109,11 @@ export class Subscription {
   /** Subscribed names waiting for the next response. */
   get pending(): ReadonlySet<string> {
     return this.pendingNames;
+  }
+
+  /** How many names are subscribed. */
+  get size(): number {
+    return this.subscribed.size;
   }
 
   has(name: string): boolean {

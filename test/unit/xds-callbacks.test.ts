@@ -29,6 +29,7 @@ function recorder(): Required<XdsCallbacks> & { events: Recorded[] } {
     requestRejected: on('requestRejected'),
     streamClosed: on('streamClosed'),
     fetched: on('fetched'),
+    refused: on('refused'),
   };
 }
 
@@ -192,6 +193,7 @@ test('the logging subscriber writes one line per event, at its level and with it
   log.requestRejected?.({ stream: undefined, nodeId: 'n2', peer: 'p', typeUrl: 'T', code: 3, message: 'no T' });
   log.fetched?.({ nodeId: 'n2', peer: 'p', names: ['a'] });
   log.streamClosed?.({ ...on, peer: 'ipv4:127.0.0.1:9', reason: 'cancelled' });
+  log.refused?.({ peer: '127.0.0.1:7', what: 'connection', message: 'too many' });
   const INFO = 30;
   const WARN = 40;
   const DEBUG = 20;
@@ -206,6 +208,7 @@ test('the logging subscriber writes one line per event, at its level and with it
       { level: WARN, event: 'rejected-request', rpc: 'FetchRoutes', nodeId: 'n2', message: 'no T', msg: 'xDS request rejected' },
       { level: DEBUG, event: 'fetch', nodeId: 'n2', names: ['a'], msg: 'xDS fetch' },
       { level: INFO, event: 'disconnect', stream: 4, nodeId: 'n1', peer: 'ipv4:127.0.0.1:9', reason: 'cancelled', msg: 'xDS stream disconnected' },
+      { level: WARN, event: 'refused', what: 'connection', peer: '127.0.0.1:7', message: 'too many', msg: 'xDS connection refused' },
     ],
   );
 });
