@@ -7,13 +7,14 @@
  */
 import type { OutputDocument } from '../pipeline/document.js';
 import type { OpenStream } from '../xds/session.js';
+import { clip as clipString, MAX_ID_LENGTH } from '../util/clip.js';
 
 export const DEFAULT_STREAMS_LIMIT = 100;
 export const MAX_STREAMS_LIMIT = 1000;
 export const DEFAULT_CONFIG_LIMIT = 1000;
 export const MAX_CONFIG_LIMIT = 10_000;
 export const MAX_NAMES_LISTED = 100;
-export const MAX_STRING = 256;
+export const MAX_STRING = MAX_ID_LENGTH;
 
 export interface Page {
   readonly offset: number;
@@ -38,8 +39,7 @@ export function pageOf(query: URLSearchParams, defaultLimit: number, max: number
 export function clip(s: string): string;
 export function clip(s: string | undefined): string | undefined;
 export function clip(s: string | undefined): string | undefined {
-  if (s === undefined || s.length <= MAX_STRING) return s;
-  return `${s.slice(0, MAX_STRING)}…(${s.length - MAX_STRING} more characters)`;
+  return s === undefined ? undefined : clipString(s, MAX_STRING);
 }
 
 export interface StreamView {

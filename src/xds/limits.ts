@@ -7,7 +7,7 @@
  * (subscription.ts), and what waits for it (pending names, changes held while the transport is
  * full) is a subset of its subscribed names, so `maxNamesPerStream` bounds it too.
  */
-import { clip } from './clip.js';
+import { clip } from '../util/clip.js';
 import type { XdsError } from './protocol.js';
 
 export interface XdsLimits {

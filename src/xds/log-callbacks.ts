@@ -10,7 +10,7 @@
  */
 import type { Logger } from 'pino';
 import type { XdsCallbacks } from './callbacks.js';
-import { clip, clipNames, MAX_MESSAGE_LENGTH } from './clip.js';
+import { clip, clipNames, MAX_MESSAGE_LENGTH } from '../util/clip.js';
 
 /** undefined stays undefined (pino then omits the field). */
 const id = (s: string | undefined): string | undefined => (s === undefined ? undefined : clip(s));

@@ -6,7 +6,7 @@
  * wraps each version once into its google.protobuf.Any or delta Resource, never re-encoding it.
  */
 import { createHash } from 'node:crypto';
-import { clip } from './clip.js';
+import { clip } from '../util/clip.js';
 
 /** One encoded resource as the cache holds it. Immutable; shared by every stream. */
 export interface XdsResource {

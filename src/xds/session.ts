@@ -18,7 +18,7 @@
 import type * as grpc from '@grpc/grpc-js';
 import { foldChange, type CacheListener, type ResourceCache } from './cache.js';
 import type { StreamMode, StreamService, XdsCallbacks } from './callbacks.js';
-import { clip } from './clip.js';
+import { clip } from '../util/clip.js';
 import { DEFAULT_XDS_LIMITS, type NameLimits } from './limits.js';
 import { createNonceSource, GRPC_INVALID_ARGUMENT, unknownTypeUrl, type StreamEvent, type XdsError } from './protocol.js';
 import type { RequestWire, StreamProtocol } from './stream-protocol.js';

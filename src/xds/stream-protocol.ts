@@ -5,7 +5,7 @@
  * or response itself.
  */
 import type { StreamMode } from './callbacks.js';
-import { clip, MAX_MESSAGE_LENGTH } from './clip.js';
+import { clip, MAX_MESSAGE_LENGTH } from '../util/clip.js';
 import { DeltaStream, type DeltaRequest, type DeltaResponse } from './delta.js';
 import { encodeDeltaResponse, encodeSotwResponse } from './envelope.js';
 import type { NameLimits } from './limits.js';

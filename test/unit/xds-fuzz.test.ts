@@ -22,7 +22,7 @@ import type * as grpc from '@grpc/grpc-js';
 import { createWire, encodeRouteConfiguration } from '../../src/proto/wire.js';
 import { ROUTE_CONFIGURATION_TYPE_URL as RDS } from '../../src/route/wire.js';
 import { ResourceCache } from '../../src/xds/cache.js';
-import { MAX_ID_LENGTH, MAX_MESSAGE_LENGTH } from '../../src/xds/clip.js';
+import { MAX_ID_LENGTH, MAX_MESSAGE_LENGTH } from '../../src/util/clip.js';
 import { DEFAULT_XDS_LIMITS, type NameLimits } from '../../src/xds/limits.js';
 import { loadXdsServices, type DeltaDiscoveryResponseWire, type DiscoveryResponseWire } from '../../src/xds/services.js';
 import { StreamSession } from '../../src/xds/session.js';

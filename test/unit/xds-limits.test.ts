@@ -6,7 +6,7 @@ import { commandHelp } from '../../src/cli/help.js';
 import { createWire, encodeRouteConfiguration } from '../../src/proto/wire.js';
 import { ROUTE_CONFIGURATION_TYPE_URL as RDS } from '../../src/route/wire.js';
 import { ResourceCache } from '../../src/xds/cache.js';
-import { clip, clipNames, MAX_LOGGED_NAMES } from '../../src/xds/clip.js';
+import { clip, clipNames, MAX_LOGGED_NAMES } from '../../src/util/clip.js';
 import { DeltaStream } from '../../src/xds/delta.js';
 import { DEFAULT_XDS_LIMITS, GRPC_RESOURCE_EXHAUSTED } from '../../src/xds/limits.js';
 import { createNonceSource } from '../../src/xds/protocol.js';
