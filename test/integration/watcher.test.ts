@@ -11,19 +11,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { DirectoryStore, type StoreUpdate, type Timers } from '../../src/store/directory.js';
+import { mutationRouter } from '../support/manifests.js';
 
-const router = (name: string, value: string) => `apiVersion: metaprotocol.aeraki.io/v1alpha1
-kind: MetaRouter
-metadata: {name: ${name}, namespace: ns}
-spec:
-  hosts: [svc.ns.svc.cluster.local]
-  routes:
-  - name: r
-    route:
-    - destination: {host: svc.ns.svc.cluster.local}
-    requestMutation:
-    - {key: k, value: ${value}}
-`;
+const router = mutationRouter;
 
 async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

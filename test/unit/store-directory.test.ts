@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { DirectoryStore, type StoreUpdate, type Timers } from '../../src/store/directory.js';
+import { mutationRouter } from '../support/manifests.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -28,18 +29,7 @@ function fakeTimers() {
   return { timers, pending, fireTimeouts: () => fire(false), fireIntervals: () => fire(true) };
 }
 
-const router = (name: string, value: string) => `apiVersion: metaprotocol.aeraki.io/v1alpha1
-kind: MetaRouter
-metadata: {name: ${name}, namespace: ns}
-spec:
-  hosts: [svc.ns.svc.cluster.local]
-  routes:
-  - name: r
-    route:
-    - destination: {host: svc.ns.svc.cluster.local}
-    requestMutation:
-    - {key: k, value: ${value}}
-`;
+const router = mutationRouter;
 
 function setup() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'metamesh-store-'));
