@@ -55,7 +55,7 @@ const FILES: FlagSpec = {
 };
 
 /**
- * The input limits (src/input/limits.ts), on the commands that read files once. A file over one is
+ * The input limits (src/input/limits.ts), on every command that reads files. A file over one is
  * skipped with a diagnostic; the defaults suit any real manifest directory.
  */
 const INPUT_LIMIT_FLAGS: Readonly<Record<string, FlagSpec>> = {
