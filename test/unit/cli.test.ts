@@ -177,3 +177,12 @@ test('serve: the HTTP and shutdown flags are parsed into milliseconds and counts
   const bare = parseArgs(['serve', '-f', 'x']);
   assert.ok(bare.kind === 'serve' && bare.httpTokenFile === undefined && bare.shutdownGraceMs === undefined && bare.httpHostNames.length === 0);
 });
+
+test('serve takes the input limits too, and they reach serve() (defaults for those not given)', () => {
+  const inv = parseArgs(['serve', '-f', 'x', '--max-documents', '5', '--max-depth', '7']);
+  assert.ok(inv.kind === 'serve');
+  if (inv.kind !== 'serve') return;
+  assert.equal(inv.limits.maxDocuments, 5);
+  assert.equal(inv.limits.maxDepth, 7);
+  assert.equal(inv.limits.maxFileBytes, 4 * 1024 * 1024);
+});
