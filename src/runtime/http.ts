@@ -101,8 +101,8 @@ export class HttpServer {
   }
 
   listen(): Promise<Listening> {
-    const { host, port } = splitHostPort(this.options.address);
     return new Promise((resolve, reject) => {
+      const { host, port } = splitHostPort(this.options.address);
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
         this.server.off('error', reject);
@@ -129,9 +129,23 @@ export class HttpServer {
     });
   }
 
+  /** Never throws: a client's request target or a handler's bug is an answer, not a crash. */
   private onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://metamesh.invalid');
-    const endpoint = Object.hasOwn(this.options.endpoints, url.pathname) ? this.options.endpoints[url.pathname] : undefined;
+    try {
+      this.answer(req, res);
+    } catch (e) {
+      if (!res.headersSent) send(res, { status: 500, text: `internal error: ${(e as Error).message}` });
+      else res.destroy();
+    }
+  }
+
+  private answer(req: http.IncomingMessage, res: http.ServerResponse): void {
+    // The path and query as sent; URL() is not used, it throws on targets such as `//` or `/\`.
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const pathname = q < 0 ? target : target.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? '' : target.slice(q + 1));
+    const endpoint = Object.hasOwn(this.options.endpoints, pathname) ? this.options.endpoints[pathname] : undefined;
     const refused = refusal({ host: req.headers.host, authorization: req.headers.authorization }, endpoint?.debug ?? false, this.access!);
     if (refused) {
       res.writeHead(refused.status, { 'content-type': 'text/plain; charset=utf-8', ...(refused.headers ?? {}) });
@@ -140,7 +154,7 @@ export class HttpServer {
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, { status: 405, text: 'method not allowed' });
     if (!endpoint) return send(res, { status: 404, text: `not found; try ${Object.keys(this.options.endpoints).join(', ')}` });
-    send(res, endpoint.handle(url.searchParams));
+    send(res, endpoint.handle(query));
   }
 }
 

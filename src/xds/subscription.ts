@@ -187,15 +187,18 @@ export class Subscription {
   /**
    * ACK (no error) or NACK (error) of the latest response; the caller checked the nonce.
    * `clientVersionInfo` is what the NACK event reports the client still runs: the version_info
-   * a SotW client echoes, or (undefined) the hash of the held pairs. An ACK repeating an already
-   * resolved nonce (a subscription change) yields no event.
+   * a SotW client echoes, or (undefined) the hash of the held pairs. A request repeating an
+   * already resolved nonce (a subscription change), with or without error_detail, yields no event.
    */
   resolve(nonce: string, error: ErrorDetail | undefined, clientVersionInfo: string | undefined): StreamEvent | undefined {
     const f = this.inFlight;
     this.inFlight = undefined;
+    // The nonce was resolved already: a repeat (a subscription change) is neither ACK nor NACK.
+    if (!f) return undefined;
     if (!error) {
-      if (!f) return undefined;
+      // Names unsubscribed since the response was sent are forgotten, whatever the answer.
       for (const [n, v] of f.resources) {
+        if (!this.subscribed.has(n)) continue;
         this.held.set(n, v);
         this.rejected.delete(n);
       }
@@ -207,12 +210,13 @@ export class Subscription {
       return { kind: 'ack', nonce: f.nonce, versionInfo: f.versionInfo, resources: f.resources, removed: f.removed };
     }
     const rejected: Array<readonly [string, string]> = [];
-    for (const [n, v] of f?.resources ?? []) {
-      if (this.held.get(n) === v) continue;
+    for (const [n, v] of f.resources) {
+      if (this.held.get(n) === v || !this.subscribed.has(n)) continue;
       this.rejected.set(n, v);
       rejected.push([n, v]);
     }
-    for (const n of f?.removed ?? []) {
+    for (const n of f.removed) {
+      if (!this.subscribed.has(n)) continue;
       this.rejected.set(n, REMOVED_VERSION);
       rejected.push([n, REMOVED_VERSION]);
     }

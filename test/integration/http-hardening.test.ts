@@ -166,3 +166,18 @@ test('/debug/xds lists at most 100 names of a stream that subscribed to 5,000, s
     await srv.close();
   }
 });
+
+test('request targets that URL() cannot parse (//, /\\, //[) get an answer and the server stays up', async () => {
+  const srv = await start(examplesCopy());
+  try {
+    for (const target of ['//', '/\\', '//[', '//a:b@', '///healthz']) {
+      const c = await connect(srv.httpPort);
+      c.socket.write(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1:${srv.httpPort}\r\nConnection: close\r\n\r\n`);
+      await until(() => c.closed(), `the answer to GET ${target}`);
+      assert.match(c.received(), /^HTTP\/1\.1 404 /, target);
+    }
+    assert.equal((await get(srv.httpPort, '/healthz', { host: `127.0.0.1:${srv.httpPort}` })).status, 200, 'still serving');
+  } finally {
+    await srv.close();
+  }
+});
