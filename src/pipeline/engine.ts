@@ -60,6 +60,8 @@ export class Engine {
   /** Candidate host → MetaRouters that may mean it. */
   private readonly routersByHost = new SetMultimap<string, string>();
   private readonly rulesByHost = new SetMultimap<string, string>();
+  /** DestinationRule key → the host it is indexed under. */
+  private readonly ruleHosts = new Map<string, string>();
   /** host → hosts whose output read it (its services or its DestinationRule). */
   private readonly dependents = new SetMultimap<string, string>();
 
@@ -169,23 +171,23 @@ export class Engine {
   }
 
   private ruleChanged(key: string, dr: R.DestinationRule | undefined): void {
-    const old = this.destinationRules.get(key);
-    if (old) {
-      this.rulesByHost.delete(this.ruleHost(old), key);
-      this.touchHost(this.ruleHost(old));
+    // The host it was indexed under, not recomputed: the domain option may have changed since.
+    const oldHost = this.ruleHosts.get(key);
+    if (oldHost !== undefined) {
+      this.rulesByHost.delete(oldHost, key);
+      this.touchHost(oldHost);
     }
     if (dr) {
+      // Istio resolves a DestinationRule's short host in the rule's namespace.
+      const host = resolveHost(dr.spec.host ?? '', dr.metadata.namespace, this.options.domain);
       this.destinationRules.set(key, dr);
-      this.rulesByHost.add(this.ruleHost(dr), key);
-      this.touchHost(this.ruleHost(dr));
+      this.ruleHosts.set(key, host);
+      this.rulesByHost.add(host, key);
+      this.touchHost(host);
     } else {
       this.destinationRules.delete(key);
+      this.ruleHosts.delete(key);
     }
-  }
-
-  /** Istio resolves a DestinationRule's short host in the rule's namespace. */
-  private ruleHost(dr: R.DestinationRule): string {
-    return resolveHost(dr.spec.host ?? '', dr.metadata.namespace, this.options.domain);
   }
 
   private markHost(host: string): void {

@@ -119,3 +119,30 @@ spec:
   assert.notEqual(moved, vip);
   assert.equal(JSON.stringify(engine.output()), JSON.stringify(build({ ...config, serviceEntries: [...config.serviceEntries, plain] }, builtins)));
 });
+
+test('changing the domain moves a DestinationRule with a short host to its new host, as a full rebuild does', () => {
+  const yaml = (domain: string) => `apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata: {name: foo, namespace: ns}
+spec:
+  hosts: [foo.ns.svc.${domain}]
+  addresses: [10.0.0.9]
+  ports: [{number: 20880, name: tcp-metaprotocol-dubbo}]
+  resolution: STATIC
+---
+apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: {name: foo, namespace: ns}
+spec:
+  host: foo
+  trafficPolicy: {loadBalancer: {consistentHash: {httpHeaderName: userId}}}
+`;
+  const before = configOf(yaml('a.local'));
+  const engine = createEngine({ ...before, options: { ...before.options, domain: 'a.local' } }, builtins);
+  const after = configOf(yaml('a.local'));
+  const options = { ...after.options, domain: 'b.local' };
+  engine.setOptions(options);
+  engine.flush();
+  assert.equal(JSON.stringify(engine.output()), JSON.stringify(build({ ...after, options }, builtins)));
+  assert.ok(!JSON.stringify(engine.output().routes).includes('userId'), 'the rule now names foo.ns.svc.b.local, which no service defines');
+});
