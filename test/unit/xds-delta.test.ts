@@ -234,3 +234,30 @@ test('the pending queue never grows beyond the number of subscribed resources', 
   assert.deepEqual(s.state().pending, ['a', 'b']);
   assert.deepEqual(names(one(s.onRequest(ack(r1)).responses)), ['a', 'b']);
 });
+
+test('an ACK or NACK arriving after the client unsubscribed a name changes nothing for that name: re-subscribing sends it again', () => {
+  const cache = setup(['a']);
+  const s = new DeltaStream(cache);
+  const r = one(s.onRequest(sub(['a'])).responses);
+  s.onRequest(unsub(['a']));
+  const step = s.onRequest(nack(r, 'late'));
+  assert.deepEqual(step.events[0] && 'rejected' in step.events[0] ? step.events[0].rejected : undefined, []);
+  assert.deepEqual(s.state().rejected, {});
+  assert.deepEqual(names(one(s.onRequest(sub(['a'])).responses)), ['a'], 'not held back as rejected');
+  const s2 = new DeltaStream(cache);
+  const r2 = one(s2.onRequest(sub(['a'])).responses);
+  s2.onRequest(unsub(['a']));
+  s2.onRequest(ack(r2));
+  assert.deepEqual(s2.state().held, {}, 'an unsubscribed name is not held');
+});
+
+test('a request repeating an already answered nonce with error_detail is not a second NACK', () => {
+  const cache = setup(['a', 'b']);
+  const s = new DeltaStream(cache);
+  const r = one(s.onRequest(sub(['a'])).responses);
+  assert.equal(s.onRequest(nack(r, 'bad')).events[0]!.kind, 'nack');
+  const again = s.onRequest({ ...nack(r, 'bad'), resourceNamesSubscribe: ['b'] });
+  assert.deepEqual(again.events, []);
+  assert.equal(s.state().nack.count, 1);
+  assert.deepEqual(names(one(again.responses)), ['b'], 'the subscription change still applies');
+});
