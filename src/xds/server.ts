@@ -23,6 +23,7 @@ import { encodeSotwResponse } from './envelope.js';
 import { DEFAULT_FANOUT_CHUNK, FanOut } from './fanout.js';
 import { fetchResources } from './fetch.js';
 import { checkNames, DEFAULT_XDS_LIMITS, limitExceeded, type XdsLimits } from './limits.js';
+import { clip } from '../util/clip.js';
 import { loadXdsServices, type DeltaDiscoveryRequestWire, type DiscoveryRequestWire, type XdsServices } from './services.js';
 import { peerOf, StreamSession, type OpenStream, type StreamInfo } from './session.js';
 import { DELTA, SOTW, type RequestWire, type StreamProtocol } from './stream-protocol.js';
@@ -99,6 +100,7 @@ export class XdsServer {
    */
   listen(address: string): Promise<number> {
     return new Promise((resolve, reject) => {
+      if (this.listener) return reject(new Error('the xDS server is already listening'));
       const creds = this.options.credentials ?? grpc.ServerCredentials.createInsecure();
       const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(address);
       if (!m) return reject(new Error(`xDS address ${JSON.stringify(address)} is not host:port`));
@@ -183,7 +185,7 @@ export class XdsServer {
 
   private fetch(call: grpc.ServerUnaryCall<DiscoveryRequestWire, Buffer>, callback: grpc.sendUnaryData<Buffer>): void {
     const req = call.request;
-    const nodeId = req.node?.id || undefined;
+    const nodeId = req.node?.id ? clip(req.node.id) : undefined;
     const peer = peerOf(call);
     const names = req.resource_names ?? [];
     const tooMany = checkNames(names, new Set(names).size, this.limits);

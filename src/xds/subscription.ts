@@ -23,6 +23,7 @@
  *   held, their rejections are cleared); error → NACK (the carried versions the client does not
  *   already hold become rejected; held versions stay as they were).
  */
+import { clip } from '../util/clip.js';
 import { emptyNackState, recordOf, type ErrorDetail, type NackState, type NonceSource, type ResourceSource, type Step, type StreamEvent, type XdsResource, versionInfoOf } from './protocol.js';
 
 /** Marks a rejected removal in `rejected` (content versions are never empty). */
@@ -142,7 +143,8 @@ export class Subscription {
   /** The client declares the version it holds (undefined: none), e.g. delta initial_resource_versions. */
   declareHeld(name: string, version: string | undefined): void {
     if (version === undefined || version === REMOVED_VERSION) this.held.delete(name);
-    else this.held.set(name, version);
+    // The client chose this string: clipped, it still differs from every content version (16 hex).
+    else this.held.set(name, clip(version));
   }
 
   /** A reconnecting client runs exactly `pairs`, which a response of `versionInfo` carried. */

@@ -261,3 +261,13 @@ test('a request repeating an already answered nonce with error_detail is not a s
   assert.equal(s.state().nack.count, 1);
   assert.deepEqual(names(one(again.responses)), ['b'], 'the subscription change still applies');
 });
+
+test('a version the client declares in initial_resource_versions is kept clipped (it is the client\'s string)', () => {
+  const cache = setup(['a']);
+  const s = new DeltaStream(cache);
+  const r = one(s.onRequest(sub(['a'], { initialResourceVersions: { a: 'v'.repeat(100_000) } })).responses);
+  assert.deepEqual(names(r), ['a'], 'an unknown version is resent');
+  const s2 = new DeltaStream(cache);
+  s2.onRequest(sub(['a', 'gone'], { initialResourceVersions: { gone: 'x'.repeat(100_000) } }));
+  assert.ok(JSON.stringify(s2.state()).length < 10_000, 'what the stream keeps is bounded');
+});
