@@ -139,7 +139,7 @@ function serveInvocation(values: Values, files: string[], usage: (reason: string
   const expiryWarningMs = warningSeconds === undefined ? undefined : Math.round(warningSeconds * 1000);
   const tls = cert !== undefined && key !== undefined ? { cert, key, ca, expiryWarningMs } : undefined;
   const rescan = values['rescan-interval'] as string | undefined;
-  if (rescan !== undefined && !/^\d{1,7}$/.test(rescan)) return usage(`--rescan-interval must be a whole number of seconds, not ${JSON.stringify(rescan)}`);
+  if (rescan !== undefined && !(/^\d{1,7}$/.test(rescan) && Number(rescan) <= MAX_RESCAN_SECONDS)) return usage(`--rescan-interval must be a whole number of seconds up to ${MAX_RESCAN_SECONDS}, not ${JSON.stringify(rescan)}`);
   const durations: Record<string, number | undefined> = {};
   for (const flag of ['http-idle-timeout', 'shutdown-grace']) {
     const v = values[flag] as string | undefined;
@@ -176,6 +176,9 @@ function serveInvocation(values: Values, files: string[], usage: (reason: string
     xdsLimits,
   };
 }
+
+/** The longest period a timer takes, in whole seconds (2^31-1 ms). */
+const MAX_RESCAN_SECONDS = 2147483;
 
 const LIMIT_FLAG_NAMES: Record<keyof InputLimits, string> = {
   maxFileBytes: 'max-file-bytes',

@@ -48,6 +48,11 @@ export const realTimers: Timers = {
   clearInterval: (h) => clearInterval(h as NodeJS.Timeout),
 };
 
+/** The longest delay a timer takes (2^31-1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A burst of events delays a reload by this much at most (or 10 debounce delays, if longer). */
+const MIN_MAX_WAIT_MS = 1000;
+
 /** Default period of the full rescan that catches whatever notifications missed. */
 export const DEFAULT_RESCAN_INTERVAL_MS = 30_000;
 
@@ -99,13 +104,15 @@ export class DirectoryStore {
   private rescanHandle: unknown;
   private pollSignature = '';
   private debounceHandle: unknown;
+  private maxWaitHandle: unknown;
   private listener: ((u: StoreUpdate) => void) | undefined;
   private closed = false;
 
   constructor(private readonly opts: DirectoryStoreOptions) {
     this.debounceMs = opts.debounceMs ?? 100;
     this.pollIntervalMs = opts.pollIntervalMs ?? 2000;
-    this.rescanIntervalMs = opts.rescanIntervalMs ?? DEFAULT_RESCAN_INTERVAL_MS;
+    // Timers overflow above 2^31-1 ms (Node then fires every millisecond): such a period is clamped.
+    this.rescanIntervalMs = Math.min(opts.rescanIntervalMs ?? DEFAULT_RESCAN_INTERVAL_MS, MAX_TIMER_MS);
     this.timers = opts.timers ?? realTimers;
     this.log = opts.logger;
     const limits = opts.limits ?? DEFAULT_INPUT_LIMITS;
@@ -152,19 +159,31 @@ export class DirectoryStore {
     this.startPolling();
   }
 
-  /** Schedules a reload after the debounce delay (restarting the delay if one is pending). */
+  /**
+   * Schedules a reload after the debounce delay (restarting the delay if one is pending). A burst
+   * that never goes quiet (a file rewritten more often than the delay, the rescan landing inside
+   * it) still reloads: at most `maxWaitMs` after its first event.
+   */
   schedule(): void {
     if (this.closed) return;
     if (this.debounceHandle !== undefined) this.timers.clearTimeout(this.debounceHandle);
-    this.debounceHandle = this.timers.setTimeout(() => {
-      this.debounceHandle = undefined;
-      this.reload();
-    }, this.debounceMs);
+    this.debounceHandle = this.timers.setTimeout(() => this.fire(), this.debounceMs);
+    this.maxWaitHandle ??= this.timers.setTimeout(() => this.fire(), Math.max(MIN_MAX_WAIT_MS, 10 * this.debounceMs));
+  }
+
+  private fire(): void {
+    if (this.debounceHandle !== undefined) this.timers.clearTimeout(this.debounceHandle);
+    if (this.maxWaitHandle !== undefined) this.timers.clearTimeout(this.maxWaitHandle);
+    this.debounceHandle = undefined;
+    this.maxWaitHandle = undefined;
+    this.reload();
   }
 
   close(): void {
     this.closed = true;
     if (this.debounceHandle !== undefined) this.timers.clearTimeout(this.debounceHandle);
+    if (this.maxWaitHandle !== undefined) this.timers.clearTimeout(this.maxWaitHandle);
+    this.maxWaitHandle = undefined;
     if (this.pollHandle !== undefined) this.timers.clearInterval(this.pollHandle);
     if (this.rescanHandle !== undefined) this.timers.clearInterval(this.rescanHandle);
     this.debounceHandle = undefined;

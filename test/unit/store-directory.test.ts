@@ -67,11 +67,11 @@ test('a burst of events becomes one debounced reload with only the real changes'
     store.schedule();
     unlinkSync(path.join(dir, 'b.yaml'));
     store.schedule();
-    assert.equal(t.pending.size, 1, 'one pending debounce timer');
-    assert.equal([...t.pending.values()][0]!.ms, 100);
+    assert.deepEqual([...t.pending.values()].map((p) => p.ms).sort((a, b) => a - b), [100, 1000], 'one debounce timer and one deadline');
     assert.equal(updates.length, 0);
-    t.fireTimeouts();
+    [...t.pending.values()].find((p) => p.ms === 100)!.fn();
     assert.equal(updates.length, 1);
+    assert.equal(t.pending.size, 0, 'the reload cancels the deadline');
     const changes = updates[0]!.changes;
     assert.equal(changes.length, 2);
     const up = changes.find((c) => c.op === 'upsert');
@@ -125,6 +125,30 @@ test('polling notices a changed file and schedules a reload', () => {
     t.fireTimeouts();
     assert.equal(updates.length, 1);
     assert.equal(updates[0]!.changes.length, 1);
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a burst of events that never goes quiet still reloads, at the latest 10 debounce delays after its first event', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'metamesh-burst-'));
+  const t = fakeTimers();
+  const store = new DirectoryStore({ paths: [dir], logger: silent, watch: 'none', timers: t.timers, debounceMs: 100, rescanIntervalMs: 0 });
+  try {
+    writeFileSync(path.join(dir, 'a.yaml'), mutationRouter('a', 'v1'));
+    store.load();
+    const updates: StoreUpdate[] = [];
+    store.start((u) => updates.push(u));
+    writeFileSync(path.join(dir, 'a.yaml'), mutationRouter('a', 'v2'));
+    // Events keep coming: every schedule() restarts the debounce, but the first event set a deadline.
+    for (let i = 0; i < 50; i++) store.schedule();
+    const delays = [...t.pending.values()].filter((p) => !p.repeat).map((p) => p.ms).sort((a, b) => a - b);
+    assert.deepEqual(delays, [100, 1000], 'one debounce timer and one deadline, however many events');
+    const deadline = [...t.pending].find(([, p]) => p.ms === 1000)!;
+    deadline[1].fn();
+    assert.equal(updates.length, 1, 'the deadline reloads');
+    assert.equal(t.pending.size, 0, 'both timers are gone after the reload');
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
