@@ -99,7 +99,8 @@ export class LastKnownGood {
     const checked = new Map<string, Checked>();
     for (const mr of first.config.metaRouters) {
       const key = objKey(mr.kind, mr.metadata.namespace, mr.metadata.name);
-      const canonical = canonicalJson(mr);
+      // The check depends on the domain option too: a change of domain checks every router again.
+      const canonical = `${first.config.options.domain}\n${canonicalJson(mr)}`;
       let c = this.checkedRouters.get(key);
       if (c?.canonical !== canonical) {
         const found = validateMetaRouter(mr, first.config.options.domain, this.checkRegex);
