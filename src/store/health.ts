@@ -57,6 +57,16 @@ export class SourceHealth<T> {
     return this.enter(this.good ? 'stale' : 'failed');
   }
 
+  /**
+   * After a failed read that still read part of the source (a listing with one unreadable
+   * subdirectory): what was read, plus what was carried over for the rest, becomes the content to
+   * fall back on. Without it a part that never reads would leave no fallback for the others.
+   */
+  keepPartial(snapshot: T, revision: string): SourceState | undefined {
+    this.good = { snapshot, revision };
+    return this.enter('stale');
+  }
+
   /** The content of the last successful read, served while the source is stale. */
   get lastGood(): T | undefined {
     return this.good?.snapshot;

@@ -138,6 +138,7 @@ export class SourceFiles {
     this.noteTransition(root, health.fail(failed.map((d) => d.message).join(' ')), 'cannot be listed');
     // The files of the last successful listing that this one could not reach keep their content.
     const listedSet = new Set(listed);
+    const keep: string[] = [];
     for (const d of failed) {
       const carried = (health.lastGood ?? [])
         .filter((f) => !listedSet.has(f) && !present.has(f) && isUnder(f, d.object))
@@ -155,8 +156,13 @@ export class SourceFiles {
       for (const [f, e] of carried) {
         present.add(f);
         this.add(f, e.health.lastGood!, snap);
+        keep.push(f);
       }
     }
+    // What was listed and what was carried is the fallback of the next failure, even if this path
+    // never lists cleanly (one subdirectory that is never readable, say).
+    keep.push(...listed);
+    health.keepPartial(keep, hash(keep.join('\n')));
     return listed;
   }
 

@@ -268,3 +268,33 @@ test('a file that grows over an input limit keeps its last good content in serve
     s.cleanup();
   }
 });
+
+test('a subdirectory that never lists does not leave the others without a fallback: a later failure of another keeps its files', () => {
+  const bad = new Set<string>();
+  const fs: SourceFs = {
+    list: (paths, diagnostics) =>
+      listFiles(paths, diagnostics).filter((f) => {
+        const dir = [...bad].find((b) => f.startsWith(`${b}/`));
+        if (dir && !diagnostics.some((d) => d.object === dir)) diagnostics.push({ code: 'MM_INPUT_UNREADABLE', severity: 'error', object: dir, message: `the directory ${dir} cannot be listed: EACCES` });
+        return dir === undefined;
+      }),
+    readFile: (file) => readFileSync(file, 'utf8'),
+  };
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'metamesh-lkg-'));
+  mkdirSync(path.join(dir, 'lost+found'));
+  writeFileSync(path.join(dir, 'lost+found', 'x.yaml'), router('never-read'));
+  mkdirSync(path.join(dir, 'sub'));
+  writeFileSync(path.join(dir, 'sub', 'a.yaml'), router('a'));
+  bad.add(path.join(dir, 'lost+found'));
+  const store = new DirectoryStore({ paths: [dir], logger: silent, watch: 'none', now: () => 0, fs });
+  try {
+    assert.deepEqual(names(store.load(), 'upsert'), ['a'], 'lost+found never lists, sub/a.yaml is served');
+    bad.add(path.join(dir, 'sub'));
+    const u = store.load();
+    assert.deepEqual(u.changes, [], 'sub cannot be listed now either: a stays served');
+    assert.ok(codes(u).includes('MM_SOURCE_STALE'), codes(u).join(', '));
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
