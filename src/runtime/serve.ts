@@ -190,7 +190,8 @@ export async function serve(opts: ServeOptions): Promise<Running> {
       logDiagnostics(log, u);
       log.info({ event: 'update', resourceChanges: u.changes.length, routesChanged: [...result.changed], routesRemoved: [...result.removed] }, 'configuration updated');
     } catch (e) {
-      log.error({ event: 'update-failed', err: (e as Error).message }, 'applying the change failed; the previous routes stay served');
+      store.rollback();
+      log.error({ event: 'update-failed', err: (e as Error).message }, 'applying the change failed; the previous routes stay served and the change is tried again at the next reload');
     } finally {
       updates++;
     }

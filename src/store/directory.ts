@@ -105,6 +105,8 @@ export class DirectoryStore {
   private pollSignature = '';
   private debounceHandle: unknown;
   private maxWaitHandle: unknown;
+  /** What the store believed handed over before the last load (see rollback()). */
+  private beforeLoad: { resources: Map<string, string>; options: Options | undefined; diagnosticsText: string } | undefined;
   private listener: ((u: StoreUpdate) => void) | undefined;
   private closed = false;
 
@@ -121,6 +123,7 @@ export class DirectoryStore {
 
   /** Reads everything and returns the changes since the previous load (all upserts the first time). */
   load(): StoreUpdate {
+    this.beforeLoad = { resources: this.resources, options: this.options, diagnosticsText: this.diagnosticsText };
     const snap = this.sources.read();
     const { read, kept } = this.ledger.resolve(snap.documents, snap.fileOf, snap.empty);
     this.noteKept(kept);
@@ -132,6 +135,16 @@ export class DirectoryStore {
     const diagnosticsChanged = text !== this.diagnosticsText;
     this.diagnosticsText = text;
     return { changes, options: read.config.options, optionsChanged, diagnostics, diagnosticsChanged, files: snap.files };
+  }
+
+  /**
+   * The consumer could not apply the last update: forget it, so the next reload (a file event or
+   * the periodic rescan) hands over the same changes again instead of believing them applied.
+   */
+  rollback(): void {
+    if (!this.beforeLoad) return;
+    ({ resources: this.resources, options: this.options, diagnosticsText: this.diagnosticsText } = this.beforeLoad);
+    this.beforeLoad = undefined;
   }
 
   /** The health of every `-f` path and of its files that are not `ok` (for /readyz). */

@@ -154,3 +154,22 @@ test('a burst of events that never goes quiet still reloads, at the latest 10 de
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('rollback() after an update its consumer could not apply hands the same changes over again at the next reload', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'metamesh-rollback-'));
+  const store = new DirectoryStore({ paths: [dir], logger: silent, watch: 'none' });
+  try {
+    writeFileSync(path.join(dir, 'a.yaml'), mutationRouter('a', 'v1'));
+    store.load();
+    writeFileSync(path.join(dir, 'a.yaml'), mutationRouter('a', 'v2'));
+    const failed = store.load();
+    assert.equal(failed.changes.length, 1);
+    store.rollback();
+    const again = store.load();
+    assert.deepEqual(again.changes, failed.changes, 'the change is offered again');
+    assert.equal(store.load().changes.length, 0, 'once taken, it is not offered a third time');
+  } finally {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
