@@ -23,7 +23,7 @@ import { createWire, encodeRouteConfiguration } from '../../src/proto/wire.js';
 import { ROUTE_CONFIGURATION_TYPE_URL as RDS } from '../../src/route/wire.js';
 import { ResourceCache } from '../../src/xds/cache.js';
 import { MAX_ID_LENGTH, MAX_MESSAGE_LENGTH } from '../../src/util/clip.js';
-import { DEFAULT_XDS_LIMITS, type NameLimits } from '../../src/xds/limits.js';
+import type { NameLimits } from '../../src/xds/limits.js';
 import { loadXdsServices, type DeltaDiscoveryResponseWire, type DiscoveryResponseWire } from '../../src/xds/services.js';
 import { StreamSession } from '../../src/xds/session.js';
 import { DELTA, SOTW } from '../../src/xds/stream-protocol.js';
@@ -212,19 +212,20 @@ function fuzz(seed: number): Stats {
   return stats;
 }
 
-const all: Stats[] = [];
+/** Each seed runs once, whichever tests ask for it (so every test also passes when run alone). */
+const runs = new Map<number, Stats>();
+const statsOf = (seed: number): Stats => runs.get(seed) ?? runs.set(seed, fuzz(seed)).get(seed)!;
+
 for (const seed of SEEDS) {
   test(`seed ${seed}: ${STEPS} random requests, cache changes and stalls keep every stream invariant`, () => {
-    const stats = fuzz(seed);
-    all.push(stats);
+    const stats = statsOf(seed);
     assert.ok(stats.responses > 50, `only ${stats.responses} responses: the fuzz is not reaching the machines`);
   });
 }
 
 test('the fuzz reached every outcome: NACKs, and streams ended by a wrong type URL and by each limit', () => {
-  assert.equal(all.length, SEEDS.length);
+  const all = SEEDS.map(statsOf);
   assert.ok(all.some((s) => s.nacks > 0), 'no NACK recorded');
   assert.ok(all.some((s) => (s.ended[3] ?? 0) > 0), 'no stream ended with INVALID_ARGUMENT');
   assert.ok(all.some((s) => (s.ended[8] ?? 0) > 0), 'no stream ended with RESOURCE_EXHAUSTED');
-  assert.ok(LIMITS.maxNamesPerStream < DEFAULT_XDS_LIMITS.maxNamesPerStream);
 });
