@@ -121,8 +121,13 @@ export class TreeWatcher {
     const name = filename === null ? null : String(filename);
     // inotify reports the watched directory's own deletion or move under its own name; after
     // that the watch hears nothing, so it must be opened again.
-    if (name === null || name === path.basename(dir)) w.suspect = true;
-    if (w.names !== 'all' && name !== null && !w.names.has(name)) return;
+    if (name === null || name === path.basename(dir)) {
+      // A suspect watch is re-checked only by a reload: always ask for one.
+      w.suspect = true;
+      this.opts.onEvent();
+      return;
+    }
+    if (w.names !== 'all' && !w.names.has(name)) return;
     this.opts.onEvent();
   }
 
