@@ -131,6 +131,17 @@ export class SourceFiles {
     const listed = this.fs.list([root], found);
     const failed = found.filter((d) => d.code === 'MM_INPUT_UNREADABLE');
     snap.diagnostics.push(...found.filter((d) => d.code !== 'MM_INPUT_UNREADABLE'));
+    // A file read before that is now not a regular file, or a link loop, is skipped by the lister
+    // and never opened; that is a failure to read it, not its removal: its last good content stays.
+    for (const d of found) {
+      if (d.code !== 'MM_INPUT_NOT_REGULAR' && d.code !== 'MM_INPUT_SYMLINK_LOOP') continue;
+      const e = this.files.get(d.object);
+      if (!e?.health.lastGood || present.has(d.object)) continue;
+      this.noteTransition(d.object, e.health.fail(d.message), 'cannot be read');
+      snap.diagnostics.push(diag('MM_SOURCE_STALE', d.object, `${d.object} cannot be read now (see ${d.code}); its last good content (revision ${e.health.revision}) stays in effect until it is a readable file again.`));
+      present.add(d.object);
+      this.add(d.object, e.health.lastGood, snap);
+    }
     if (failed.length === 0) {
       this.noteTransition(root, health.succeed(listed, hash(listed.join('\n'))), 'is listed again', true);
       return listed;

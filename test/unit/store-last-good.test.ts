@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
@@ -296,5 +297,19 @@ test('a subdirectory that never lists does not leave the others without a fallba
   } finally {
     store.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file replaced by a FIFO is skipped, never opened, and its last good content stays (MM_SOURCE_STALE)', () => {
+  const s = setup({ 'a.yaml': router('a'), 'b.yaml': router('b') });
+  try {
+    unlinkSync(s.file('a.yaml'));
+    execFileSync('mkfifo', [s.file('a.yaml')]);
+    const u = s.store.load();
+    assert.deepEqual(u.changes, [], 'a is neither removed nor replaced');
+    assert.ok(codes(u).includes('MM_INPUT_NOT_REGULAR'), codes(u).join(', '));
+    assert.match(find(u.diagnostics, 'MM_SOURCE_STALE')?.message ?? '', /a\.yaml cannot be read now \(see MM_INPUT_NOT_REGULAR\)/);
+  } finally {
+    s.cleanup();
   }
 });
