@@ -137,16 +137,16 @@ export class SourceFiles {
       if (d.code !== 'MM_INPUT_NOT_REGULAR' && d.code !== 'MM_INPUT_SYMLINK_LOOP') continue;
       const e = this.files.get(d.object);
       if (!e?.health.lastGood || present.has(d.object)) continue;
-      this.noteTransition(d.object, e.health.fail(d.message), 'cannot be read');
+      this.noteTransition(e.health, e.health.fail(d.message), 'cannot be read');
       snap.diagnostics.push(diag('MM_SOURCE_STALE', d.object, `${d.object} cannot be read now (see ${d.code}); its last good content (revision ${e.health.revision}) stays in effect until it is a readable file again.`));
       present.add(d.object);
       this.add(d.object, e.health.lastGood, snap);
     }
     if (failed.length === 0) {
-      this.noteTransition(root, health.succeed(listed, hash(listed.join('\n'))), 'is listed again', true);
+      this.noteTransition(health, health.succeed(listed, hash(listed.join('\n'))), 'is listed again', true);
       return listed;
     }
-    this.noteTransition(root, health.fail(failed.map((d) => d.message).join(' ')), 'cannot be listed');
+    this.noteTransition(health, health.fail(failed.map((d) => d.message).join(' ')), 'cannot be listed');
     // The files of the last successful listing that this one could not reach keep their content.
     const listedSet = new Set(listed);
     const keep: string[] = [];
@@ -190,7 +190,7 @@ export class SourceFiles {
       // Gone between listing and reading (a delete, or an editor's rename): it is simply gone.
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
       const why = (e as Error).message;
-      this.noteTransition(file, entry.health.fail(`cannot be read: ${why}`), 'cannot be read');
+      this.noteTransition(entry.health, entry.health.fail(`cannot be read: ${why}`), 'cannot be read');
       const good = entry.health.lastGood;
       if (good === undefined) {
         snap.diagnostics.push(e instanceof FileRefused ? e.diagnostic : diag('MM_INPUT_UNREADABLE', file, `${file} cannot be read: ${why}`));
@@ -208,11 +208,11 @@ export class SourceFiles {
     // A syntax error or a file over an input limit: the file as a whole is not what was meant.
     const syntax = parsed.diagnostics.find((d) => FILE_FAILURES.has(d.code));
     if (syntax === undefined) {
-      this.noteTransition(file, entry.health.succeed({ documents: parsed.documents }, hash(text)), 'reads again', true);
+      this.noteTransition(entry.health, entry.health.succeed({ documents: parsed.documents }, hash(text)), 'reads again', true);
       if (parsed.documents.length === 0) snap.empty.add(file);
       return { documents: parsed.documents };
     }
-    this.noteTransition(file, entry.health.fail(`does not parse: ${syntax.message}`), 'does not parse');
+    this.noteTransition(entry.health, entry.health.fail(`does not parse: ${syntax.message}`), 'does not parse');
     const good = entry.health.lastGood;
     if (good === undefined) return { documents: parsed.documents };
     snap.diagnostics.push(diag('MM_SOURCE_STALE', file, `${file} does not parse (see ${syntax.code}); its last good content (revision ${entry.health.revision}) stays in effect until it parses again.`));
@@ -230,13 +230,15 @@ export class SourceFiles {
    * One log line per change of state of a path or file: a failure when it starts, a recovery when
    * it ends; nothing for the first successful read, nor for a retry that changes nothing.
    */
-  private noteTransition(source: string, left: SourceState | undefined, what: string, ok = false): void {
+  private noteTransition(health: SourceHealth<unknown>, left: SourceState | undefined, what: string, ok = false): void {
     if (left === undefined) return;
+    const source = health.source;
     if (ok) {
       if (left !== 'pending') this.log.info({ event: 'source-recovered', source }, `${source} ${what}; its current content is served`);
       return;
     }
-    const status = this.roots.get(source)?.status() ?? this.files.get(source)?.health.status();
+    // The health that changed, not a lookup by path: a file named with -f is a path and a file.
+    const status = health.status();
     const kept = status?.state === 'stale' ? `its last good content (revision ${status.revision}) stays in effect` : 'nothing of it was read before, so nothing of it is served';
     this.log.warn({ event: 'source-stale', source, state: status?.state, err: status?.error }, `${source} ${what}; ${kept}`);
   }
