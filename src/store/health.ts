@@ -5,7 +5,9 @@
  * and says so, until a read succeeds again. Only a successful read can remove content.
  *
  * Transitions: a successful read (`succeed`) leads to `ok` from any state; a failed one (`fail`)
- * leads to `stale` once a read has succeeded, else to `failed`.
+ * leads to `stale` once a read has succeeded, else to `failed`; a failed read that still read part
+ * of the source (`keepPartial`) leads to `stale` with that part as the content to fall back on.
+ * - `pending`: nothing has been read yet.
  * - `ok`: the last read succeeded; its content is served.
  * - `stale`: the last read failed; the last good content (`revision`) is still served.
  * - `failed`: no read has ever succeeded; nothing of this source is served.

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { diag, type Diagnostic } from '../model/diagnostics.js';
+import { cmp, diag, type Diagnostic } from '../model/diagnostics.js';
 import { parseYaml, type SourceDocument } from '../input/read.js';
 import { SourceHealth, type SourceState, type SourceStatus } from './health.js';
 import { listFiles } from './list.js';
@@ -118,7 +118,7 @@ export class SourceFiles {
 
   status(): PathStatus[] {
     return [...this.roots.values()].map((h) => {
-      const mine = [...this.files].filter(([, e]) => e.root === h.source).sort(([a], [b]) => (a < b ? -1 : 1));
+      const mine = [...this.files].filter(([, e]) => e.root === h.source).sort(([a], [b]) => cmp(a, b));
       const unhealthy = mine.filter(([, e]) => e.health.current !== 'ok').map(([, e]) => e.health.status());
       return { ...h.status(), files: mine.length, unhealthyFiles: unhealthy.slice(0, MAX_LISTED) };
     });
