@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parseRegistry, redact } from '../../src/registry/config.js';
+
+test('a bare zookeeper URL reads /dubbo per interface', () => {
+  assert.deepEqual(parseRegistry('zookeeper://127.0.0.1:2181'), {
+    kind: 'zookeeper', name: 'zookeeper://127.0.0.1:2181', connect: '127.0.0.1:2181', chroot: '', roots: ['/dubbo'], serverSets: [], level: 'interface', serverSetProtocol: 'thrift',
+  });
+});
+
+test('roots, ServerSets, level, namespace, several hosts and a chroot are read; the password is never in the name', () => {
+  const c = parseRegistry('zookeeper://ops:s3cret@zk1:2181,zk2:2181/mesh?root=/dubbo&root=/services&serverset=/aurora/jobs&level=application&namespace=dubbo');
+  assert.ok('kind' in c && c.kind === 'zookeeper');
+  assert.equal(c.connect, 'zk1:2181,zk2:2181/mesh');
+  assert.equal(c.chroot, '/mesh');
+  assert.deepEqual(c.auth, { user: 'ops', password: 's3cret' });
+  assert.deepEqual([c.roots, c.serverSets, c.level, c.namespace], [['/dubbo', '/services'], ['/aurora/jobs'], 'application', 'dubbo']);
+  assert.ok(!c.name.includes('s3cret'), c.name);
+});
+
+test('a ServerSet-only registry does not read /dubbo', () => {
+  const c = parseRegistry('zookeeper://zk:2181?serverset=/twitter/service/echo');
+  assert.ok('kind' in c && c.kind === 'zookeeper');
+  assert.deepEqual(c.roots, []);
+});
+
+test('nacos and file registries, with defaults', () => {
+  assert.deepEqual(parseRegistry('nacos://127.0.0.1:8848'), { kind: 'nacos', name: 'nacos://127.0.0.1:8848', server: '127.0.0.1:8848', namespaces: ['public'], groups: ['DEFAULT_GROUP'], services: [], exclude: [] });
+  assert.deepEqual(parseRegistry('file:///etc/metamesh/registry.yaml'), { kind: 'file', name: 'file:///etc/metamesh/registry.yaml', path: '/etc/metamesh/registry.yaml' });
+});
+
+for (const [value, reason] of [
+  ['redis://x:1', /not a registry URL/],
+  ['zookeeper://', /give host:port/],
+  ['zookeeper://zk', /give host:port/],
+  ['zookeeper://zk:99999', /give host:port/],
+  ['zookeeper://zk:2181?root=dubbo', /not a ZooKeeper path/],
+  ['zookeeper://zk:2181?level=pod', /level must be interface or application/],
+  ['zookeeper://zk:2181?rooot=/dubbo', /unknown parameter rooot/],
+  ['zookeeper://u@zk:2181', /user:password@/],
+  ['nacos://n:8848/x', /host:port/],
+  ['file://', /needs a path/],
+] as const) {
+  test(`${value} is refused with a reason`, () => {
+    const r = parseRegistry(value);
+    assert.ok('error' in r, JSON.stringify(r));
+    assert.match(r.error, reason);
+  });
+}
+
+test('redact hides a password and leaves other URLs alone', () => {
+  assert.equal(redact('zookeeper://u:p@zk:2181/x'), 'zookeeper://u:***@zk:2181/x');
+  assert.equal(redact('nacos://n:8848'), 'nacos://n:8848');
+});
