@@ -7,6 +7,8 @@
  * that document (`/<root>/metadata/<app>/<revision>`, remote metadata) it is used as Dubbo's
  * consumers use it. Otherwise (local metadata, the default) the document is only available by
  * calling the provider, which metamesh does not do; the rule is then:
+ *   an application the interface-level tree lists as a provider of the interface (register-mode
+ *   `all`) is taken from there alone, exactly; otherwise
  *   an interface is served by every Dubbo instance of every application its mapping node names;
  *   with the group/version pairs of the service definitions that application published for it
  *   (`/<root>/metadata/<interface>/…/provider/<app>`), or with neither when it published none;
@@ -19,6 +21,7 @@
  */
 import { diag } from '../../model/diagnostics.js';
 import type { ServiceCollector } from './collect.js';
+import type { InterfaceApps } from './interface-level.js';
 import { applicationHead, interfaceHead } from './heads.js';
 import { endpointPort, metaEndpoint, readAppInstances, type AppInstance } from './instance.js';
 import { DEFAULT_WEIGHT, dubboEnabled, dubboLabels, dubboWeight, nonEmpty } from './labels.js';
@@ -46,7 +49,7 @@ export class AppInstances {
 }
 
 /** Interface services from the mapping, for the instances the interface-level tree did not list. */
-export function readMappedInterfaces(zk: ZkIndex, o: ResolvedZkOptions, apps: AppInstances, out: ServiceCollector): void {
+export function readMappedInterfaces(zk: ZkIndex, o: ResolvedZkOptions, apps: AppInstances, out: ServiceCollector, listed: InterfaceApps): void {
   const localRule = new Set<string>();
   for (const root of o.roots) {
     const mappingDir = joinPath(root, 'mapping');
@@ -74,6 +77,7 @@ export function readMappedInterfaces(zk: ZkIndex, o: ResolvedZkOptions, apps: Ap
             }
             continue;
           }
+          if (listed.has(iface, app)) continue;
           const ep = metaEndpoint(inst, o.schemeProtocols);
           if (ep === undefined) {
             zk.diagnostics.push(diag('MM_REGISTRY_NOT_METAPROTOCOL', inst.object, `${app} lists no endpoint of a MetaProtocol protocol in dubbo.endpoints; this instance gets no MetaProtocol service.`));

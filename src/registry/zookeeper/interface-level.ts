@@ -14,6 +14,17 @@ import { DEFAULT_WEIGHT, dubboEnabled, dubboLabels, dubboWeight, nonEmpty } from
 import { joinPath, type ResolvedZkOptions } from './options.js';
 import { zkObject, type ZkIndex } from './tree.js';
 
+/** Which applications the interface-level tree lists as providers of which interfaces. */
+export class InterfaceApps {
+  private readonly pairs = new Set<string>();
+  add(iface: string, app: string): void {
+    this.pairs.add(`${iface}\n${app}`);
+  }
+  has(iface: string, app: string): boolean {
+    return this.pairs.has(`${iface}\n${app}`);
+  }
+}
+
 /** Children of a Dubbo 3 root that are not interfaces: the config center and the metadata report. */
 export const NON_SERVICE_CHILDREN = new Set(['config', 'mapping', 'metadata']);
 
@@ -22,7 +33,7 @@ export const NON_SERVICE_CHILDREN = new Set(['config', 'mapping', 'metadata']);
  * (level `application`; there an instance is the application's address, with no per-interface
  * weight or override, and a provider without an `application` parameter is left out).
  */
-export function readInterfaceLevel(zk: ZkIndex, o: ResolvedZkOptions, out: ServiceCollector): void {
+export function readInterfaceLevel(zk: ZkIndex, o: ResolvedZkOptions, out: ServiceCollector, listed: InterfaceApps): void {
   for (const root of o.roots) {
     for (const encoded of zk.childrenOf(root)) {
       if (NON_SERVICE_CHILDREN.has(encoded)) continue;
@@ -45,6 +56,9 @@ export function readInterfaceLevel(zk: ZkIndex, o: ResolvedZkOptions, out: Servi
           zk.diagnostics.push(diag('MM_REGISTRY_BAD_RECORD', object, 'The provider URL has no host or no port; it was ignored.'));
           continue;
         }
+        // Listed whatever its protocol: the interface-level tree then says all this application serves.
+        const app = nonEmpty(url.params.application);
+        if (app !== undefined) listed.add(iface, app);
         const protocol = o.schemeProtocols[url.scheme];
         if (protocol === undefined) {
           zk.diagnostics.push(diag('MM_REGISTRY_NOT_METAPROTOCOL', object, `${iface} is served over ${url.scheme}://, which is not a MetaProtocol protocol (Istio handles gRPC and HTTP itself); this provider gets no MetaProtocol service.`));
@@ -53,7 +67,6 @@ export function readInterfaceLevel(zk: ZkIndex, o: ResolvedZkOptions, out: Servi
         const params = applyOverrides(overrides, url);
         const namespace = nonEmpty(params.aeraki_meta_app_namespace);
         if (o.level === 'application') {
-          const app = nonEmpty(url.params.application);
           if (app !== undefined) out.add(applicationHead(app), { protocol, object, instance: { address: url.host, port: url.port, labels: { application: app }, weight: DEFAULT_WEIGHT, healthy: true, enabled: true } });
           continue;
         }

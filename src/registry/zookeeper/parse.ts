@@ -8,7 +8,7 @@ import { normalizeDiagnostics, type Diagnostic } from '../../model/diagnostics.j
 import type { RegistrySnapshot, ZkTree } from '../../model/registry.js';
 import { AppInstances, readApplications, readMappedInterfaces } from './application-level.js';
 import { ServiceCollector } from './collect.js';
-import { readInterfaceLevel } from './interface-level.js';
+import { InterfaceApps, readInterfaceLevel } from './interface-level.js';
 import { resolveZkOptions, type ZkParseOptions } from './options.js';
 import { readServerSets } from './serverset.js';
 import { ZkIndex } from './tree.js';
@@ -19,14 +19,15 @@ export function parseZkTree(tree: ZkTree, options: ZkParseOptions): RegistrySnap
   const zk = new ZkIndex(tree, o.maxDataLength, diagnostics);
   const out = new ServiceCollector(o.maxInstancesPerService, diagnostics);
   const apps = new AppInstances(zk, o.servicesPath);
+  const listed = new InterfaceApps();
   // Order matters: the first source that lists an address:port for a service gives its instance.
   if (o.level === 'application') {
     readApplications(zk, o, apps, out);
-    readInterfaceLevel(zk, o, out);
+    readInterfaceLevel(zk, o, out, listed);
   } else {
     // Provider URLs carry every parameter and override; the mapping only fills what they lack.
-    readInterfaceLevel(zk, o, out);
-    readMappedInterfaces(zk, o, apps, out);
+    readInterfaceLevel(zk, o, out, listed);
+    readMappedInterfaces(zk, o, apps, out, listed);
   }
   readServerSets(zk, o, out);
   const services = out.finish();
