@@ -25,7 +25,7 @@ import type { InterfaceApps } from './interface-level.js';
 import { applicationHead, interfaceHead } from './heads.js';
 import { endpointPort, metaEndpoint, readAppInstances, type AppInstance } from './instance.js';
 import { DEFAULT_WEIGHT, dubboEnabled, dubboLabels, dubboWeight, nonEmpty } from './labels.js';
-import { readDefinitions, readRevision } from './metadata.js';
+import { metadataDirs, readDefinitions, readRevision, type GroupVersion, type ServiceInfo } from './metadata.js';
 import { joinPath, type ResolvedZkOptions } from './options.js';
 import { zkObject, type ZkIndex } from './tree.js';
 
@@ -53,28 +53,23 @@ export function readMappedInterfaces(zk: ZkIndex, o: ResolvedZkOptions, apps: Ap
   const localRule = new Set<string>();
   for (const root of o.roots) {
     const mappingDir = joinPath(root, 'mapping');
+    const dirs = metadataDirs(zk, root);
+    // A revision document is shared by every instance of that revision: read it once.
+    const revisions = new Map<string, ServiceInfo[] | undefined>();
+    const revision = (app: string, rev: string): ServiceInfo[] | undefined => {
+      const k = `${app}/${rev}`;
+      if (!revisions.has(k)) revisions.set(k, readRevision(zk, root, app, rev));
+      return revisions.get(k);
+    };
     for (const iface of zk.childrenOf(mappingDir)) {
       const data = zk.data(joinPath(mappingDir, iface)) ?? '';
       const mapped = [...new Set(data.split(',').map((s) => s.trim()).filter((s) => s !== ''))].sort();
       for (const app of mapped) {
+        let pairs: readonly GroupVersion[] | undefined;
         for (const inst of apps.of(app)) {
-          const infos = inst.revision === undefined ? undefined : readRevision(zk, root, app, inst.revision);
+          const infos = inst.revision === undefined ? undefined : revision(app, inst.revision);
           if (infos !== undefined) {
-            for (const info of infos.filter((s) => s.name === iface)) {
-              const protocol = o.schemeProtocols[info.protocol];
-              if (protocol === undefined) {
-                zk.diagnostics.push(diag('MM_REGISTRY_NOT_METAPROTOCOL', inst.object, `${iface} is served over ${info.protocol}, which is not a MetaProtocol protocol (Istio handles gRPC and HTTP itself); this instance gets no MetaProtocol service for it.`));
-                continue;
-              }
-              const port = info.port || endpointPort(inst, info.protocol) || inst.port;
-              const params: Record<string, string> = { ...info.params, ...(info.group ? { group: info.group } : {}), ...(info.version ? { version: info.version } : {}), application: app };
-              out.add(interfaceHead(iface, info.group, info.version), {
-                protocol,
-                object: inst.object,
-                ...(nonEmpty(params.aeraki_meta_app_namespace) ? { namespace: params.aeraki_meta_app_namespace! } : {}),
-                instance: { address: inst.address, port, labels: dubboLabels(params), weight: dubboWeight(params, inst.object, zk.diagnostics), healthy: true, enabled: inst.enabled && dubboEnabled(params) },
-              });
-            }
+            addFromRevision(zk, o, out, iface, app, inst, infos);
             continue;
           }
           if (listed.has(iface, app)) continue;
@@ -84,7 +79,7 @@ export function readMappedInterfaces(zk: ZkIndex, o: ResolvedZkOptions, apps: Ap
             continue;
           }
           localRule.add(app);
-          const pairs = readDefinitions(zk, root, iface, app);
+          pairs ??= readDefinitions(zk, root, dirs, iface, app);
           for (const gv of pairs.length > 0 ? pairs : [{}]) {
             const params = { application: app, ...(gv.group ? { group: gv.group } : {}), ...(gv.version ? { version: gv.version } : {}) };
             out.add(interfaceHead(iface, gv.group, gv.version), {
@@ -101,6 +96,26 @@ export function readMappedInterfaces(zk: ZkIndex, o: ResolvedZkOptions, apps: Ap
     zk.diagnostics.push(
       diag('MM_REGISTRY_LOCAL_METADATA', zkObject(joinPath(o.servicesPath, app)), `${app} keeps its service metadata in its instances (metadata-type local), so ZooKeeper does not say which interfaces each instance serves; its instances were given every interface the mappings name for ${app}, with the group and version of its service definitions. Set dubbo.application.metadata-type=remote for an exact list.`),
     );
+  }
+}
+
+/** The instance's services for `iface` as its revision document lists them. */
+function addFromRevision(zk: ZkIndex, o: ResolvedZkOptions, out: ServiceCollector, iface: string, app: string, inst: AppInstance, infos: readonly ServiceInfo[]): void {
+  for (const info of infos.filter((s) => s.name === iface)) {
+    const protocol = o.schemeProtocols[info.protocol];
+    if (protocol === undefined) {
+      zk.diagnostics.push(diag('MM_REGISTRY_NOT_METAPROTOCOL', inst.object, `${iface} is served over ${info.protocol}, which is not a MetaProtocol protocol (Istio handles gRPC and HTTP itself); this instance gets no MetaProtocol service for it.`));
+      continue;
+    }
+    const port = info.port || endpointPort(inst, info.protocol) || inst.port;
+    const params: Record<string, string> = { ...info.params, ...(info.group ? { group: info.group } : {}), ...(info.version ? { version: info.version } : {}), application: app };
+    const namespace = nonEmpty(params.aeraki_meta_app_namespace);
+    out.add(interfaceHead(iface, info.group, info.version), {
+      protocol,
+      object: inst.object,
+      ...(namespace !== undefined ? { namespace } : {}),
+      instance: { address: inst.address, port, labels: dubboLabels(params), weight: dubboWeight(params, inst.object, zk.diagnostics), healthy: true, enabled: inst.enabled && dubboEnabled(params) },
+    });
   }
 }
 

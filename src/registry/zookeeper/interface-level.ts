@@ -26,7 +26,7 @@ export class InterfaceApps {
 }
 
 /** Children of a Dubbo 3 root that are not interfaces: the config center and the metadata report. */
-export const NON_SERVICE_CHILDREN = new Set(['config', 'mapping', 'metadata']);
+const NON_SERVICE_CHILDREN = new Set(['config', 'mapping', 'metadata']);
 
 /**
  * Adds every provider: to its interface service (level `interface`), or to its application's service

@@ -45,6 +45,19 @@ export function readRevision(zk: ZkIndex, root: string, app: string, revision: s
   return out;
 }
 
+/** Decoded interface name → its (encoded) directory under `/<root>/metadata`. */
+export type MetadataDirs = ReadonlyMap<string, string>;
+
+/** The directories of `/<root>/metadata`, by decoded name; read once per root, not per interface. */
+export function metadataDirs(zk: ZkIndex, root: string): MetadataDirs {
+  const dirs = new Map<string, string>();
+  for (const n of zk.childrenOf(joinPath(root, 'metadata'))) {
+    const name = javaUrlDecode(n);
+    if (name !== undefined && !dirs.has(name)) dirs.set(name, n);
+  }
+  return dirs;
+}
+
 export interface GroupVersion {
   readonly group?: string;
   readonly version?: string;
@@ -54,9 +67,9 @@ export interface GroupVersion {
  * The (group, version) pairs `app` published service definitions for, for one interface. Empty
  * when it published none (report-definition off): the caller then assumes neither.
  */
-export function readDefinitions(zk: ZkIndex, root: string, iface: string, app: string): GroupVersion[] {
+export function readDefinitions(zk: ZkIndex, root: string, dirs: MetadataDirs, iface: string, app: string): GroupVersion[] {
   const metadata = joinPath(root, 'metadata');
-  const encoded = zk.childrenOf(metadata).find((n) => n === iface || javaUrlDecode(n) === iface);
+  const encoded = dirs.get(iface);
   if (encoded === undefined) return [];
   const found = new Map<string, GroupVersion>();
   const walk = (dir: string, depth: number): void => {

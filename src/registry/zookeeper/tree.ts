@@ -36,10 +36,6 @@ export class ZkIndex {
     return this.children.get(path) ?? [];
   }
 
-  has(path: string): boolean {
-    return this.tree.has(path) || this.children.has(path);
-  }
-
   /** The node's data, or undefined when absent, or too long (reported, never parsed). */
   data(path: string): string | undefined {
     const d = this.tree.get(path);
