@@ -300,6 +300,19 @@ describe('Dubbo 3 application level', () => {
   });
 });
 
+test('a scheme or endpoint protocol named like an Object property (constructor, __proto__) maps to no protocol', () => {
+  const s = parseZkTree(
+    tree({
+      [provider('constructor://10.0.0.1:20880/a.S?application=x')]: '',
+      '/dubbo/mapping/b.S': 'app',
+      '/services/app/10.0.0.2:20880': JSON.stringify({ address: '10.0.0.2', port: 20880, payload: { metadata: { 'dubbo.endpoints': '[{"port":20880,"protocol":"__proto__"},{"port":20881,"protocol":"toString"}]', 'dubbo.metadata.revision': 'r' } } }),
+    }),
+    { registry: REGISTRY },
+  );
+  assert.deepEqual(s.services, []);
+  assert.deepEqual(s.diagnostics.map((d) => d.code), ['MM_REGISTRY_NOT_METAPROTOCOL', 'MM_REGISTRY_NOT_METAPROTOCOL']);
+});
+
 test('the snapshot does not depend on the order the tree lists its nodes in', () => {
   const entries = Object.entries({
     [provider('dubbo://10.0.0.2:20880/a.S?application=x')]: '',

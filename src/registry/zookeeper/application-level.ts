@@ -26,7 +26,7 @@ import { applicationHead, interfaceHead } from './heads.js';
 import { endpointPort, metaEndpoint, readAppInstances, type AppInstance } from './instance.js';
 import { DEFAULT_WEIGHT, dubboEnabled, dubboLabels, dubboWeight, nonEmpty } from './labels.js';
 import { metadataDirs, readDefinitions, readRevision, type GroupVersion, type ServiceInfo } from './metadata.js';
-import { joinPath, type ResolvedZkOptions } from './options.js';
+import { joinPath, protocolFor, type ResolvedZkOptions } from './options.js';
 import { zkObject, type ZkIndex } from './tree.js';
 
 /** Reads each application's instances once. */
@@ -102,7 +102,7 @@ export function readMappedInterfaces(zk: ZkIndex, o: ResolvedZkOptions, apps: Ap
 /** The instance's services for `iface` as its revision document lists them. */
 function addFromRevision(zk: ZkIndex, o: ResolvedZkOptions, out: ServiceCollector, iface: string, app: string, inst: AppInstance, infos: readonly ServiceInfo[]): void {
   for (const info of infos.filter((s) => s.name === iface)) {
-    const protocol = o.schemeProtocols[info.protocol];
+    const protocol = protocolFor(o.schemeProtocols, info.protocol);
     if (protocol === undefined) {
       zk.diagnostics.push(diag('MM_REGISTRY_NOT_METAPROTOCOL', inst.object, `${iface} is served over ${info.protocol}, which is not a MetaProtocol protocol (Istio handles gRPC and HTTP itself); this instance gets no MetaProtocol service for it.`));
       continue;

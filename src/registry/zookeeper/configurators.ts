@@ -35,7 +35,8 @@ export function applyOverrides(overrides: readonly Override[], provider: DubboUr
     for (const [k, v] of Object.entries(o.url.params)) {
       if (CONDITION_KEYS.has(k) || k.startsWith('~')) continue;
       if (o.url.scheme === 'absent' && k in provider.params) continue;
-      params[k] = v;
+      // defineProperty: a key named __proto__ is a parameter like any other, never a prototype.
+      Object.defineProperty(params, k, { value: v, enumerable: true, writable: true, configurable: true });
     }
   }
   return params;

@@ -7,7 +7,7 @@
  */
 import { diag } from '../../model/diagnostics.js';
 import { isObject, isPort, readJsonObject, stringMap } from './json.js';
-import { joinPath } from './options.js';
+import { joinPath, protocolFor } from './options.js';
 import { zkObject, type ZkIndex } from './tree.js';
 
 export interface Endpoint {
@@ -80,10 +80,13 @@ function readEndpoints(text: string | undefined, zk: ZkIndex, object: string): E
  * without `dubbo.endpoints`, the instance port is Dubbo's default application protocol, `dubbo`.
  */
 export function metaEndpoint(i: AppInstance, protocols: Readonly<Record<string, string>>): { protocol: string; port: number } | undefined {
-  if (i.endpoints.length === 0) return protocols.dubbo !== undefined ? { protocol: protocols.dubbo, port: i.port } : undefined;
-  const mapped = i.endpoints.filter((e) => protocols[e.protocol] !== undefined);
+  if (i.endpoints.length === 0) {
+    const dubbo = protocolFor(protocols, 'dubbo');
+    return dubbo === undefined ? undefined : { protocol: dubbo, port: i.port };
+  }
+  const mapped = i.endpoints.filter((e) => protocolFor(protocols, e.protocol) !== undefined);
   const e = mapped.find((x) => x.port === i.port) ?? mapped[0];
-  return e && { protocol: protocols[e.protocol]!, port: e.port };
+  return e && { protocol: protocolFor(protocols, e.protocol)!, port: e.port };
 }
 
 /** The port of `scheme` among the instance's endpoints, if it lists it. */

@@ -11,7 +11,7 @@ import { activeOverrides, applyOverrides, type Override } from './configurators.
 import { parseNodeName } from './dubbo-url.js';
 import { javaUrlDecode } from './java-url.js';
 import { DEFAULT_WEIGHT, dubboEnabled, dubboLabels, dubboWeight, nonEmpty } from './labels.js';
-import { joinPath, type ResolvedZkOptions } from './options.js';
+import { joinPath, protocolFor, type ResolvedZkOptions } from './options.js';
 import { zkObject, type ZkIndex } from './tree.js';
 
 /** Which applications the interface-level tree lists as providers of which interfaces. */
@@ -59,7 +59,7 @@ export function readInterfaceLevel(zk: ZkIndex, o: ResolvedZkOptions, out: Servi
         // Listed whatever its protocol: the interface-level tree then says all this application serves.
         const app = nonEmpty(url.params.application);
         if (app !== undefined) listed.add(iface, app);
-        const protocol = o.schemeProtocols[url.scheme];
+        const protocol = protocolFor(o.schemeProtocols, url.scheme);
         if (protocol === undefined) {
           zk.diagnostics.push(diag('MM_REGISTRY_NOT_METAPROTOCOL', object, `${iface} is served over ${url.scheme}://, which is not a MetaProtocol protocol (Istio handles gRPC and HTTP itself); this provider gets no MetaProtocol service.`));
           continue;

@@ -68,6 +68,14 @@ export function resolveZkOptions(o: ZkParseOptions): ResolvedZkOptions {
   };
 }
 
+/**
+ * The MetaProtocol protocol a Dubbo scheme or endpoint protocol maps to. Own keys only: a registry
+ * writes the names, and `constructor://` or an endpoint protocol `__proto__` must map to nothing.
+ */
+export function protocolFor(map: Readonly<Record<string, string>>, name: string): string | undefined {
+  return Object.hasOwn(map, name) ? map[name] : undefined;
+}
+
 /** `/a/b` for `a/b/`, `/a//b`…; `/` stays `/`. */
 export function normalizePath(p: string): string {
   const parts = p.split('/').filter((s) => s !== '');
