@@ -106,6 +106,15 @@ export const CODES = {
   MM_DESTINATIONRULE_INVALID: entry('error', 'Istio would reject a DestinationRule, so metamesh treats it as absent.'),
   MM_DESTINATIONRULE_CONFLICT: notInEffect('Several DestinationRules target one host; the oldest one applies.'),
 
+  // Registries (ZooKeeper, Nacos): records that cannot be read are skipped, never thrown.
+  MM_REGISTRY_BAD_ENCODING: entry('warning', 'A registry node name is not valid URL encoding; the record was skipped.'),
+  MM_REGISTRY_BAD_RECORD: entry('warning', 'A registry record is malformed or incomplete (bad JSON, no host or port, a bad weight); it was skipped or repaired.'),
+  MM_REGISTRY_OVERSIZED: entry('warning', 'A registry node\'s data or name is over the size limit; it was ignored unread.'),
+  MM_REGISTRY_TOO_MANY: entry('warning', 'A registry service has more instances than the limit; the rest were dropped.'),
+  MM_REGISTRY_NOT_METAPROTOCOL: entry('info', 'A registered provider speaks a protocol that is not a MetaProtocol one (Triple, gRPC, REST); it gets no MetaProtocol service.'),
+  MM_REGISTRY_PROTOCOL_MIXED: entry('warning', 'Instances of one registry service registered different protocols; those of the minority were left out.'),
+  MM_REGISTRY_LOCAL_METADATA: entry('info', 'A Dubbo 3 application keeps its metadata locally, so its interfaces were inferred from the mapping and service definitions.'),
+
   // The TLS files of `metamesh serve` (--tls-cert, --tls-key, --tls-ca).
   MM_TLS_UNREADABLE: entry('error', 'A TLS file cannot be read, or is not a regular file.'),
   MM_TLS_NO_CERTIFICATE: entry('error', 'A certificate or CA file holds no PEM certificate.'),

@@ -6,6 +6,9 @@
  *   routes, envoyfilters               in.yaml = the resolve stage's output (`hosts:` HostModels and
  *                                      `gateway:` GatewayModel), plus `options:` (a MetameshOptions
  *                                      spec) for envoyfilters
+ *   registry-zookeeper                 in.yaml = `tree:` a ZkTree (node path → data, what the
+ *                                      ZooKeeper watcher reads) and `options:` (ZkParseOptions);
+ *                                      out.yaml = the RegistrySnapshot
  *
  * Every case is run once as written and three more times with its input shuffled (the documents,
  * or the models' hosts and gateway listeners; seeded, the seed is in the test name): the output must
@@ -38,6 +41,8 @@ import { loadBuiltinProtocols } from '../../src/protocol/builtin.js';
 import { detectKubeService, detectServiceEntry } from '../../src/protocol/detect.js';
 import { buildProtocolTable } from '../../src/protocol/table.js';
 import { mulberry32 } from '../support/random.js';
+import { parseZkTree } from '../../src/registry/zookeeper/parse.js';
+import type { ZkParseOptions } from '../../src/registry/zookeeper/options.js';
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const UPDATE = process.env.METAMESH_UPDATE_GOLDEN === '1';
@@ -65,7 +70,17 @@ interface Models {
   gateway?: GatewayModel;
 }
 
-type Stage = { kind: 'manifests'; run: (input: Parsed) => unknown } | { kind: 'models'; run: (input: Models) => unknown };
+/** The input of a registry parser: what its watcher read, and how to parse it. */
+interface RegistryCase {
+  options: ZkParseOptions;
+  /** Node path → data; a node without data is written with an empty value. */
+  tree: Record<string, string | null>;
+}
+
+type Stage =
+  | { kind: 'manifests'; run: (input: Parsed) => unknown }
+  | { kind: 'models'; run: (input: Models) => unknown }
+  | { kind: 'registry'; run: (input: RegistryCase) => unknown };
 
 function read(input: Parsed) {
   const r = readResources(input.documents);
@@ -140,6 +155,11 @@ const STAGES: Record<string, Stage> = {
       };
     },
   },
+  // The ZooKeeper parsers; the tree is read in the order in.yaml lists it (shuffled below).
+  'registry-zookeeper': {
+    kind: 'registry',
+    run: (input) => parseZkTree(new Map(Object.entries(input.tree ?? {}).map(([p, d]) => [p, d ?? ''])), input.options),
+  },
   // Exactly the document `metamesh generate` prints (checked against the CLI below).
   pipeline: {
     kind: 'manifests',
@@ -210,22 +230,25 @@ function discover(): { cases: Case[]; orphans: string[] } {
   return { cases, orphans };
 }
 
-type CaseInput = { kind: 'manifests'; value: Parsed } | { kind: 'models'; value: Models };
+type CaseInput = { kind: 'manifests'; value: Parsed } | { kind: 'models'; value: Models } | { kind: 'registry'; value: RegistryCase };
 
 function parseCase(c: Case): CaseInput {
   const text = readFileSync(path.join(c.dir, 'in.yaml'), 'utf8');
   if (STAGES[c.stage]!.kind === 'models') return { kind: 'models', value: (parseYamlValue(text) ?? {}) as Models };
+  if (STAGES[c.stage]!.kind === 'registry') return { kind: 'registry', value: (parseYamlValue(text) ?? {}) as RegistryCase };
   const p = parseYaml(text, SOURCE);
   return { kind: 'manifests', value: { documents: p.documents, parseDiagnostics: p.diagnostics } };
 }
 
 function run(c: Case, input: CaseInput): string {
   const stage = STAGES[c.stage]!;
+  if (stage.kind === 'registry') return toYaml(stage.run(input.value as RegistryCase));
   return toYaml(stage.kind === 'models' ? stage.run(input.value as Models) : stage.run(input.value as Parsed));
 }
 
 function shuffleInput(input: CaseInput, seed: number): CaseInput {
   if (input.kind === 'manifests') return { kind: 'manifests', value: { ...input.value, documents: shuffled(input.value.documents, seed) } };
+  if (input.kind === 'registry') return { kind: 'registry', value: { ...input.value, tree: Object.fromEntries(shuffled(Object.entries(input.value.tree ?? {}), seed)) } };
   const m = input.value;
   return {
     kind: 'models',
