@@ -117,7 +117,8 @@ export const CODES = {
   // ServiceEntries generated from the catalog (src/serviceentry/generate.ts).
   MM_SERVICEENTRY_LABEL_FIXED: entry('warning', 'Registry labels that are not valid Kubernetes labels were fixed or dropped on generated endpoints.'),
   MM_SERVICEENTRY_NO_ENDPOINTS: entry('warning', 'A registry service has no enabled, healthy instance with a weight, so its ServiceEntry has no endpoints (or none was generated).'),
-  MM_SERVICEENTRY_NAMESPACE: entry('warning', 'The namespace a registry asks for is not a valid namespace name; the configured one was used.'),
+  MM_SERVICEENTRY_NAMESPACE: entry('warning', 'A namespace a registry or a rule asks for is not a valid namespace name; the next choice was used.'),
+  MM_SERVICEENTRY_ENDPOINT_SKIPPED: entry('warning', 'Registry instances that cannot be ServiceEntry endpoints (not an IP address, a bad port, over 4096) were left out.'),
 
   // The TLS files of `metamesh serve` (--tls-cert, --tls-key, --tls-ca).
   MM_TLS_UNREADABLE: entry('error', 'A TLS file cannot be read, or is not a regular file.'),
