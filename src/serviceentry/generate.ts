@@ -17,7 +17,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CatalogInstance, CatalogService } from '../catalog/model.js';
-import { diag, type Diagnostic } from '../model/diagnostics.js';
+import { diag, normalizeDiagnostics, type Diagnostic } from '../model/diagnostics.js';
 import type { ServiceEntry, WorkloadEntrySpec } from '../model/resources.js';
 import { isDnsLabel } from '../util/hosts.js';
 import { isIpAddress } from '../util/ip.js';
@@ -164,5 +164,5 @@ export function generateServiceEntries(services: readonly CatalogService[], opti
   }
   const key = (se: ServiceEntry) => `${se.metadata.namespace}/${se.metadata.name}`;
   serviceEntries.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-  return { serviceEntries, diagnostics };
+  return { serviceEntries, diagnostics: normalizeDiagnostics(diagnostics) };
 }
