@@ -19,9 +19,8 @@ import { createHash } from 'node:crypto';
 import type { CatalogInstance, CatalogService } from '../catalog/model.js';
 import { diag, normalizeDiagnostics, type Diagnostic } from '../model/diagnostics.js';
 import type { ServiceEntry, WorkloadEntrySpec } from '../model/resources.js';
-import { isDnsLabel } from '../util/hosts.js';
+import { isDnsLabel, istioFqdnProblem } from '../util/hosts.js';
 import { isIpAddress } from '../util/ip.js';
-import { objectName } from '../util/names.js';
 import { fixLabels, fixLabelText } from './labels.js';
 
 export interface NamespaceRule {
@@ -45,9 +44,32 @@ export const REGISTRY_LABEL = 'metamesh.io/registry';
 /** Istio's limit on the endpoints of one ServiceEntry. */
 const MAX_ENDPOINTS = 4096;
 
+const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const MAX_NAME = 253;
+const MAX_LABEL = 63;
+
+function isSubdomain(s: string): boolean {
+  return s.length <= MAX_NAME && s.split('.').every((l) => l.length <= MAX_LABEL && LABEL.test(l));
+}
+
+/**
+ * The host itself when it is a DNS-1123 subdomain (every label at most 63 characters); else the
+ * nearest such name with a hash of the host in its last label, so two hosts never share a name.
+ */
 export function serviceEntryName(host: string): string {
-  const name = objectName(host);
-  return name === host ? name : objectName(host, createHash('sha256').update(host).digest('hex').slice(0, 8));
+  if (isSubdomain(host)) return host;
+  const hash = createHash('sha256').update(host).digest('hex').slice(0, 8);
+  const cut = (l: string, n: number) => l.slice(0, n).replace(/-+$/, '');
+  const labels = host
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .split('.')
+    .map((l) => cut(l.replace(/^-+/, ''), MAX_LABEL))
+    .filter((l) => l !== '');
+  let head = labels.slice(0, -1);
+  const last = `${cut(labels.at(-1) ?? 'service', MAX_LABEL - hash.length - 1)}-${hash}`;
+  while (head.length > 0 && [...head, last].join('.').length > MAX_NAME) head = head.slice(0, -1);
+  return [...head, last].join('.');
 }
 
 function chooseNamespace(s: CatalogService, options: ServiceEntryOptions, report: (text: string) => void): string {
@@ -84,13 +106,19 @@ export function generateServiceEntry(s: CatalogService, options: ServiceEntryOpt
   const namespace = chooseNamespace(s, options, (t) => pending.push(t));
   const object = { kind: 'ServiceEntry', namespace, name };
   const diagnostics = pending.map((t) => diag('MM_SERVICEENTRY_NAMESPACE', object, t));
+  const hostProblem = istioFqdnProblem(s.host);
+  if (hostProblem !== undefined) {
+    diagnostics.push(diag('MM_SERVICE_INVALID_HOST', object, `Host ${JSON.stringify(s.host)} from registry ${s.registries.join(', ')} is not a host Istio accepts (${hostProblem}), so no ServiceEntry was generated for it. Shorten the interface, group or version it is made of.`));
+    return { diagnostics };
+  }
   if (s.instances.length === 0) {
     diagnostics.push(diag('MM_SERVICEENTRY_NO_ENDPOINTS', object, `Host ${s.host} has no instance in registry ${s.registries.join(', ')}, so no port is known and no ServiceEntry was generated. Start a provider, or remove the service from the registry.`));
     return { diagnostics };
   }
 
   const portName = `tcp-metaprotocol-${fixLabelText(s.protocol.toLowerCase())}`;
-  const usable = s.instances.filter(isUsable);
+  // Sorted here too: the output must not depend on the order the catalog was given in.
+  const usable = s.instances.filter(isUsable).sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port));
   const valid = usable.filter((i) => isIpAddress(i.address) && Number.isInteger(i.port) && i.port >= 1 && i.port <= 65535);
   const kept = valid.slice(0, MAX_ENDPOINTS);
   const skipped = usable.length - kept.length;

@@ -37,7 +37,8 @@ import { buildGatewayObjects } from '../../src/envoyfilter/gateway.js';
 import { loadBuiltinProtocols } from '../../src/protocol/builtin.js';
 import { detectKubeService, detectServiceEntry } from '../../src/protocol/detect.js';
 import { buildProtocolTable } from '../../src/protocol/table.js';
-import { mulberry32 } from '../support/random.js';
+import { shuffled } from '../support/random.js';
+import { REGISTRY_STAGES, type DataStage } from '../support/golden-registry.js';
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const UPDATE = process.env.METAMESH_UPDATE_GOLDEN === '1';
@@ -65,7 +66,11 @@ interface Models {
   gateway?: GatewayModel;
 }
 
-type Stage = { kind: 'manifests'; run: (input: Parsed) => unknown } | { kind: 'models'; run: (input: Models) => unknown };
+type Stage =
+  | { kind: 'manifests'; run: (input: Parsed) => unknown }
+  | { kind: 'models'; run: (input: Models) => unknown }
+  // Plain data of the registry side (test/support/golden-registry.ts), with its own shuffle.
+  | DataStage<any>;
 
 function read(input: Parsed) {
   const r = readResources(input.documents);
@@ -145,6 +150,7 @@ const STAGES: Record<string, Stage> = {
     kind: 'manifests',
     run: (input) => outputDocument(pipeline(input)),
   },
+  ...REGISTRY_STAGES,
 };
 
 // --- seeded shuffling ---------------------------------------------------------------------------
@@ -159,15 +165,6 @@ function fnv1a(s: string): number {
   return h;
 }
 
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const rnd = mulberry32(seed);
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 // --- discovery ----------------------------------------------------------------------------------
 
@@ -210,21 +207,25 @@ function discover(): { cases: Case[]; orphans: string[] } {
   return { cases, orphans };
 }
 
-type CaseInput = { kind: 'manifests'; value: Parsed } | { kind: 'models'; value: Models };
+type CaseInput = { kind: 'manifests'; value: Parsed } | { kind: 'models'; value: Models } | { kind: 'data'; value: unknown };
 
 function parseCase(c: Case): CaseInput {
   const text = readFileSync(path.join(c.dir, 'in.yaml'), 'utf8');
   if (STAGES[c.stage]!.kind === 'models') return { kind: 'models', value: (parseYamlValue(text) ?? {}) as Models };
+  if (STAGES[c.stage]!.kind === 'data') return { kind: 'data', value: parseYamlValue(text) ?? {} };
   const p = parseYaml(text, SOURCE);
   return { kind: 'manifests', value: { documents: p.documents, parseDiagnostics: p.diagnostics } };
 }
 
 function run(c: Case, input: CaseInput): string {
   const stage = STAGES[c.stage]!;
+  if (stage.kind === 'data') return toYaml(stage.run(input.value));
   return toYaml(stage.kind === 'models' ? stage.run(input.value as Models) : stage.run(input.value as Parsed));
 }
 
-function shuffleInput(input: CaseInput, seed: number): CaseInput {
+function shuffleInput(c: Case, input: CaseInput, seed: number): CaseInput {
+  const stage = STAGES[c.stage]!;
+  if (input.kind === 'data') return { kind: 'data', value: stage.kind === 'data' ? stage.shuffle(input.value, seed) : input.value };
   if (input.kind === 'manifests') return { kind: 'manifests', value: { ...input.value, documents: shuffled(input.value.documents, seed) } };
   const m = input.value;
   return {
@@ -267,9 +268,15 @@ describe('golden', () => {
         it(`is byte-identical with documents shuffled (seed ${seed})`, () => {
           const base = parseCase(c);
           const expected = run(c, base);
-          const actual = run(c, shuffleInput(base, seed));
+          const actual = run(c, shuffleInput(c, base, seed));
           assert.equal(actual, expected);
         });
+      }
+
+      const stage = STAGES[c.stage]!;
+      if (stage.kind === 'data' && stage.check) {
+        const check = stage.check;
+        it('meets the stage\'s own requirements', () => check(parseCase(c).value));
       }
 
       if (c.stage === 'pipeline') {
