@@ -14,7 +14,7 @@ import type { HostPortModel } from '../model/host.js';
 import { MANAGED_BY, MANAGED_BY_LABEL, ROLE_LABEL, SOURCE_ANNOTATION, type OutputObject } from '../model/output.js';
 import { inboundCluster, outboundCluster } from '../route/clusters.js';
 import type { JsonObject } from '../route/wire.js';
-import { objectName } from '../util/names.js';
+import { objectName } from './names.js';
 import { inboundProxy, networkFilter, outboundProxy } from './proxy.js';
 import { xdsCluster } from './xds-cluster.js';
 

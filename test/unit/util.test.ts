@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { parseDuration, toProtoDuration } from '../../src/util/duration.js';
 import { isValidHost, resolveHost } from '../../src/util/hosts.js';
 import { allocateVips } from '../../src/serviceentry/vip.js';
-import { objectName } from '../../src/util/names.js';
+import { objectName } from '../../src/envoyfilter/names.js';
 import { inIpv4Block, intToIpv4, ipv4ToInt, parseIpv4Cidr } from '../../src/util/ip.js';
 
 test('durations in Go style parse to seconds', () => {
