@@ -6,6 +6,8 @@
  *   routes, envoyfilters               in.yaml = the resolve stage's output (`hosts:` HostModels and
  *                                      `gateway:` GatewayModel), plus `options:` (a MetameshOptions
  *                                      spec) for envoyfilters
+ *   catalog, serviceentries            in.yaml = plain data of the registry side; see
+ *                                      test/support/golden-registry.ts
  *
  * Every case is run once as written and three more times with its input shuffled (the documents,
  * or the models' hosts and gateway listeners; seeded, the seed is in the test name): the output must
