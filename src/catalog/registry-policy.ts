@@ -16,7 +16,7 @@ import { diag, type Diagnostic } from '../model/diagnostics.js';
 import type { RegistryService, RegistrySnapshot, RegistryStatus } from '../model/registry.js';
 import { canonicalJson } from '../util/canonical.js';
 import type { CatalogOptions, Decision, KeptRegistry, KeptService } from './model.js';
-import { serviceFields, stepService } from './service-policy.js';
+import { earliest, seconds, serviceFields, stepService } from './service-policy.js';
 
 export interface RegistryStep {
   readonly registry: KeptRegistry;
@@ -33,11 +33,16 @@ function withoutClocks(s: KeptService): KeptService {
   return { ...serviceFields(s), instances: s.instances.map(({ absentSinceMs: _, ...i }) => i) };
 }
 
-/** One service per key; of duplicates, the one whose canonical JSON sorts first, whatever the read order. */
+/**
+ * One service per key; of duplicates (an adapter's bug), the one whose canonical JSON sorts first,
+ * whatever the read order. Canonical JSON is computed only for duplicates: reads are large.
+ */
 function uniqueByKey(services: readonly RegistryService[]): Map<string, RegistryService> {
   const out = new Map<string, RegistryService>();
-  const sorted = [...services].map((s) => ({ s, json: canonicalJson(s) })).sort((a, b) => byKey(a.s, b.s) || (a.json < b.json ? -1 : a.json > b.json ? 1 : 0));
-  for (const { s } of sorted) if (!out.has(s.key)) out.set(s.key, s);
+  for (const s of services) {
+    const other = out.get(s.key);
+    if (other === undefined || canonicalJson(s) < canonicalJson(other)) out.set(s.key, s);
+  }
   return out;
 }
 
@@ -100,7 +105,7 @@ export function stepRegistry(prev: KeptRegistry | undefined, snapshot: RegistryS
         diag(
           'MM_CATALOG_PROTECTED',
           `Registry ${registry}`,
-          `Registry ${registry} no longer lists ${pending.length} of its ${before} services, a loss above the protection threshold of ${options.protectionThreshold * 100} %; they are kept until they come back or for at most ${Math.round((until - nowMs) / 1000)} s more. Check the registry's root path and contents.`,
+          `Registry ${registry} no longer lists ${pending.length} of its ${before} services, a loss above the protection threshold of ${options.protectionThreshold * 100} %; they are kept until they come back or for at most ${seconds(until - nowMs)} more. Check the registry's root path and contents.`,
         ),
       );
     } else {
@@ -114,13 +119,13 @@ export function stepRegistry(prev: KeptRegistry | undefined, snapshot: RegistryS
 
   if (due.length > 0) decisions.push({ kind: 'removed', registry, items: due.map((s) => s.key).sort() });
   if (pending.length > 0 && protectedSinceMs === undefined) {
-    const until = Math.min(...pending.map((s) => s.absentSinceMs! + options.removalGraceMs));
+    const until = earliest(pending) + options.removalGraceMs;
     decisions.push({ kind: 'removal-pending', registry, items: pending.map((s) => s.key).sort(), untilMs: until });
     diagnostics.push(
       diag(
         'MM_CATALOG_REMOVAL_PENDING',
         `Registry ${registry}`,
-        `${pending.length} service(s) are no longer in registry ${registry} (${sample(pending.map((s) => s.host))}); they are kept until they have been missing for ${Math.round(options.removalGraceMs / 1000)} s (the first goes in ${Math.round((until - nowMs) / 1000)} s).`,
+        `${pending.length} service(s) are no longer in registry ${registry} (${sample(pending.map((s) => s.host))}); they are kept until they have been missing for ${seconds(options.removalGraceMs)} (the first goes in ${seconds(until - nowMs)}).`,
       ),
     );
   }

@@ -41,7 +41,14 @@ function asRead(i: RegistryInstance): KeptInstance {
   return { address, port, labels, weight, healthy, enabled };
 }
 
-function seconds(ms: number): string {
+/** The earliest absence among `items` (all have one); a loop, as a spread of 100,000 would overflow. */
+export function earliest(items: readonly { absentSinceMs?: number }[]): number {
+  let min = Infinity;
+  for (const i of items) if (i.absentSinceMs !== undefined && i.absentSinceMs < min) min = i.absentSinceMs;
+  return min;
+}
+
+export function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
 }
 
@@ -100,7 +107,7 @@ export function stepService(registry: string, prev: KeptService | undefined, rea
 
   if (removed.length > 0) decisions.push({ kind: 'removed', registry, service: read.key, items: removed.sort() });
   if (pending.length > 0) {
-    const until = Math.min(...pending.map((i) => i.absentSinceMs! + options.removalGraceMs));
+    const until = earliest(pending) + options.removalGraceMs;
     decisions.push({ kind: 'removal-pending', registry, service: read.key, items: pending.map(instanceId).sort(), untilMs: until });
     diagnostics.push(
       diag(

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_CATALOG_OPTIONS, EMPTY_CATALOG_STATE, type CatalogState } from '../../src/catalog/model.js';
 import { step, type CatalogStep } from '../../src/catalog/step.js';
+import { diag } from '../../src/model/diagnostics.js';
 import type { RegistryInstance, RegistryService, RegistrySnapshot, RegistryState, RegistryStatus } from '../../src/model/registry.js';
 
 const ZK = 'zookeeper://127.0.0.1:2181/dubbo';
@@ -177,6 +178,27 @@ describe('catalog outage policy', () => {
     assert.equal(r!.catalog.services.length, 4);
     assert.deepEqual(codes(r!), ['MM_CATALOG_PROTECTED']);
     assert.equal(r!.diagnostics[0]!.object, `Registry ${ZK}`);
+  });
+
+  it('a registry reported synced without a snapshot counts as failing and keeps everything', () => {
+    const [, r] = run([synced(0, [svc('Greeter', range(1, 2))]), { at: 1 + GRACE, snapshots: [], statuses: [status('synced')] }]);
+    assert.deepEqual(addresses(r!), ['10.0.0.1:20880', '10.0.0.2:20880']);
+    assert.match(r!.diagnostics[0]!.message, /is failing \(synced, but no snapshot was given\)/);
+  });
+
+  it('the records a registry could not read are passed through as they are', () => {
+    const bad = diag('MM_INPUT_FIELD_TYPE', `Registry ${ZK}`, 'a record could not be read.');
+    const r = step(EMPTY_CATALOG_STATE, [{ ...snap([svc('Greeter', range(1, 1))]), diagnostics: [bad] }], [status('synced')], DEFAULT_CATALOG_OPTIONS, 0);
+    assert.deepEqual(r.diagnostics, [bad]);
+  });
+
+  it('two services of one read with the same key: the same one is kept whatever the read order', () => {
+    const a = svc('Greeter', range(1, 1));
+    const b = svc('Greeter', range(2, 2));
+    const one = step(EMPTY_CATALOG_STATE, [snap([a, b])], [status('synced')], DEFAULT_CATALOG_OPTIONS, 0);
+    const two = step(EMPTY_CATALOG_STATE, [snap([b, a])], [status('synced')], DEFAULT_CATALOG_OPTIONS, 0);
+    assert.deepEqual(one.catalog, two.catalog);
+    assert.equal(addresses(one).length, 1);
   });
 
   it('a registry no longer configured (no status) is dropped with its services', () => {
