@@ -6,7 +6,8 @@
  * - Name: the host when it is already a DNS-1123 subdomain; else the nearest one plus a hash of
  *   the host, so two hosts never share a name.
  * - Namespace: the first valid of the service's own (`aeraki_meta_app_namespace`), the first rule
- *   that matches (application, interface prefix), the configured default, `default`.
+ *   that matches (registry, application, interface prefix), the configured default, `default`.
+ *   A registry's own default namespace is a rule with only `registry`.
  * - One port, `tcp-metaprotocol-<protocol>`, numbered with the port most endpoints use (ties: the
  *   lowest); each endpoint names its own port in `ports`, so instances on other ports still work.
  * - Endpoints: the enabled, healthy instances with a weight above 0 (Istio reads weight 0 as 1),
@@ -24,6 +25,8 @@ import { isIpAddress } from '../util/ip.js';
 import { fixLabels, fixLabelText } from './labels.js';
 
 export interface NamespaceRule {
+  /** Matches a service whose first registry (the one that describes it) is this one, as configured. */
+  readonly registry?: string;
   /** Matches a service of exactly this application. */
   readonly application?: string;
   /** Matches a service whose interface starts with this. */
@@ -74,7 +77,10 @@ export function serviceEntryName(host: string): string {
 
 function chooseNamespace(s: CatalogService, options: ServiceEntryOptions, report: (text: string) => void): string {
   const rule = options.namespaceRules.find(
-    (r) => (r.application === undefined || r.application === s.application) && (r.interfacePrefix === undefined || (s.interface ?? '').startsWith(r.interfacePrefix)),
+    (r) =>
+      (r.registry === undefined || r.registry === s.registries[0]) &&
+      (r.application === undefined || r.application === s.application) &&
+      (r.interfacePrefix === undefined || (s.interface ?? '').startsWith(r.interfacePrefix)),
   );
   const choices: [string | undefined, string][] = [
     [s.namespace, 'the registry asks for'],

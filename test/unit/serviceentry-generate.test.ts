@@ -62,6 +62,12 @@ describe('ServiceEntry generation', () => {
     assert.deepEqual(serviceEntries.map((s) => `${s.metadata.namespace}/${s.metadata.name}`), ['bill/b.rule', 'dubbo/d.default', 'mine/a.own', 'org/c.prefix']);
   });
 
+  it('a rule by registry gives that registry\'s services their namespace', () => {
+    const options = { defaultNamespace: 'dubbo', namespaceRules: [{ registry: 'nacos://n:8848', namespace: 'from-nacos' }] };
+    const { serviceEntries } = generateServiceEntries([service('a.zk', [inst('10.0.0.1')]), service('b.nacos', [inst('10.0.0.2')], { registries: ['nacos://n:8848', ZK] })], options);
+    assert.deepEqual(serviceEntries.map((s) => `${s.metadata.namespace}/${s.metadata.name}`), ['dubbo/a.zk', 'from-nacos/b.nacos']);
+  });
+
   it('registry labels become valid Kubernetes labels, and keys that collide keep the one that was valid', () => {
     const r = fixLabels({ methods: 'a,b', 'x y': '1', 'x-y': '2', 'Example.COM/k': 'v', long: 'v'.repeat(70), '???': 'gone', empty: '' });
     assert.deepEqual(r.labels, { 'example.com/k': 'v', empty: '', long: 'v'.repeat(63), methods: 'a-b', 'x-y': '2' });
