@@ -115,6 +115,20 @@ export const CODES = {
   MM_REGISTRY_PROTOCOL_MIXED: entry('warning', 'Instances of one registry service registered different protocols; those of the minority were left out.'),
   MM_REGISTRY_LOCAL_METADATA: entry('info', 'A Dubbo 3 application keeps its metadata locally, so its interfaces were inferred from the mapping and service definitions.'),
 
+  // Registries and the catalog: merging them and the outage policy (src/catalog/).
+  MM_REGISTRY_UNAVAILABLE: entry('warning', 'A registry is not synced (connecting, disconnected, expired or failing); its last-known services are kept unchanged.'),
+  MM_CATALOG_REMOVAL_PENDING: entry('info', 'Services or instances missing from a synced registry are kept until the removal grace period is over.'),
+  MM_CATALOG_PROTECTED: entry('warning', 'A registry lost most of a service\'s usable instances, or most of its services, at once; the previous ones are kept.'),
+  MM_CATALOG_PROTECTION_RELEASED: entry('info', 'A refused loss recovered, or lasted the protection hold and was applied.'),
+  MM_CATALOG_HOST_MERGED: entry('info', 'Several registries (or services) give the same host and protocol; their instances were merged.'),
+  MM_CATALOG_HOST_CONFLICT: notInEffect('Several registries (or services) give the same host with different protocols; one was used.'),
+
+  // ServiceEntries generated from the catalog (src/serviceentry/generate.ts).
+  MM_SERVICEENTRY_LABEL_FIXED: entry('warning', 'Registry labels that are not valid Kubernetes labels were fixed or dropped on generated endpoints.'),
+  MM_SERVICEENTRY_NO_ENDPOINTS: entry('warning', 'A registry service has no enabled, healthy instance with a weight, so its ServiceEntry has no endpoints (or none was generated).'),
+  MM_SERVICEENTRY_NAMESPACE: entry('warning', 'A namespace a registry or a rule asks for is not a valid namespace name; the next choice was used.'),
+  MM_SERVICEENTRY_ENDPOINT_SKIPPED: entry('warning', 'Registry instances that cannot be ServiceEntry endpoints (not an IP address, a bad port, over 4096) were left out.'),
+
   // The TLS files of `metamesh serve` (--tls-cert, --tls-key, --tls-ca).
   MM_TLS_UNREADABLE: entry('error', 'A TLS file cannot be read, or is not a regular file.'),
   MM_TLS_NO_CERTIFICATE: entry('error', 'A certificate or CA file holds no PEM certificate.'),

@@ -9,6 +9,8 @@
  *   registry-zookeeper                 in.yaml = `tree:` a ZkTree (node path → data, what the
  *                                      ZooKeeper watcher reads) and `options:` (ZkParseOptions);
  *                                      out.yaml = the RegistrySnapshot
+ *   catalog, serviceentries            in.yaml = plain data of the registry side; see
+ *                                      test/support/golden-registry.ts
  *
  * Every case is run once as written and three more times with its input shuffled (the documents,
  * or the models' hosts and gateway listeners; seeded, the seed is in the test name): the output must
@@ -40,9 +42,10 @@ import { buildGatewayObjects } from '../../src/envoyfilter/gateway.js';
 import { loadBuiltinProtocols } from '../../src/protocol/builtin.js';
 import { detectKubeService, detectServiceEntry } from '../../src/protocol/detect.js';
 import { buildProtocolTable } from '../../src/protocol/table.js';
-import { mulberry32 } from '../support/random.js';
+import { shuffled } from '../support/random.js';
 import { parseZkTree } from '../../src/registry/zookeeper/parse.js';
 import type { ZkParseOptions } from '../../src/registry/zookeeper/options.js';
+import { REGISTRY_STAGES, type DataStage } from '../support/golden-registry.js';
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const UPDATE = process.env.METAMESH_UPDATE_GOLDEN === '1';
@@ -80,7 +83,8 @@ interface RegistryCase {
 type Stage =
   | { kind: 'manifests'; run: (input: Parsed) => unknown }
   | { kind: 'models'; run: (input: Models) => unknown }
-  | { kind: 'registry'; run: (input: RegistryCase) => unknown };
+  // Plain data of the registry side (test/support/golden-registry.ts), with its own shuffle.
+  | DataStage<any>;
 
 function read(input: Parsed) {
   const r = readResources(input.documents);
@@ -157,14 +161,16 @@ const STAGES: Record<string, Stage> = {
   },
   // The ZooKeeper parsers; the tree is read in the order in.yaml lists it (shuffled below).
   'registry-zookeeper': {
-    kind: 'registry',
-    run: (input) => parseZkTree(new Map(Object.entries(input.tree ?? {}).map(([p, d]) => [p, d ?? ''])), input.options),
-  },
+    kind: 'data',
+    run: (input: RegistryCase) => parseZkTree(new Map(Object.entries(input.tree ?? {}).map(([p, d]) => [p, d ?? ''])), input.options),
+    shuffle: (input: RegistryCase, seed: number) => ({ ...input, tree: Object.fromEntries(shuffled(Object.entries(input.tree ?? {}), seed)) }),
+  } satisfies DataStage<RegistryCase>,
   // Exactly the document `metamesh generate` prints (checked against the CLI below).
   pipeline: {
     kind: 'manifests',
     run: (input) => outputDocument(pipeline(input)),
   },
+  ...REGISTRY_STAGES,
 };
 
 // --- seeded shuffling ---------------------------------------------------------------------------
@@ -179,15 +185,6 @@ function fnv1a(s: string): number {
   return h;
 }
 
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const rnd = mulberry32(seed);
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rnd() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 // --- discovery ----------------------------------------------------------------------------------
 
@@ -230,25 +227,26 @@ function discover(): { cases: Case[]; orphans: string[] } {
   return { cases, orphans };
 }
 
-type CaseInput = { kind: 'manifests'; value: Parsed } | { kind: 'models'; value: Models } | { kind: 'registry'; value: RegistryCase };
+type CaseInput = { kind: 'manifests'; value: Parsed } | { kind: 'models'; value: Models } | { kind: 'data'; value: unknown };
 
 function parseCase(c: Case): CaseInput {
   const text = readFileSync(path.join(c.dir, 'in.yaml'), 'utf8');
   if (STAGES[c.stage]!.kind === 'models') return { kind: 'models', value: (parseYamlValue(text) ?? {}) as Models };
-  if (STAGES[c.stage]!.kind === 'registry') return { kind: 'registry', value: (parseYamlValue(text) ?? {}) as RegistryCase };
+  if (STAGES[c.stage]!.kind === 'data') return { kind: 'data', value: parseYamlValue(text) ?? {} };
   const p = parseYaml(text, SOURCE);
   return { kind: 'manifests', value: { documents: p.documents, parseDiagnostics: p.diagnostics } };
 }
 
 function run(c: Case, input: CaseInput): string {
   const stage = STAGES[c.stage]!;
-  if (stage.kind === 'registry') return toYaml(stage.run(input.value as RegistryCase));
+  if (stage.kind === 'data') return toYaml(stage.run(input.value));
   return toYaml(stage.kind === 'models' ? stage.run(input.value as Models) : stage.run(input.value as Parsed));
 }
 
-function shuffleInput(input: CaseInput, seed: number): CaseInput {
+function shuffleInput(c: Case, input: CaseInput, seed: number): CaseInput {
+  const stage = STAGES[c.stage]!;
+  if (input.kind === 'data') return { kind: 'data', value: stage.kind === 'data' ? stage.shuffle(input.value, seed) : input.value };
   if (input.kind === 'manifests') return { kind: 'manifests', value: { ...input.value, documents: shuffled(input.value.documents, seed) } };
-  if (input.kind === 'registry') return { kind: 'registry', value: { ...input.value, tree: Object.fromEntries(shuffled(Object.entries(input.value.tree ?? {}), seed)) } };
   const m = input.value;
   return {
     kind: 'models',
@@ -290,9 +288,15 @@ describe('golden', () => {
         it(`is byte-identical with documents shuffled (seed ${seed})`, () => {
           const base = parseCase(c);
           const expected = run(c, base);
-          const actual = run(c, shuffleInput(base, seed));
+          const actual = run(c, shuffleInput(c, base, seed));
           assert.equal(actual, expected);
         });
+      }
+
+      const stage = STAGES[c.stage]!;
+      if (stage.kind === 'data' && stage.check) {
+        const check = stage.check;
+        it('meets the stage\'s own requirements', () => check(parseCase(c).value));
       }
 
       if (c.stage === 'pipeline') {

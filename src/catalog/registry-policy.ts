@@ -1,0 +1,137 @@
+/**
+ * The outage policy for one registry: what the catalog keeps of it after one step.
+ *
+ * - Not synced (connecting, disconnected, expired, failing, or no status): its last-known services
+ *   are kept unchanged and its snapshot, possibly partial, is not used. The absence and protection
+ *   clocks are cleared: after an outage, providers re-register over several seconds (ZooKeeper's
+ *   ephemeral nodes are gone after a session expiry), so absences are counted afresh once synced.
+ * - Synced: each service it lists goes through the service policy (service-policy.ts). A service it
+ *   no longer lists is kept, with the time it was first missed, until the removal grace period is
+ *   over. Removing a whole service is a deliberate act in the registries metamesh reads (an
+ *   interface node or a Nacos service deleted; crashed providers leave the service with no
+ *   instances, which the service policy protects), so it is only refused when more than the
+ *   protection threshold of the registry's services would go in one step, for at most the hold.
+ */
+import { diag, type Diagnostic } from '../model/diagnostics.js';
+import type { RegistryService, RegistrySnapshot, RegistryStatus } from '../model/registry.js';
+import { canonicalJson } from '../util/canonical.js';
+import type { CatalogOptions, Decision, KeptRegistry, KeptService } from './model.js';
+import { earliest, seconds, serviceFields, stepService } from './service-policy.js';
+
+export interface RegistryStep {
+  readonly registry: KeptRegistry;
+  readonly decisions: Decision[];
+  readonly diagnostics: Diagnostic[];
+}
+
+function byKey(a: { key: string }, b: { key: string }): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/** A service with its clocks cleared. */
+function withoutClocks(s: KeptService): KeptService {
+  return { ...serviceFields(s), instances: s.instances.map(({ absentSinceMs: _, ...i }) => i) };
+}
+
+/**
+ * One service per key; of duplicates (an adapter's bug), the one whose canonical JSON sorts first,
+ * whatever the read order. Canonical JSON is computed only for duplicates: reads are large.
+ */
+function uniqueByKey(services: readonly RegistryService[]): Map<string, RegistryService> {
+  const out = new Map<string, RegistryService>();
+  for (const s of services) {
+    const other = out.get(s.key);
+    if (other === undefined || canonicalJson(s) < canonicalJson(other)) out.set(s.key, s);
+  }
+  return out;
+}
+
+/** Up to five names, sorted, and how many more: messages stay short at 10,000 services. */
+function sample(names: string[]): string {
+  const sorted = [...names].sort();
+  const more = sorted.length > 5 ? `, and ${sorted.length - 5} more` : '';
+  return sorted.slice(0, 5).join(', ') + more;
+}
+
+function unavailable(prev: KeptRegistry | undefined, status: RegistryStatus): RegistryStep {
+  const services = (prev?.services ?? []).map(withoutClocks);
+  const instances = services.reduce((n, s) => n + s.instances.length, 0);
+  const why = status.error ? ` (${status.error})` : '';
+  const kept =
+    services.length > 0
+      ? `its ${services.length} last-known service(s) with ${instances} instance(s) are kept unchanged until it is synced again`
+      : 'nothing is known of it yet, so it contributes no services';
+  return {
+    registry: { registry: status.registry, state: status.state, services },
+    decisions: [{ kind: 'registry-unavailable', registry: status.registry }],
+    diagnostics: [diag('MM_REGISTRY_UNAVAILABLE', `Registry ${status.registry}`, `Registry ${status.registry} is ${status.state}${why}; ${kept}. Check that it is reachable.`)],
+  };
+}
+
+export function stepRegistry(prev: KeptRegistry | undefined, snapshot: RegistrySnapshot | undefined, status: RegistryStatus, options: CatalogOptions, nowMs: number): RegistryStep {
+  if (status.state !== 'synced' || snapshot === undefined) return unavailable(prev, snapshot === undefined && status.state === 'synced' ? { ...status, state: 'failing', error: 'synced, but no snapshot was given' } : status);
+  const registry = status.registry;
+  const decisions: Decision[] = [];
+  const diagnostics: Diagnostic[] = [];
+  const read = uniqueByKey(snapshot.services);
+  const previous = new Map((prev?.services ?? []).map((s) => [s.key, s]));
+
+  const kept: KeptService[] = [];
+  const pending: KeptService[] = [];
+  const due: KeptService[] = [];
+  for (const s of read.values()) {
+    const r = stepService(registry, previous.get(s.key), s, options, nowMs);
+    kept.push(r.service);
+    decisions.push(...r.decisions);
+    diagnostics.push(...r.diagnostics);
+  }
+  for (const old of previous.values()) {
+    if (read.has(old.key)) continue;
+    const since = old.absentSinceMs ?? nowMs;
+    if (nowMs - since >= options.removalGraceMs) due.push(old);
+    else pending.push({ ...old, absentSinceMs: since });
+  }
+
+  let protectedSinceMs: number | undefined;
+  const before = previous.size;
+  if (due.length > 0 && due.length / before > options.protectionThreshold) {
+    const since = prev?.protectedSinceMs ?? nowMs;
+    if (nowMs - since < options.protectionHoldMs) {
+      protectedSinceMs = since;
+      const until = since + options.protectionHoldMs;
+      pending.push(...due.splice(0));
+      decisions.push({ kind: prev?.protectedSinceMs === undefined ? 'protection-triggered' : 'protection-held', registry, items: pending.map((s) => s.key).sort(), untilMs: until });
+      diagnostics.push(
+        diag(
+          'MM_CATALOG_PROTECTED',
+          `Registry ${registry}`,
+          `Registry ${registry} no longer lists ${pending.length} of its ${before} services, a loss above the protection threshold of ${options.protectionThreshold * 100} %; they are kept until they come back or for at most ${seconds(until - nowMs)} more. Check the registry's root path and contents.`,
+        ),
+      );
+    } else {
+      decisions.push({ kind: 'protection-released', registry });
+      diagnostics.push(diag('MM_CATALOG_PROTECTION_RELEASED', `Registry ${registry}`, `The loss of ${due.length} of the ${before} services of registry ${registry} lasted the protection hold, so it is taken as intended and applied.`));
+    }
+  } else if (prev?.protectedSinceMs !== undefined) {
+    decisions.push({ kind: 'protection-released', registry });
+    diagnostics.push(diag('MM_CATALOG_PROTECTION_RELEASED', `Registry ${registry}`, `Registry ${registry} lists its services again within the protection threshold, so its protection is lifted.`));
+  }
+
+  if (due.length > 0) decisions.push({ kind: 'removed', registry, items: due.map((s) => s.key).sort() });
+  if (pending.length > 0 && protectedSinceMs === undefined) {
+    const until = earliest(pending) + options.removalGraceMs;
+    decisions.push({ kind: 'removal-pending', registry, items: pending.map((s) => s.key).sort(), untilMs: until });
+    diagnostics.push(
+      diag(
+        'MM_CATALOG_REMOVAL_PENDING',
+        `Registry ${registry}`,
+        `${pending.length} service(s) are no longer in registry ${registry} (${sample(pending.map((s) => s.host))}); they are kept until they have been missing for ${seconds(options.removalGraceMs)} (the first goes in ${seconds(until - nowMs)}).`,
+      ),
+    );
+  }
+  return {
+    registry: { registry, state: status.state, ...(protectedSinceMs === undefined ? {} : { protectedSinceMs }), services: [...kept, ...pending].sort(byKey) },
+    decisions,
+    diagnostics,
+  };
+}
