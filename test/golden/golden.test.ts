@@ -6,6 +6,9 @@
  *   routes, envoyfilters               in.yaml = the resolve stage's output (`hosts:` HostModels and
  *                                      `gateway:` GatewayModel), plus `options:` (a MetameshOptions
  *                                      spec) for envoyfilters
+ *   registry-nacos                     in.yaml = a NacosRead (`services:`, `mappings:`, as the Nacos
+ *                                      watcher read them) plus NacosParseOptions (`registry:`,
+ *                                      `protocols:`, `maxInstancesPerService:`)
  *
  * Every case is run once as written and three more times with its input shuffled (the documents,
  * or the models' hosts and gateway listeners; seeded, the seed is in the test name): the output must
@@ -37,6 +40,8 @@ import { buildGatewayObjects } from '../../src/envoyfilter/gateway.js';
 import { loadBuiltinProtocols } from '../../src/protocol/builtin.js';
 import { detectKubeService, detectServiceEntry } from '../../src/protocol/detect.js';
 import { buildProtocolTable } from '../../src/protocol/table.js';
+import { parseNacos } from '../../src/registry/nacos/parse.js';
+import type { NacosParseOptions, NacosRead } from '../../src/registry/nacos/read.js';
 import { mulberry32 } from '../support/random.js';
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
@@ -63,6 +68,9 @@ interface Models {
   options?: unknown;
   hosts?: HostModel[];
   gateway?: GatewayModel;
+  /** registry-nacos: the NacosRead's lists (shuffled like hosts). */
+  services?: unknown[];
+  mappings?: unknown[];
 }
 
 type Stage = { kind: 'manifests'; run: (input: Parsed) => unknown } | { kind: 'models'; run: (input: Models) => unknown };
@@ -139,6 +147,11 @@ const STAGES: Record<string, Stage> = {
         diagnostics: normalizeDiagnostics(hosts.flatMap((h) => h.diagnostics)),
       };
     },
+  },
+  // parseNacos: a Nacos server's services and mappings → RegistrySnapshot.
+  'registry-nacos': {
+    kind: 'models',
+    run: (input) => parseNacos(input as unknown as NacosRead & NacosParseOptions, input as unknown as NacosParseOptions),
   },
   // Exactly the document `metamesh generate` prints (checked against the CLI below).
   pipeline: {
@@ -232,6 +245,8 @@ function shuffleInput(input: CaseInput, seed: number): CaseInput {
     value: {
       ...m,
       ...(m.hosts ? { hosts: shuffled(m.hosts, seed) } : {}),
+      ...(m.services ? { services: shuffled(m.services, seed + 2) } : {}),
+      ...(m.mappings ? { mappings: shuffled(m.mappings, seed + 3) } : {}),
       ...(m.gateway ? { gateway: { ...m.gateway, listeners: shuffled(m.gateway.listeners, seed + 1) } } : {}),
     },
   };
