@@ -143,17 +143,19 @@ export class NacosWatcher {
       for (const group of groups) {
         const names = new Set<string>();
         const seen = new Set<string>();
-        // The server's set is unordered between pages: page until `count` names were seen or a page
-        // comes back empty, and never past one page more than `count` needs, so a list changing
-        // while it is read cannot loop forever. Past maxServices accepted names, stop: enough to say so.
-        for (let pageNo = 1; ; pageNo++) {
+        // The server's set is unordered: a page may repeat names of another and skip some. Page
+        // until `count` names were seen; after the last page, start again from the first (a second
+        // pass finds what the order change hid), at most two passes, so a list that keeps changing
+        // cannot loop forever. Past maxServices accepted names, stop: enough to say so.
+        for (let pageNo = 1, pages = 1; ; pages++) {
           const page = await this.api.listServices(namespace, group, pageNo, pageSize);
           for (const n of page.names) {
             seen.add(n);
             if (this.accept(n)) names.add(n);
           }
-          const done = seen.size >= page.count || page.names.length === 0 || pageNo > Math.ceil(page.count / pageSize);
-          if (done || total + names.size > maxServices) break;
+          const last = Math.ceil(page.count / pageSize);
+          if (seen.size >= page.count || pages >= 2 * (last + 1) || total + names.size > maxServices) break;
+          pageNo = page.names.length === 0 || pageNo >= last ? 1 : pageNo + 1;
         }
         total += names.size;
         for (const name of names) found.push({ namespace, group, name });
