@@ -88,7 +88,7 @@ test('initial sync: Dubbo interface and application services, a Thrift service, 
   assert.equal(typeof w.watcher.status().lastSyncMs, 'number');
 });
 
-test('an instance added, marked unhealthy, disabled, re-weighted and removed shows up', async (t) => {
+test('an instance added, re-weighted, marked unhealthy, disabled and removed shows up', async (t) => {
   const server = await Rnacos.start();
   t.after(() => server.close());
   await server.register(provider('10.0.0.1'));
@@ -99,18 +99,25 @@ test('an instance added, marked unhealthy, disabled, re-weighted and removed sho
   await server.register(provider('10.0.0.2'));
   await until('the added instance', () => instance(w, IFACE_HOST, '10.0.0.2'));
 
-  await server.update(provider('10.0.0.2', { healthy: false }));
-  await until('the instance unhealthy', () => instance(w, IFACE_HOST, '10.0.0.2')?.healthy === false);
+  await server.update(provider('10.0.0.2', { weight: 0.5 }));
+  await until('the instance at weight 50 (Nacos 0.5 × Dubbo 100)', () => instance(w, IFACE_HOST, '10.0.0.2')?.weight === 50);
 
-  await server.update(provider('10.0.0.2', { healthy: true, enabled: false }));
-  await until('the instance disabled', () => instance(w, IFACE_HOST, '10.0.0.2')?.enabled === false);
+  // rnacos ignores `healthy` in v1 writes; the server marks an instance unhealthy itself when its
+  // heartbeats stop, as for a provider that hangs.
+  await server.register(provider('10.0.0.3', { ephemeral: true }));
+  await until('the ephemeral instance', () => instance(w, IFACE_HOST, '10.0.0.3'));
+  await until('the instance marked unhealthy by the server', () => instance(w, IFACE_HOST, '10.0.0.3')?.healthy === false, 30000);
 
-  await server.update(provider('10.0.0.2', { enabled: true, weight: 0.5 }));
-  await until('the instance at weight 50', () => instance(w, IFACE_HOST, '10.0.0.2')?.weight === 50);
+  // rnacos leaves disabled instances out of its instance list (real Nacos lists them with
+  // `enabled: false`, which the parser keeps: see the golden case health-enabled-weight).
+  await server.update(provider('10.0.0.2', { enabled: false }));
+  await until('the disabled instance out', () => service(w, IFACE_HOST) && !instance(w, IFACE_HOST, '10.0.0.2'));
+  await server.update(provider('10.0.0.2', { enabled: true }));
+  await until('the instance enabled again', () => instance(w, IFACE_HOST, '10.0.0.2')?.enabled === true);
 
   await server.deregister(provider('10.0.0.2'));
-  await until('the instance removed', () => service(w, IFACE_HOST)?.instances.length === 1);
-  assert.equal(instance(w, IFACE_HOST, '10.0.0.1')?.healthy, true);
+  await until('the instance removed', () => service(w, IFACE_HOST) && !instance(w, IFACE_HOST, '10.0.0.2'));
+  assert.deepEqual(service(w, IFACE_HOST)!.instances.map((i) => [i.address, i.healthy]), [['10.0.0.1', true], ['10.0.0.3', false]]);
 });
 
 test('a server restart keeps the last snapshot while it is down, then resyncs', async (t) => {

@@ -74,6 +74,8 @@ export interface Registration {
   readonly weight?: number;
   readonly healthy?: boolean;
   readonly enabled?: boolean;
+  /** Ephemeral instances need heartbeats (none are sent here: the server marks them unhealthy). */
+  readonly ephemeral?: boolean;
 }
 
 export class Rnacos {
@@ -110,6 +112,12 @@ export class Rnacos {
         RNACOS_HTTP_CONSOLE_PORT: String(this.port + 2000),
         RNACOS_DATA_DIR: path.join(this.dir, 'data'),
         RNACOS_RAFT_NODE_ADDR: `127.0.0.1:${this.port + 1000}`,
+        // An ephemeral v1 instance without heartbeats turns unhealthy 4 s after its last one (1 s +
+        // rnacos's 3 s margin) and is never removed during a test; persistent instances are not
+        // probed (rnacos would TCP-probe them every 60 s and the test addresses listen nowhere).
+        RNACOS_NAMING_HEALTH_TIMEOUT_SECOND: '1',
+        RNACOS_NAMING_INSTANCE_TIMEOUT_SECOND: '3600',
+        RNACOS_NAMING_PERPETUAL_INSTANCE_PROBE_INTERVAL_SECOND: '0',
         RUST_LOG: 'warn',
       },
     });
@@ -160,8 +168,8 @@ export class Rnacos {
       namespaceId: r.namespace ?? 'public',
       ip: r.ip,
       port: String(r.port),
-      // Persistent: a v1 registration without heartbeats would otherwise expire mid-test.
-      ephemeral: 'false',
+      // Persistent by default: a v1 registration without heartbeats would otherwise turn unhealthy.
+      ephemeral: String(r.ephemeral ?? false),
       weight: String(r.weight ?? 1),
       healthy: String(r.healthy ?? true),
       enabled: String(r.enabled ?? true),
@@ -181,7 +189,7 @@ export class Rnacos {
 
   async deregister(r: Registration): Promise<void> {
     const q = Rnacos.instanceQuery(r);
-    await this.call('DELETE', '/v1/ns/instance', { serviceName: q.serviceName!, groupName: q.groupName!, namespaceId: q.namespaceId!, ip: q.ip!, port: q.port!, ephemeral: 'false' });
+    await this.call('DELETE', '/v1/ns/instance', { serviceName: q.serviceName!, groupName: q.groupName!, namespaceId: q.namespaceId!, ip: q.ip!, port: q.port!, ephemeral: q.ephemeral! });
   }
 
   /** Publishes a config (a Dubbo mapping: dataId = interface, group `mapping`, content `app1,app2`). */
