@@ -57,27 +57,31 @@ function instance(w: Watched, host: string, address: string) {
   return service(w, host)?.instances.find((i) => i.address === address);
 }
 
-test('initial sync: Dubbo interface and application services, a Thrift service, and nothing else', async (t) => {
+test('initial sync: Dubbo interface and application services (one known only by its mapping), a Thrift service, and nothing else', async (t) => {
   const server = await Rnacos.start();
   t.after(() => server.close());
   await server.register(provider('127.0.0.1'));
   await server.register({ serviceName: 'prov-all', ip: '127.0.0.1', port: 20882, metadata: dubboApplicationMetadata(20882) });
   await server.publishConfig('demo.GreetingService', 'mapping', 'prov-all');
   await server.register({ serviceName: 'Hello.Thrift', ip: '10.1.0.2', port: 9090, metadata: { protocol: 'thrift', interface: 'Hello' } });
+  // An application known only through its mapping (no dubbo.endpoints): the mapping read finds it.
+  await server.register({ serviceName: 'mapped-app', ip: '10.0.0.8', port: 20880, metadata: { application: 'mapped-app' } });
+  await server.publishConfig('demo.MappedService', 'mapping', 'mapped-app');
   await server.register({ serviceName: 'curl-svc', ip: '127.0.0.1', port: 8080, metadata: { version: '1.0', zone: 'z1' } });
   const w = watch(server);
   t.after(() => w.watcher.stop());
 
-  const snap = await until('three services', () => (w.snapshots.at(-1)?.services.length === 3 ? w.snapshots.at(-1) : undefined));
+  const snap = await until('four services', () => (w.snapshots.at(-1)?.services.length === 4 ? w.snapshots.at(-1) : undefined));
   assert.deepEqual(
     snap.services.map((s) => [s.key, s.protocol, s.host, s.instances.map((i) => `${i.address}:${i.port}`).join(',')]),
     [
+      ['dubbo:public/DEFAULT_GROUP/mapped-app', 'dubbo', 'mapped-app', '10.0.0.8:20880'],
       ['dubbo:public/DEFAULT_GROUP/prov-all', 'dubbo', 'prov-all', '127.0.0.1:20882'],
       [`dubbo:public/DEFAULT_GROUP/${IFACE}`, 'dubbo', IFACE_HOST, '127.0.0.1:20882'],
       ['thrift:public/DEFAULT_GROUP/Hello.Thrift', 'thrift', 'hello.thrift', '10.1.0.2:9090'],
     ],
   );
-  const iface = snap.services[1]!;
+  const iface = snap.services[2]!;
   assert.equal(iface.interface, 'demo.GreetingService');
   assert.equal(iface.group, 'g1');
   assert.equal(iface.version, '1.0.0');

@@ -194,7 +194,18 @@ export class Rnacos {
 
   /** Publishes a config (a Dubbo mapping: dataId = interface, group `mapping`, content `app1,app2`). */
   async publishConfig(dataId: string, group: string, content: string, namespace = 'public'): Promise<void> {
-    await this.call('POST', '/v1/cs/configs', { dataId, group, content, tenant: namespace === 'public' ? '' : namespace });
+    const tenant = namespace === 'public' ? '' : namespace;
+    // Seen here: right after start-up rnacos answered `true` to a config write that was not listed
+    // afterwards (its config store is not ready when the HTTP port is). Write until it reads back.
+    await waitFor(`config ${dataId}/${group} readable`, 15000, async () => {
+      await this.call('POST', '/v1/cs/configs', { dataId, group, content, tenant });
+      for (let i = 0; i < 10; i++) {
+        const got = await fetch(`${this.url}/nacos/v1/cs/configs?${new URLSearchParams({ dataId, group, tenant }).toString()}`).then((r) => (r.ok ? r.text() : ''));
+        if (got === content) return true;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return false;
+    });
   }
 
   /** The raw instance list, as the watcher reads it. */
