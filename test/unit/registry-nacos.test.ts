@@ -55,6 +55,19 @@ class ManualClock implements WatchClock {
   clearTimeout(h: unknown): void {
     this.timers = this.timers.filter((x) => x !== h);
   }
+  /** Moves time to the next timer and runs it; returns how far time moved. */
+  fireNext(): number {
+    const next = [...this.timers].sort((a, b) => a.at - b.at)[0];
+    assert.ok(next, 'a timer is pending');
+    this.timers = this.timers.filter((x) => x !== next);
+    const moved = next.at - this.t;
+    this.t = next.at;
+    next.fn();
+    return moved;
+  }
+  pending(): number {
+    return this.timers.length;
+  }
 }
 
 /** A scripted server. Its service list is unordered, like Nacos's (see listServices). */
@@ -90,8 +103,9 @@ function watcher(api: NacosApi, query = '') {
   const config = parseNacosUrl(`nacos://127.0.0.1:8848?pollMs=10&resyncMs=1000${query}`) as NacosRegistryConfig;
   const snapshots: RegistrySnapshot[] = [];
   const statuses: RegistryStatus[] = [];
-  const w = new NacosWatcher(config, api, ['dubbo'], { onSnapshot: (s) => snapshots.push(s), onStatus: (s) => statuses.push(s) }, new ManualClock());
-  return { w, snapshots, statuses };
+  const clock = new ManualClock();
+  const w = new NacosWatcher(config, api, ['dubbo'], { onSnapshot: (s) => snapshots.push(s), onStatus: (s) => statuses.push(s) }, clock);
+  return { w, snapshots, statuses, clock };
 }
 
 const NAMES = ['providers:a.A:1:', 'providers:a.B:1:', 'providers:a.C:1:', 'providers:a.D:1:', 'providers:a.E:1:'];
@@ -148,4 +162,28 @@ test('an unchanged read publishes no new snapshot', async () => {
   await w.sync();
   assert.equal(snapshots.length, 1);
   assert.equal(statuses.length, 2);
+});
+
+test('start reads at once, then every pollMs; the service list again once resyncMs passed; stop ends it', async () => {
+  const api = fakeApi({ names: NAMES.slice(0, 1) });
+  const { w, clock, statuses } = watcher(api); // pollMs 10, resyncMs 1000
+  /** Lets the read the timer started finish (it schedules the next timer when done). */
+  const readDone = async (n: number) => {
+    for (let i = 0; i < 1000 && (statuses.length < n || clock.pending() === 0); i++) await new Promise((r) => setImmediate(r));
+    assert.equal(statuses.length, n, `read ${n} finished`);
+  };
+  w.start();
+  assert.equal(clock.fireNext(), 0, 'the first read starts at once');
+  await readDone(1);
+  const lists = api.calls.length;
+  for (let n = 2; clock.now() + 10 < 2000; n++) {
+    assert.equal(clock.fireNext(), 10, 'reads are pollMs apart');
+    await readDone(n);
+  }
+  assert.equal(api.calls.length, lists, 'no service list read before resyncMs');
+  clock.fireNext();
+  await readDone(statuses.length + 1);
+  assert.equal(api.calls.length, lists + 1, 'the service list is read again at resyncMs');
+  await w.stop();
+  assert.equal(clock.pending(), 0, 'no timer left after stop');
 });
