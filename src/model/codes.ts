@@ -106,10 +106,12 @@ export const CODES = {
   MM_DESTINATIONRULE_INVALID: entry('error', 'Istio would reject a DestinationRule, so metamesh treats it as absent.'),
   MM_DESTINATIONRULE_CONFLICT: notInEffect('Several DestinationRules target one host; the oldest one applies.'),
 
-  // Service registries: Nacos.
-  MM_REGISTRY_NACOS_RECORD: entry('warning', 'A Nacos instance or mapping entry could not be read; it was skipped.'),
-  MM_REGISTRY_NACOS_PROTOCOL: entry('info', 'Nacos instances speak a protocol metamesh has no MetaProtocol codec for; they were left out.'),
-  MM_REGISTRY_NACOS_LIMIT: entry('warning', 'A Nacos read hit a configured bound (services per registry, instances per service); the rest was left out.'),
+  // Reading service registries (the same codes as the ZooKeeper parsers').
+  MM_REGISTRY_BAD_RECORD: entry('warning', 'A registry record is malformed or incomplete (bad JSON, no host or port, a bad weight); it was skipped or repaired.'),
+  MM_REGISTRY_TOO_MANY: entry('warning', 'A registry service has more instances than the limit; the rest were dropped.'),
+  MM_REGISTRY_TOO_MANY_SERVICES: entry('warning', 'A registry lists more services than the limit; the rest were not read.'),
+  MM_REGISTRY_NOT_METAPROTOCOL: entry('info', 'A registered provider speaks a protocol that is not a MetaProtocol one (Triple, gRPC, REST); it gets no MetaProtocol service.'),
+  MM_REGISTRY_PROTOCOL_MIXED: entry('warning', 'Instances of one registry service registered different protocols; those of the minority were left out.'),
   // The TLS files of `metamesh serve` (--tls-cert, --tls-key, --tls-ca).
   MM_TLS_UNREADABLE: entry('error', 'A TLS file cannot be read, or is not a regular file.'),
   MM_TLS_NO_CERTIFICATE: entry('error', 'A certificate or CA file holds no PEM certificate.'),

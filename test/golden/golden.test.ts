@@ -7,7 +7,7 @@
  *                                      `gateway:` GatewayModel), plus `options:` (a MetameshOptions
  *                                      spec) for envoyfilters
  *   registry-nacos                     in.yaml = a NacosRead (`services:`, `mappings:`, as the Nacos
- *                                      watcher read them) plus NacosParseOptions (`registry:`,
+ *                                      watcher read them, `unreadServices:`) plus NacosParseOptions (`registry:`,
  *                                      `protocols:`, `maxInstancesPerService:`)
  *
  * Every case is run once as written and three more times with its input shuffled (the documents,

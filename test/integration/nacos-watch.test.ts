@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RegistrySnapshot, RegistryStatus } from '../../src/model/registry.js';
 import { httpNacosApi } from '../../src/registry/nacos/client.js';
-import { parseNacosUrl, type NacosRegistryConfig } from '../../src/registry/nacos/config.js';
+import { parseNacosUrl, type NacosWatchConfig } from '../../src/registry/nacos/config.js';
 import { NacosWatcher } from '../../src/registry/nacos/watch.js';
 import { dubboApplicationMetadata, dubboInterfaceMetadata, Rnacos, type Registration } from '../support/nacos.js';
 
@@ -27,7 +27,7 @@ interface Watched {
 }
 
 function watch(server: Rnacos, query = '', port = server.port): Watched {
-  const config = parseNacosUrl(`nacos://127.0.0.1:${port}?pollMs=100&resyncMs=300&timeoutMs=1000${query}`) as NacosRegistryConfig;
+  const config = parseNacosUrl(`nacos://127.0.0.1:${port}?pollMs=100&resyncMs=300&timeoutMs=1000${query}`) as NacosWatchConfig;
   assert.equal(typeof config, 'object', String(config));
   const snapshots: RegistrySnapshot[] = [];
   const statuses: RegistryStatus[] = [];
@@ -75,13 +75,13 @@ test('initial sync: Dubbo interface and application services (one known only by 
   assert.deepEqual(
     snap.services.map((s) => [s.key, s.protocol, s.host, s.instances.map((i) => `${i.address}:${i.port}`).join(',')]),
     [
-      ['dubbo:public/DEFAULT_GROUP/mapped-app', 'dubbo', 'mapped-app', '10.0.0.8:20880'],
-      ['dubbo:public/DEFAULT_GROUP/prov-all', 'dubbo', 'prov-all', '127.0.0.1:20882'],
-      [`dubbo:public/DEFAULT_GROUP/${IFACE}`, 'dubbo', IFACE_HOST, '127.0.0.1:20882'],
-      ['thrift:public/DEFAULT_GROUP/Hello.Thrift', 'thrift', 'hello.thrift', '10.1.0.2:9090'],
+      ['public/DEFAULT_GROUP/Hello.Thrift', 'thrift', 'hello.thrift', '10.1.0.2:9090'],
+      ['public/DEFAULT_GROUP/mapped-app', 'dubbo', 'mapped-app', '10.0.0.8:20880'],
+      ['public/DEFAULT_GROUP/prov-all', 'dubbo', 'prov-all', '127.0.0.1:20882'],
+      [`public/DEFAULT_GROUP/${IFACE}`, 'dubbo', IFACE_HOST, '127.0.0.1:20882'],
     ],
   );
-  const iface = snap.services[2]!;
+  const iface = snap.services[3]!;
   assert.equal(iface.interface, 'demo.GreetingService');
   assert.equal(iface.group, 'g1');
   assert.equal(iface.version, '1.0.0');
@@ -164,14 +164,14 @@ test('a server down at start-up: disconnected, no snapshot; synced once it is up
   await until('the first sync', () => w.watcher.status().state === 'synced' && instance(w, IFACE_HOST, '10.0.0.2'));
 });
 
-test('namespaces, groups, the allow/deny list and paging select what is read', async (t) => {
+test('namespaces, groups, the service/exclude patterns and paging select what is read', async (t) => {
   const server = await Rnacos.start();
   t.after(() => server.close());
   for (let i = 0; i < 7; i++) {
     await server.register({ serviceName: `providers:demo.S${i}:1.0.0:`, ip: '10.0.0.1', port: 20880 + i, metadata: { protocol: 'dubbo' } });
   }
   await server.register({ serviceName: IFACE, group: 'ORDERS', namespace: 'dev', ip: '10.0.0.9', port: 20882, metadata: dubboInterfaceMetadata('prov-all') });
-  const w = watch(server, '&namespace=public,dev&group=DEFAULT_GROUP,ORDERS&pageSize=2&deny=*S3*');
+  const w = watch(server, '&namespace=public,dev&group=DEFAULT_GROUP,ORDERS&pageSize=2&exclude=*S3*');
   t.after(() => w.watcher.stop());
   const snap = await until('seven services', () => (w.snapshots.at(-1)?.services.length === 7 ? w.snapshots.at(-1) : undefined));
   assert.deepEqual(

@@ -1,5 +1,5 @@
 /**
- * The Nacos adapter without a server: the nacos:// URL, the allow/deny filter, and the watcher's
+ * The Nacos adapter without a server: the nacos:// URL, the service/exclude filter, and the watcher's
  * paging, bounds and failure handling against a scripted NacosApi and a manual clock. (The parser
  * is covered by test/golden/registry-nacos; the real server by test/integration/nacos-watch.)
  */
@@ -7,18 +7,18 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RegistrySnapshot, RegistryStatus } from '../../src/model/registry.js';
 import { NacosCallError, type NacosApi } from '../../src/registry/nacos/client.js';
-import { NACOS_DEFAULTS, parseNacosUrl, serviceFilter, type NacosRegistryConfig } from '../../src/registry/nacos/config.js';
+import { NACOS_DEFAULTS, parseNacosUrl, serviceFilter, type NacosWatchConfig } from '../../src/registry/nacos/config.js';
 import { NacosWatcher, type WatchClock } from '../../src/registry/nacos/watch.js';
 
 test('a nacos:// URL gives namespaces, groups, lists and bounds; defaults fill the rest', () => {
-  const c = parseNacosUrl('nacos://nacos.example:8848?namespace=dev,public&namespace=qa&group=ORDERS&allow=providers:*&pageSize=50') as NacosRegistryConfig;
+  const c = parseNacosUrl('nacos://nacos.example:8848?namespace=dev,public&namespace=qa&group=ORDERS&service=providers:*&pageSize=50&namespace-target=mesh') as NacosWatchConfig;
   assert.equal(c.server, 'http://nacos.example:8848');
   assert.deepEqual(c.namespaces, ['dev', 'public', 'qa']);
   assert.deepEqual(c.groups, ['ORDERS']);
-  assert.deepEqual(c.allow, ['providers:*']);
+  assert.deepEqual(c.services, ['providers:*']);
   assert.equal(c.pageSize, 50);
   assert.equal(c.maxServices, NACOS_DEFAULTS.maxServices);
-  const d = parseNacosUrl('nacos://10.0.0.1') as NacosRegistryConfig;
+  const d = parseNacosUrl('nacos://10.0.0.1') as NacosWatchConfig;
   assert.equal(d.server, 'http://10.0.0.1:8848');
   assert.deepEqual([d.namespaces, d.groups], [['public'], ['DEFAULT_GROUP']]);
 });
@@ -30,7 +30,7 @@ test('a nacos:// URL with a typo, a bad number or another scheme is refused with
   assert.match(parseNacosUrl('not a url') as string, /not a URL/);
 });
 
-test('the service filter: an empty allow list allows all, `*` matches any run, deny wins', () => {
+test('the service filter: no include pattern reads all, `*` matches any run, exclude wins', () => {
   const f = serviceFilter(['providers:demo.*', 'prov-all'], ['*:2.0.0:*']);
   assert.equal(f('providers:demo.A:1.0.0:g1'), true);
   assert.equal(f('prov-all'), true);
@@ -100,7 +100,7 @@ function fakeApi(state: { names: string[]; down?: 'refused' | 'http500' }): Naco
 }
 
 function watcher(api: NacosApi, query = '') {
-  const config = parseNacosUrl(`nacos://127.0.0.1:8848?pollMs=10&resyncMs=1000${query}`) as NacosRegistryConfig;
+  const config = parseNacosUrl(`nacos://127.0.0.1:8848?pollMs=10&resyncMs=1000${query}`) as NacosWatchConfig;
   const snapshots: RegistrySnapshot[] = [];
   const statuses: RegistryStatus[] = [];
   const clock = new ManualClock();
@@ -119,12 +119,12 @@ test('paging an unordered service list keeps going until every name was seen', a
   assert.deepEqual(api.calls, ['list public DEFAULT_GROUP 1', 'list public DEFAULT_GROUP 2', 'list public DEFAULT_GROUP 3', 'list public DEFAULT_GROUP 1']);
 });
 
-test('more services than maxServices: the first by name are read and MM_REGISTRY_NACOS_LIMIT says so', async () => {
+test('more services than maxServices: the first by name are read and MM_REGISTRY_TOO_MANY_SERVICES says so', async () => {
   const { w } = watcher(fakeApi({ names: NAMES }), '&maxServices=3');
   await w.sync();
   const snap = w.snapshot()!;
   assert.deepEqual(snap.services.map((s) => s.interface), ['a.A', 'a.B', 'a.C']);
-  assert.deepEqual(snap.diagnostics.map((d) => d.code), ['MM_REGISTRY_NACOS_LIMIT']);
+  assert.deepEqual(snap.diagnostics.map((d) => d.code), ['MM_REGISTRY_TOO_MANY_SERVICES']);
 });
 
 test('a failing server keeps the last snapshot: disconnected when refused, failing on a bad answer; recovery resyncs', async () => {

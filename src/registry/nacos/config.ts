@@ -2,23 +2,25 @@
  * How one Nacos registry is read: `nacos://host:port?namespace=…&group=…` and its bounds. Pure.
  *
  * Query parameters (each may repeat or hold a comma list): `namespace` (ids; default `public`),
- * `group` (default `DEFAULT_GROUP`), `allow` and `deny` (service-name patterns, `*` matches any
- * run of characters; deny wins), and the numbers `pageSize`, `maxServices`,
+ * `group` (default `DEFAULT_GROUP`), `service` and `exclude` (service-name patterns, `*` matches
+ * any run of characters; exclude wins), `namespace-target` (where the ServiceEntries go: not the
+ * watcher's business, accepted so one URL serves both), and the numbers `pageSize`, `maxServices`,
  * `maxInstancesPerService`, `pollMs` (instance lists re-read), `resyncMs` (service lists and
  * mappings re-read), `timeoutMs` (per request). Unknown parameters are refused, so a typo is not
  * silently ignored.
  */
 import { DEFAULT_GROUP, DEFAULT_NAMESPACE } from './read.js';
 
-export interface NacosRegistryConfig {
+export interface NacosWatchConfig {
   /** As given, for snapshots, statuses and messages. */
   readonly registry: string;
   /** `http://host:port`. */
   readonly server: string;
   readonly namespaces: readonly string[];
   readonly groups: readonly string[];
-  readonly allow: readonly string[];
-  readonly deny: readonly string[];
+  /** Service-name patterns read (all when empty) and never read. */
+  readonly services: readonly string[];
+  readonly exclude: readonly string[];
   readonly pageSize: number;
   readonly maxServices: number;
   readonly maxInstancesPerService: number;
@@ -41,14 +43,14 @@ export const NACOS_DEFAULTS = {
 } as const;
 
 const NUMBERS = ['pageSize', 'maxServices', 'maxInstancesPerService', 'pollMs', 'resyncMs', 'timeoutMs'] as const;
-const LISTS = ['namespace', 'group', 'allow', 'deny'] as const;
+const LISTS = ['namespace', 'group', 'service', 'exclude', 'namespace-target'] as const;
 
 function list(q: URLSearchParams, key: string): string[] {
   return [...new Set(q.getAll(key).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== ''))].sort();
 }
 
 /** The configuration, or a sentence saying what is wrong with the URL. */
-export function parseNacosUrl(registry: string): NacosRegistryConfig | string {
+export function parseNacosUrl(registry: string): NacosWatchConfig | string {
   let url: URL;
   try {
     url = new URL(registry);
@@ -76,8 +78,8 @@ export function parseNacosUrl(registry: string): NacosRegistryConfig | string {
     server: `http://${url.host.includes(':') ? url.host : `${url.host}:8848`}`,
     namespaces: namespaces.length > 0 ? namespaces : [DEFAULT_NAMESPACE],
     groups: groups.length > 0 ? groups : [DEFAULT_GROUP],
-    allow: list(url.searchParams, 'allow'),
-    deny: list(url.searchParams, 'deny'),
+    services: list(url.searchParams, 'service'),
+    exclude: list(url.searchParams, 'exclude'),
     pageSize: numbers.pageSize!,
     maxServices: numbers.maxServices!,
     maxInstancesPerService: numbers.maxInstancesPerService!,
@@ -92,9 +94,9 @@ function pattern(glob: string): RegExp {
   return new RegExp(`^${glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
 }
 
-/** Whether a service name passes the allow list (empty = all) and no deny pattern. */
-export function serviceFilter(allow: readonly string[], deny: readonly string[]): (name: string) => boolean {
-  const a = allow.map(pattern);
-  const d = deny.map(pattern);
+/** Whether a service name matches an include pattern (none = all) and no exclude pattern. */
+export function serviceFilter(include: readonly string[], exclude: readonly string[]): (name: string) => boolean {
+  const a = include.map(pattern);
+  const d = exclude.map(pattern);
   return (name) => (a.length === 0 || a.some((r) => r.test(name))) && !d.some((r) => r.test(name));
 }

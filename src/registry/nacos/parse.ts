@@ -11,8 +11,9 @@
  * - Any other service whose instances name a MetaProtocol protocol in `metadata.protocol`
  *   (`protocol=thrift`): its instances with such a protocol. Everything else (HTTP services,
  *   `consumers:*`) is not a MetaProtocol service and is passed over without a word.
- * When one Nacos service carries several MetaProtocol protocols, `dubbo` (or else the first by name)
- * keeps the plain host and each other protocol gets `-<protocol>` appended to the host's first part.
+ * A service's protocol is the one most of its instances use (as for ZooKeeper): instances of another
+ * MetaProtocol protocol are left out (MM_REGISTRY_PROTOCOL_MIXED), those of a protocol without a
+ * MetaProtocol codec too (MM_REGISTRY_NOT_METAPROTOCOL). The key is `<namespace>/<group>/<name>`.
  *
  * Output is sorted (services by key, instances by address and port), whatever the input order.
  */
@@ -58,7 +59,7 @@ function addresses(kind: Kind, s: NacosServiceRead, host: NacosHost, out: Diagno
   if (kind === 'application' && host.metadata['dubbo.endpoints'] !== undefined) {
     const endpoints = readEndpoints(host.metadata['dubbo.endpoints']);
     if (endpoints === undefined) {
-      out.push(diag('MM_REGISTRY_NACOS_RECORD', objectName(s), `The instance ${host.address}:${host.port} has "dubbo.endpoints" metadata that is not a JSON list of {"port", "protocol"}; the instance was skipped.`));
+      out.push(diag('MM_REGISTRY_BAD_RECORD', objectName(s), `The instance ${host.address}:${host.port} has "dubbo.endpoints" metadata that is not a JSON list of {"port", "protocol"}; the instance was skipped.`));
       return [];
     }
     return endpoints.map((e) => ({ protocol: e.protocol, port: e.port, host }));
@@ -89,47 +90,52 @@ function first<T>(values: readonly (T | undefined)[]): T | undefined {
   return values.find((v) => v !== undefined);
 }
 
-function services(s: NacosServiceRead, kind: Kind, found: readonly Address[], options: NacosParseOptions, out: Diagnostic[]): RegistryService[] {
+/** The protocol most addresses use; on a tie the first by name. */
+function majority(byProtocol: ReadonlyMap<string, readonly Address[]>): string | undefined {
+  let best: string | undefined;
+  for (const p of [...byProtocol.keys()].sort()) if (best === undefined || byProtocol.get(p)!.length > byProtocol.get(best)!.length) best = p;
+  return best;
+}
+
+function service(s: NacosServiceRead, kind: Kind, found: readonly Address[], options: NacosParseOptions, out: Diagnostic[]): RegistryService | undefined {
   const known = new Set(options.protocols);
   const byProtocol = new Map<string, Address[]>();
-  for (const a of found) {
-    if (!known.has(a.protocol)) continue;
-    byProtocol.set(a.protocol, [...(byProtocol.get(a.protocol) ?? []), a]);
-  }
+  for (const a of found) if (known.has(a.protocol)) byProtocol.set(a.protocol, [...(byProtocol.get(a.protocol) ?? []), a]);
   const unknown = [...new Set(found.map((a) => a.protocol).filter((p) => !known.has(p)))].sort();
   if (kind !== 'plain' && unknown.length > 0) {
-    out.push(diag('MM_REGISTRY_NACOS_PROTOCOL', objectName(s), `Instances registered with protocol ${unknown.map((p) => `"${p}"`).join(', ')} were left out: metamesh has no MetaProtocol codec for it. Add an ApplicationProtocol if it is a MetaProtocol protocol.`));
+    out.push(diag('MM_REGISTRY_NOT_METAPROTOCOL', objectName(s), `Instances registered with protocol ${unknown.map((p) => `"${p}"`).join(', ')} were left out: it is not a MetaProtocol protocol. Route them with Istio's own resources, or add an ApplicationProtocol if it is one.`));
   }
-  const protocols = [...byProtocol.keys()].sort();
-  const primary = protocols.includes('dubbo') ? 'dubbo' : protocols[0];
+  const protocol = majority(byProtocol);
+  if (protocol === undefined) return undefined;
+  const others = [...byProtocol.keys()].filter((p) => p !== protocol).sort();
+  if (others.length > 0) {
+    out.push(diag('MM_REGISTRY_PROTOCOL_MIXED', objectName(s), `Instances registered ${[protocol, ...others].map((p) => `"${p}"`).join(' and ')}; the ${others.join(', ')} instances were left out, the service is ${protocol}. Give each protocol its own service.`));
+  }
+  const all = byProtocol.get(protocol)!.map((a) => toInstance(kind, s.name, a)).sort(compareInstances);
+  const unique = all.filter((x, i) => i === 0 || sameAddress(x, all[i - 1]!) !== 0);
+  if (unique.length > options.maxInstancesPerService) {
+    out.push(diag('MM_REGISTRY_TOO_MANY', objectName(s), `The service has ${unique.length} instances, more than maxInstancesPerService (${options.maxInstancesPerService}); only the first ${options.maxInstancesPerService} by address were kept.`));
+  }
+  const instances = unique.slice(0, options.maxInstancesPerService);
+  const labels = instances.map((i) => i.labels);
   const m = INTERFACE_NAME.exec(s.name);
   const iface = m ? m[1]!.replace(/___/g, '$') : undefined;
-  return protocols.map((protocol) => {
-    const all = byProtocol.get(protocol)!.map((a) => toInstance(kind, s.name, a)).sort(compareInstances);
-    const unique = all.filter((x, i) => i === 0 || sameAddress(x, all[i - 1]!) !== 0);
-    if (unique.length > options.maxInstancesPerService) {
-      out.push(diag('MM_REGISTRY_NACOS_LIMIT', objectName(s), `The service has ${unique.length} ${protocol} instances, more than maxInstancesPerService (${options.maxInstancesPerService}); only the first ${options.maxInstancesPerService} by address were kept.`));
-    }
-    const instances = unique.slice(0, options.maxInstancesPerService);
-    const labels = instances.map((i) => i.labels);
-    const base = (kind === 'interface' ? iface! : s.name) + (protocol === primary ? '' : `-${protocol}`);
-    const group = m?.[3] || undefined;
-    const version = m?.[2] || undefined;
-    const application = kind === 'application' ? s.name : first(labels.map((l) => l.application));
-    const iName = iface ?? (kind === 'plain' ? first(labels.map((l) => l.interface)) : undefined);
-    const namespace = first(labels.map((l) => l.aeraki_meta_app_namespace));
-    return {
-      key: `${protocol}:${s.namespace}/${s.group}/${s.name}`,
-      protocol,
-      host: nacosHost({ base, dubboGroup: group, dubboVersion: version, nacosGroup: s.group, namespace: s.namespace }),
-      ...(iName !== undefined ? { interface: iName } : {}),
-      ...(group !== undefined ? { group } : {}),
-      ...(version !== undefined ? { version } : {}),
-      ...(application !== undefined ? { application } : {}),
-      ...(namespace !== undefined ? { namespace } : {}),
-      instances,
-    };
-  });
+  const group = m?.[3] || undefined;
+  const version = m?.[2] || undefined;
+  const application = kind === 'application' ? s.name : first(labels.map((l) => l.application));
+  const iName = iface ?? (kind === 'plain' ? first(labels.map((l) => l.interface)) : undefined);
+  const namespace = first(labels.map((l) => l.aeraki_meta_app_namespace));
+  return {
+    key: `${s.namespace}/${s.group}/${s.name}`,
+    protocol,
+    host: nacosHost({ base: iface ?? s.name, dubboGroup: group, dubboVersion: version, nacosGroup: s.group, namespace: s.namespace }),
+    ...(iName !== undefined ? { interface: iName } : {}),
+    ...(group !== undefined ? { group } : {}),
+    ...(version !== undefined ? { version } : {}),
+    ...(application !== undefined ? { application } : {}),
+    ...(namespace !== undefined ? { namespace } : {}),
+    instances,
+  };
 }
 
 export function parseNacos(read: NacosRead, options: NacosParseOptions): RegistrySnapshot {
@@ -143,7 +149,7 @@ export function parseNacos(read: NacosRead, options: NacosParseOptions): Registr
     const problems: Diagnostic[] = [];
     for (const raw of s.hosts) {
       const h = readHost(raw);
-      if (typeof h === 'string') problems.push(diag('MM_REGISTRY_NACOS_RECORD', objectName(s), `${h[0]!.toUpperCase()}${h.slice(1)}; it was skipped.`));
+      if (typeof h === 'string') problems.push(diag('MM_REGISTRY_BAD_RECORD', objectName(s), `${h[0]!.toUpperCase()}${h.slice(1)}; it was skipped.`));
       else hosts.push(h);
     }
     const kind = classify(s, hosts, apps);
@@ -151,7 +157,11 @@ export function parseNacos(read: NacosRead, options: NacosParseOptions): Registr
     // its odd records included.
     if (kind === 'plain' && !hosts.some((h) => known.has(h.metadata.protocol ?? ''))) continue;
     out.push(...problems);
-    result.push(...services(s, kind, hosts.flatMap((h) => addresses(kind, s, h, out)), options, out));
+    const found = service(s, kind, hosts.flatMap((h) => addresses(kind, s, h, out)), options, out);
+    if (found) result.push(found);
+  }
+  if (read.unreadServices) {
+    out.push(diag('MM_REGISTRY_TOO_MANY_SERVICES', `Nacos registry ${options.registry}`, `The registry lists more services than maxServices (${read.services.length}): at least ${read.unreadServices} more were not read. Narrow the namespaces, groups or service patterns, or raise maxServices.`));
   }
   result.sort((a, b) => cmp(a.key, b.key));
   return { registry: options.registry, services: result, diagnostics: normalizeDiagnostics(out) };

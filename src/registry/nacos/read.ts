@@ -26,6 +26,8 @@ export interface NacosMappingRead {
 export interface NacosRead {
   readonly services: readonly NacosServiceRead[];
   readonly mappings: readonly NacosMappingRead[];
+  /** Services listed beyond the watcher's maxServices, left unread (MM_REGISTRY_TOO_MANY_SERVICES). */
+  readonly unreadServices?: number;
 }
 
 export interface NacosParseOptions {
@@ -33,7 +35,7 @@ export interface NacosParseOptions {
   readonly registry: string;
   /** Protocol names that have a MetaProtocol codec (the protocol table's names). */
   readonly protocols: readonly string[];
-  /** Instances kept per service; more yield MM_REGISTRY_NACOS_LIMIT. */
+  /** Instances kept per service; more yield MM_REGISTRY_TOO_MANY. */
   readonly maxInstancesPerService: number;
 }
 

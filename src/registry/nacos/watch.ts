@@ -10,10 +10,9 @@
  * load) and the status says `disconnected` (no answer) or `failing` (a bad answer).
  */
 import { canonicalJson } from '../../util/canonical.js';
-import { diag, normalizeDiagnostics } from '../../model/diagnostics.js';
 import type { RegistrySnapshot, RegistryStatus } from '../../model/registry.js';
 import { NacosCallError, type NacosApi } from './client.js';
-import { serviceFilter, type NacosRegistryConfig } from './config.js';
+import { serviceFilter, type NacosWatchConfig } from './config.js';
 import { parseNacos } from './parse.js';
 import type { NacosMappingRead, NacosRead, NacosServiceRead } from './read.js';
 
@@ -60,7 +59,7 @@ async function boundedMap<T, R>(items: readonly T[], limit: number, fn: (item: T
 export class NacosWatcher {
   private services: ServiceId[] | undefined;
   private mappings: NacosMappingRead[] = [];
-  private tooMany = 0;
+  private unread = 0;
   private nextResync = 0;
   private last: RegistrySnapshot | undefined;
   private lastKey = '';
@@ -71,14 +70,14 @@ export class NacosWatcher {
   private readonly accept: (name: string) => boolean;
 
   constructor(
-    private readonly config: NacosRegistryConfig,
+    private readonly config: NacosWatchConfig,
     private readonly api: NacosApi,
     private readonly protocols: readonly string[],
     private readonly hooks: NacosWatchHooks,
     private readonly clock: WatchClock = systemClock,
   ) {
     this.state = { registry: config.registry, state: 'connecting' };
-    this.accept = serviceFilter(config.allow, config.deny);
+    this.accept = serviceFilter(config.services, config.exclude);
   }
 
   /** Starts reading; the first read begins at once. */
@@ -162,7 +161,7 @@ export class NacosWatcher {
       }
     }
     found.sort((a, b) => canonicalJson(a).localeCompare(canonicalJson(b)));
-    this.tooMany = found.length > maxServices ? found.length : 0;
+    this.unread = Math.max(0, found.length - maxServices);
     this.services = found.slice(0, maxServices);
     const mappings: NacosMappingRead[] = [];
     for (const namespace of namespaces) {
@@ -178,11 +177,7 @@ export class NacosWatcher {
   }
 
   private publish(read: NacosRead): void {
-    const parsed = parseNacos(read, { registry: this.config.registry, protocols: this.protocols, maxInstancesPerService: this.config.maxInstancesPerService });
-    const limit = this.tooMany
-      ? [diag('MM_REGISTRY_NACOS_LIMIT', `Nacos registry ${this.config.registry}`, `The registry lists at least ${this.tooMany} services, more than maxServices (${this.config.maxServices}); only the first ${this.config.maxServices} by namespace, group and name were read.`)]
-      : [];
-    const snapshot = { ...parsed, diagnostics: normalizeDiagnostics([...parsed.diagnostics, ...limit]) };
+    const snapshot = parseNacos({ ...read, unreadServices: this.unread }, { registry: this.config.registry, protocols: this.protocols, maxInstancesPerService: this.config.maxInstancesPerService });
     const key = canonicalJson(snapshot);
     if (key !== this.lastKey) {
       this.last = snapshot;
