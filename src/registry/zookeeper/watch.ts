@@ -94,6 +94,7 @@ class ZkWatcher implements ZkWatch {
   }
 
   start(): void {
+    this.o.onStatus?.(this.current);
     this.newClient();
   }
 
