@@ -191,9 +191,7 @@ class ZkWatcher implements ZkWatch {
     if (this.closed) return;
     const message = e instanceof Error ? e.message : String(e);
     if (!this.connected) return; // the reconnection reads everything again
-    if (this.current.state !== 'expired' && this.current.state !== 'connecting') {
-      this.setStatus('failing', `Reading ZooKeeper at ${this.o.address.connect} failed: ${message}; retrying.`);
-    }
+    this.setStatus('failing', `Reading ZooKeeper at ${this.o.address.connect} failed: ${message}; retrying.`);
     if (this.retryTimer !== undefined) return;
     this.retryTimer = this.timers.setTimeout(() => {
       this.retryTimer = undefined;
