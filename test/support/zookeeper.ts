@@ -58,7 +58,7 @@ export class ZkServer {
         'minSessionTimeout=1000',
         'maxClientCnxns=0',
         'admin.enableServer=false',
-        '4lw.commands.whitelist=ruok,srvr,mntr,wchc,wchs,cons',
+        '4lw.commands.whitelist=ruok,srvr,mntr,wchc,wchs',
         '',
       ].join('\n'),
     );
@@ -129,10 +129,13 @@ export class ZkServer {
     });
   }
 
-  /** The number of watches the server holds (`wchs`: "Total watches:N"). */
+  /**
+   * The number of watches the server holds, children watches included (`mntr`'s zk_watch_count;
+   * `wchs` and `wchc` count only data and existence watches).
+   */
   async watchCount(): Promise<number> {
-    const m = /Total watches:(\d+)/.exec(await this.fourLetter('wchs'));
-    if (!m) throw new Error('wchs gave no watch count');
+    const m = /^zk_watch_count\s+(\d+)$/m.exec(await this.fourLetter('mntr'));
+    if (!m) throw new Error('mntr gave no zk_watch_count');
     return Number(m[1]);
   }
 }

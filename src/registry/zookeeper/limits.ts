@@ -5,13 +5,17 @@
 import { diag, type Diagnostic } from '../../model/diagnostics.js';
 
 export interface ZkLimits {
-  /** Node data larger than this is not read (ZooKeeper's own default packet limit is 1 MiB - 1). */
+  /**
+   * Node data larger than this is not read. The default is ZooKeeper's own default packet limit
+   * (`jute.maxbuffer`, 1 MiB - 1): only a server with a raised limit can hold a larger node, and
+   * Java clients of the same registry could not read it either.
+   */
   readonly maxDataBytes: number;
   /** A node with more children than this is not listed (one reply holds every child name). */
   readonly maxChildren: number;
 }
 
-export const DEFAULT_ZK_LIMITS: ZkLimits = { maxDataBytes: 1024 * 1024, maxChildren: 100_000 };
+export const DEFAULT_ZK_LIMITS: ZkLimits = { maxDataBytes: 1024 * 1024 - 1, maxChildren: 100_000 };
 
 /** The object a ZooKeeper diagnostic is about: the registry and the node path. */
 export function zkObject(registry: string, path: string): string {
