@@ -128,12 +128,15 @@ class ZkWatcher implements ZkWatch {
     client.connect();
   }
 
-  /** `failing` after connectTimeoutMs without a connection; the client keeps trying meanwhile. */
+  /**
+   * `failing` after connectTimeoutMs without a first connection; the client keeps trying meanwhile.
+   * A connection lost later stays `disconnected` (or `expired`): that is what the outage policy needs.
+   */
   private armConnectTimer(gen: number): void {
     if (this.connectTimer !== undefined) this.timers.clearTimeout(this.connectTimer);
     this.connectTimer = this.timers.setTimeout(() => {
       this.connectTimer = undefined;
-      if (gen === this.generation && !this.connected) {
+      if (gen === this.generation && !this.connected && this.current.state === 'connecting') {
         this.setStatus('failing', `Cannot connect to ZooKeeper at ${this.o.address.connect}; still trying.`);
       }
     }, this.o.connectTimeoutMs ?? 10_000);
@@ -150,7 +153,6 @@ class ZkWatcher implements ZkWatch {
     } else if (s === S.DISCONNECTED) {
       this.connected = false;
       if (this.current.state !== 'expired') this.setStatus('disconnected', `Lost the connection to ZooKeeper at ${this.o.address.connect}; keeping what was read.`);
-      this.armConnectTimer(this.generation);
     } else if (s === S.EXPIRED) {
       this.connected = false;
       this.setStatus('expired', 'The ZooKeeper session expired; reading everything again in a new session.');
