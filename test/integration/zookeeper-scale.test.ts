@@ -16,7 +16,8 @@ test('100,000 providers under one node are mirrored; past a lower limit the node
     const names = Array.from({ length: 100_000 }, (_, i) => `dubbo%3A%2F%2F10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}%3A20880%2Fdemo.Big`);
     await w.createMany('/dubbo/demo.Big/providers', names);
     const roots = [{ path: '/dubbo', kind: 'dubbo' as const }];
-    const z = watching(server.connect, { roots });
+    // A session as long as the server allows (20 ticks): a loaded machine may take seconds here.
+    const z = watching(server.connect, { roots, sessionTimeoutMs: 10_000 });
     try {
       await z.until('every provider', (t) => t.size === 100_003, 60_000);
       assert.ok(z.tree().has(`/dubbo/demo.Big/providers/${names[99_999]}`));
@@ -24,7 +25,7 @@ test('100,000 providers under one node are mirrored; past a lower limit the node
     } finally {
       z.watch.close();
     }
-    const limited = watching(server.connect, { roots, limits: { ...DEFAULT_ZK_LIMITS, maxChildren: 50_000 } });
+    const limited = watching(server.connect, { roots, sessionTimeoutMs: 10_000, limits: { ...DEFAULT_ZK_LIMITS, maxChildren: 50_000 } });
     try {
       await limited.until('the first snapshot', (t) => t.size > 0, 30_000);
       assert.deepEqual([...limited.tree().keys()], ['/dubbo', '/dubbo/demo.Big']);
