@@ -15,48 +15,16 @@
  */
 import zookeeper from 'node-zookeeper-client';
 import type { Client, Event } from 'node-zookeeper-client';
-import type { Diagnostic } from '../../model/diagnostics.js';
 import { normalizeDiagnostics } from '../../model/diagnostics.js';
-import type { RegistryState, RegistryStatus, ZkTree } from '../../model/registry.js';
-import type { ZkAddress } from './address.js';
+import type { RegistryState, RegistryStatus } from '../../model/registry.js';
 import { DEFAULT_ZK_LIMITS, dataTooLarge, tooManyChildren, type ZkLimits } from './limits.js';
-import { REAL_TIMERS, ZkOps, type Timers } from './ops.js';
-import { impliedChildren, nodeRead, type ZkRoot } from './policy.js';
 import { ZkMirror } from './mirror.js';
+import { REAL_TIMERS, ZkOps, type Timers } from './ops.js';
+import { join, relative, rootOf } from './paths.js';
+import { impliedChildren, nodeRead, type ZkRoot } from './policy.js';
+import type { ZkWatch, ZkWatchOptions } from './watch-options.js';
 
-export interface ZkSnapshot {
-  /** Every mirrored node; nodes whose data is not read (directories, Dubbo URL nodes) map to ''. */
-  readonly tree: ZkTree;
-  /** Nodes left unread because of a limit, one diagnostic each. */
-  readonly diagnostics: readonly Diagnostic[];
-}
-
-export interface ZkWatchOptions {
-  /** The registry as configured, for statuses and diagnostics. */
-  readonly registry: string;
-  readonly address: ZkAddress;
-  /** Requested session timeout; the server bounds it (by default 2 to 20 ticks). */
-  readonly sessionTimeoutMs?: number;
-  readonly debounceMs?: number;
-  /** Deadline for one read (requests queued while disconnected otherwise wait forever). */
-  readonly readTimeoutMs?: number;
-  /** At most this many reads in flight, so a large tree does not flood the server or the heap. */
-  readonly concurrency?: number;
-  /** After this long without a connection, `connecting` becomes `failing` (it keeps trying). */
-  readonly connectTimeoutMs?: number;
-  /** Delay before a failed read of the tree is tried again while connected. */
-  readonly retryMs?: number;
-  readonly limits?: ZkLimits;
-  readonly timers?: Timers;
-  readonly now?: () => number;
-  readonly onSnapshot: (snapshot: ZkSnapshot) => void;
-  readonly onStatus?: (status: RegistryStatus) => void;
-}
-
-export interface ZkWatch {
-  status(): RegistryStatus;
-  close(): void;
-}
+export type { ZkSnapshot, ZkWatch, ZkWatchOptions } from './watch-options.js';
 
 export function watchZooKeeper(options: ZkWatchOptions): ZkWatch {
   const w = new ZkWatcher(options);
@@ -82,6 +50,7 @@ class ZkWatcher implements ZkWatch {
   private retryTimer: unknown;
   private connectTimer: unknown;
   private emittedVersion = -1;
+  private readonly watchers = new Map<number, (e: Event) => void>();
 
   constructor(private readonly o: ZkWatchOptions) {
     this.timers = o.timers ?? REAL_TIMERS;
@@ -204,7 +173,7 @@ class ZkWatcher implements ZkWatch {
   private onEvent(gen: number, event: Event): void {
     if (gen !== this.generation || this.closed) return;
     const path = event.getPath();
-    const root = this.rootOf(path);
+    const root = rootOf(this.o.address.roots, path);
     if (!root) return;
     const segments = relative(root.path, path);
     if (event.getType() === zookeeper.Event.NODE_DELETED) {
@@ -273,7 +242,6 @@ class ZkWatcher implements ZkWatch {
     return segments.length === 0 || nodeRead(root.kind, segments.slice(0, -1)) === 'name';
   }
 
-  private readonly watchers = new Map<number, (e: Event) => void>();
   /** One watcher function per client: the client keeps a function once per path and kind. */
   private watcherFor(gen: number): (e: Event) => void {
     let w = this.watchers.get(gen);
@@ -283,16 +251,6 @@ class ZkWatcher implements ZkWatch {
       this.watchers.set(gen, w);
     }
     return w;
-  }
-
-  /** The longest configured root that contains `path`. */
-  private rootOf(path: string): ZkRoot | undefined {
-    let best: ZkRoot | undefined;
-    for (const r of this.o.address.roots) {
-      const inside = path === r.path || path.startsWith(r.path === '/' ? '/' : `${r.path}/`);
-      if (inside && (!best || r.path.length > best.path.length)) best = r;
-    }
-    return best;
   }
 
   /** Schedules a snapshot for a change, unless a full read is under way (it reports at its end). */
@@ -323,13 +281,4 @@ class ZkWatcher implements ZkWatch {
     this.current = next;
     this.o.onStatus?.(next);
   }
-}
-
-function join(rootPath: string, segments: readonly string[]): string {
-  if (segments.length === 0) return rootPath;
-  return (rootPath === '/' ? '' : rootPath) + '/' + segments.join('/');
-}
-
-function relative(rootPath: string, path: string): string[] {
-  return path.slice(rootPath === '/' ? 0 : rootPath.length).split('/').filter((s) => s !== '');
 }
