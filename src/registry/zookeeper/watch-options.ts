@@ -36,5 +36,7 @@ export interface ZkWatchOptions {
 
 export interface ZkWatch {
   status(): RegistryStatus;
+  /** The current session while connected (its id and password), for diagnostics and tests. */
+  session(): { readonly id: Buffer; readonly password: Buffer } | undefined;
   close(): void;
 }

@@ -62,6 +62,11 @@ class ZkWatcher implements ZkWatch {
     return this.current;
   }
 
+  session(): { readonly id: Buffer; readonly password: Buffer } | undefined {
+    if (!this.client || !this.connected) return undefined;
+    return { id: this.client.getSessionId(), password: this.client.getSessionPassword() };
+  }
+
   start(): void {
     this.o.onStatus?.(this.current);
     this.newClient();
