@@ -25,6 +25,8 @@ export interface ZkWatchOptions {
   readonly concurrency?: number;
   /** After this long without a connection, `connecting` becomes `failing` (it keeps trying). */
   readonly connectTimeoutMs?: number;
+  /** A client unconnected this long is replaced by a new one (default: twice the session timeout). */
+  readonly freshClientMs?: number;
   /** Delay before a failed read of the tree is tried again while connected. */
   readonly retryMs?: number;
   readonly limits?: ZkLimits;

@@ -21,15 +21,14 @@ import { DEFAULT_ZK_LIMITS, dataTooLarge, tooManyChildren, type ZkLimits } from 
 import { ZkMirror } from './mirror.js';
 import { REAL_TIMERS, ZkOps, type Timers } from './ops.js';
 import { join, relative, rootOf } from './paths.js';
+import { nextStatus } from './status.js';
 import { impliedChildren, nodeRead, type ZkRoot } from './policy.js';
 import type { ZkWatch, ZkWatchOptions } from './watch-options.js';
 
 export type { ZkSnapshot, ZkWatch, ZkWatchOptions } from './watch-options.js';
 
 export function watchZooKeeper(options: ZkWatchOptions): ZkWatch {
-  const w = new ZkWatcher(options);
-  w.start();
-  return w;
+  return new ZkWatcher(options).start();
 }
 
 class ZkWatcher implements ZkWatch {
@@ -49,6 +48,7 @@ class ZkWatcher implements ZkWatch {
   private emitTimer: unknown;
   private retryTimer: unknown;
   private connectTimer: unknown;
+  private freshTimer: unknown;
   private emittedVersion = -1;
   private readonly watchers = new Map<number, (e: Event) => void>();
 
@@ -67,15 +67,16 @@ class ZkWatcher implements ZkWatch {
     return { id: this.client.getSessionId(), password: this.client.getSessionPassword() };
   }
 
-  start(): void {
+  start(): this {
     this.o.onStatus?.(this.current);
     this.newClient();
+    return this;
   }
 
   close(): void {
     this.closed = true;
     this.generation++;
-    for (const t of [this.emitTimer, this.retryTimer, this.connectTimer]) if (t !== undefined) this.timers.clearTimeout(t);
+    for (const t of [this.emitTimer, this.retryTimer, this.connectTimer, this.freshTimer]) if (t !== undefined) this.timers.clearTimeout(t);
     this.client?.close();
   }
 
@@ -99,7 +100,23 @@ class ZkWatcher implements ZkWatch {
       if (gen === this.generation) this.onState(s);
     });
     this.armConnectTimer(gen);
+    this.armFreshTimer(gen);
     client.connect();
+  }
+
+  /**
+   * A client that stays unconnected this long is replaced by a new one (a new session, read in
+   * full like after an expiry). The client library has no deadline on the handshake of a
+   * reconnection: a server that accepts the connection but does not answer (starting, overloaded)
+   * would otherwise leave it waiting for good. Past the session timeout the old session is lost
+   * anyway, unless the server was down all along.
+   */
+  private armFreshTimer(gen: number): void {
+    if (this.freshTimer !== undefined) this.timers.clearTimeout(this.freshTimer);
+    this.freshTimer = this.timers.setTimeout(() => {
+      this.freshTimer = undefined;
+      if (gen === this.generation && !this.connected && !this.closed) this.newClient();
+    }, this.o.freshClientMs ?? 2 * (this.o.sessionTimeoutMs ?? 30_000));
   }
 
   /**
@@ -120,13 +137,14 @@ class ZkWatcher implements ZkWatch {
     const S = zookeeper.State;
     if (s === S.SYNC_CONNECTED || s === S.CONNECTED_READ_ONLY) {
       this.connected = true;
-      if (this.connectTimer !== undefined) this.timers.clearTimeout(this.connectTimer);
-      this.connectTimer = undefined;
+      for (const t of [this.connectTimer, this.freshTimer]) if (t !== undefined) this.timers.clearTimeout(t);
+      this.connectTimer = this.freshTimer = undefined;
       // Watches were re-sent by the client, but events can be missed while away: read it all again.
       void this.fullSync();
     } else if (s === S.DISCONNECTED) {
       this.connected = false;
       if (this.current.state !== 'expired') this.setStatus('disconnected', `Lost the connection to ZooKeeper at ${this.o.address.connect}; keeping what was read.`);
+      this.armFreshTimer(this.generation);
     } else if (s === S.EXPIRED) {
       this.connected = false;
       this.setStatus('expired', 'The ZooKeeper session expired; reading everything again in a new session.');
@@ -164,10 +182,8 @@ class ZkWatcher implements ZkWatch {
 
   /** A read failed (timeout, connection loss): retry the whole tree while connected. */
   private readFailed(e: unknown): void {
-    if (this.closed) return;
-    const message = e instanceof Error ? e.message : String(e);
-    if (!this.connected) return; // the reconnection reads everything again
-    this.setStatus('failing', `Reading ZooKeeper at ${this.o.address.connect} failed: ${message}; retrying.`);
+    if (this.closed || !this.connected) return; // a reconnection reads everything again
+    this.setStatus('failing', `Reading ZooKeeper at ${this.o.address.connect} failed: ${e instanceof Error ? e.message : String(e)}; retrying.`);
     if (this.retryTimer !== undefined) return;
     this.retryTimer = this.timers.setTimeout(() => {
       this.retryTimer = undefined;
@@ -275,15 +291,10 @@ class ZkWatcher implements ZkWatch {
   }
 
   private setStatus(state: RegistryState, error?: string, lastSyncMs = this.current.lastSyncMs): void {
-    const next: RegistryStatus = {
-      registry: this.o.registry,
-      state,
-      ...(lastSyncMs !== undefined ? { lastSyncMs } : {}),
-      ...(error !== undefined ? { error } : {}),
-    };
-    const c = this.current;
-    if (c.state === next.state && c.error === next.error && c.lastSyncMs === next.lastSyncMs) return;
+    const next = nextStatus(this.current, state, error, lastSyncMs);
+    if (!next) return;
     this.current = next;
     this.o.onStatus?.(next);
   }
+
 }
