@@ -9,10 +9,14 @@ import type { Logger } from 'pino';
 import { parse } from 'yaml';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistrySnapshot, RegistryStatus } from '../model/registry.js';
-import type { RegistryConfig, ZookeeperRegistryConfig } from '../registry/config.js';
+import { zkAddressOf, type RegistryConfig, type ZookeeperRegistryConfig } from '../registry/config.js';
 import { EMPTY_SYNC_STATE, syncRegistries, type RegistrySyncOptions, type SyncResult, type SyncState } from '../registry/sync.js';
 import { parseZkTree } from '../registry/zookeeper/parse.js';
 import { watchZooKeeper } from '../registry/zookeeper/watch.js';
+import { httpNacosApi } from '../registry/nacos/client.js';
+import type { NacosWatchConfig } from '../registry/nacos/config.js';
+import { NacosWatcher } from '../registry/nacos/watch.js';
+import { loadBuiltinProtocols } from '../protocol/builtin.js';
 
 /** One registry being read. */
 export interface RegistryFeed {
@@ -25,7 +29,18 @@ export interface RegistryFeed {
 export function openRegistry(config: RegistryConfig, onChange: () => void, now: () => number = Date.now): RegistryFeed {
   if (config.kind === 'zookeeper') return zookeeperFeed(config, onChange);
   if (config.kind === 'file') return fileFeed(config.name, config.path, now);
-  throw new Error(`bug: registry kind ${config.kind} has no feed yet`);
+  return nacosFeed(config.watch, onChange);
+}
+
+function nacosFeed(config: NacosWatchConfig, onChange: () => void): RegistryFeed {
+  // The MetaProtocol protocols a Nacos instance may name in its `protocol` metadata: the built-ins.
+  const protocols = loadBuiltinProtocols().map((p) => p.name);
+  const watcher = new NacosWatcher(config, httpNacosApi(config.server, config.timeoutMs), protocols, {
+    onSnapshot: () => onChange(),
+    onStatus: () => onChange(),
+  });
+  watcher.start();
+  return { name: config.registry, status: () => watcher.status(), snapshot: () => watcher.snapshot(), close: () => void watcher.stop() };
 }
 
 function zookeeperFeed(config: ZookeeperRegistryConfig, onChange: () => void): RegistryFeed {
@@ -33,21 +48,14 @@ function zookeeperFeed(config: ZookeeperRegistryConfig, onChange: () => void): R
   const parseOptions = {
     registry: config.name,
     roots: config.roots,
+    ...(config.services[0] !== undefined ? { servicesPath: config.services[0] } : {}),
     level: config.level,
     serverSets: config.serverSets.map((path) => ({ path })),
     serverSetProtocol: config.serverSetProtocol,
   };
   const watch = watchZooKeeper({
     registry: config.name,
-    address: {
-      connect: config.connect,
-      ...(config.auth ? { digest: `${config.auth.user}:${config.auth.password}` } : {}),
-      roots: [
-        ...config.roots.map((path) => ({ path, kind: 'dubbo' as const })),
-        ...(config.roots.length > 0 ? [{ path: '/services', kind: 'services' as const }] : []),
-        ...config.serverSets.map((path) => ({ path, kind: 'serverset' as const })),
-      ],
-    },
+    address: zkAddressOf(config),
     onSnapshot: (z) => {
       const parsed = parseZkTree(z.tree, parseOptions);
       snapshot = { ...parsed, diagnostics: [...z.diagnostics, ...parsed.diagnostics] };
