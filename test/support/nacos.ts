@@ -197,7 +197,8 @@ export class Rnacos {
     const tenant = namespace === 'public' ? '' : namespace;
     // Seen here: right after start-up rnacos answered `true` to a config write that was not listed
     // afterwards (its config store is not ready when the HTTP port is). Write until it reads back.
-    await waitFor(`config ${dataId}/${group} readable`, 15000, async () => {
+    // Under load its config store has taken over 15 s to accept the first write: a generous deadline.
+    await waitFor(`config ${dataId}/${group} readable`, 60_000, async () => {
       await this.call('POST', '/v1/cs/configs', { dataId, group, content, tenant });
       for (let i = 0; i < 10; i++) {
         const got = await fetch(`${this.url}/nacos/v1/cs/configs?${new URLSearchParams({ dataId, group, tenant }).toString()}`).then((r) => (r.ok ? r.text() : ''));
