@@ -23,6 +23,8 @@ export interface RegistryFeed {
   readonly name: string;
   status(): RegistryStatus;
   snapshot(): RegistrySnapshot | undefined;
+  /** True when retrying cannot help (a file that is not a snapshot); watchers keep retrying. */
+  readonly final?: boolean;
   close(): void;
 }
 
@@ -78,7 +80,7 @@ function fileFeed(name: string, path: string, now: () => number): RegistryFeed {
   } catch (e) {
     status = { registry: name, state: 'failing', error: `${path} cannot be read as a registry snapshot: ${(e as Error).message}` };
   }
-  return { name, status: () => status, snapshot: () => snapshot, close: () => {} };
+  return { name, status: () => status, snapshot: () => snapshot, final: true, close: () => {} };
 }
 
 export interface RegistryHubOptions {
@@ -159,11 +161,10 @@ export async function readRegistriesOnce(configs: readonly RegistryConfig[], syn
     for (;;) {
       const pending = feeds.filter((f) => f.status().state !== 'synced' || f.snapshot() === undefined);
       if (pending.length === 0) break;
-      const failing = pending.filter((f) => f.status().state === 'failing' && f.status().error !== undefined && f.name.startsWith('file://'));
-      if (failing.length > 0 || Date.now() >= deadline) {
-        const why = pending.map((f) => `${f.name} (${f.status().state}${f.status().error ? `: ${f.status().error}` : ''})`).join('; ');
-        throw new Error(`registry not read within ${timeoutMs / 1000} s: ${why}`);
-      }
+      const failing = pending.filter((f) => f.final === true);
+      const why = (list: RegistryFeed[]) => list.map((f) => `${f.name} (${f.status().state}${f.status().error ? `: ${f.status().error}` : ''})`).join('; ');
+      if (failing.length > 0) throw new Error(`registry cannot be read: ${why(failing)}`);
+      if (Date.now() >= deadline) throw new Error(`registry not read within ${timeoutMs / 1000} s: ${why(pending)}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.min(200, Math.max(1, deadline - Date.now())));
         wake = () => {
