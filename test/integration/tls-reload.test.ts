@@ -10,8 +10,8 @@ import { X509Certificate } from 'node:crypto';
 import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
-import { main } from '../../src/cli/main.js';
 import type { DiscoveryResponseWire } from '../../src/xds/services.js';
+import { runUntilListening } from '../support/cli.js';
 import { HOUR, TestPki, type Leaf } from '../support/pki.js';
 import { client, DUBBO, examplesCopy, removeTemps, services, sotwReq, start, THRIFT, until, type Stream } from '../support/xds.js';
 
@@ -33,24 +33,9 @@ after(() => {
   removeTemps();
 });
 
-/**
- * Runs `metamesh serve` through main(). Were the server to start anyway, it is stopped as soon as
- * it reports its addresses, so a wrong start-up fails the test instead of hanging it.
- */
-async function serveOnce(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stop = new AbortController();
-  let out = '';
-  let err = '';
-  const io = {
-    out: (s: string) => {
-      out += s;
-      if (s.includes(' on ')) setImmediate(() => stop.abort());
-    },
-    err: (s: string) => (err += s),
-  };
-  const code = await main(['serve', '-f', examplesCopy(), '--xds-address', '127.0.0.1:0', '--http-address', '127.0.0.1:0', ...argv], io, stop.signal);
-  return { code, out, err };
-}
+/** Runs `metamesh serve` on a copy of examples/ with ephemeral ports and `argv` added. */
+const serveOnce = (...argv: string[]) =>
+  runUntilListening('serve', '-f', examplesCopy(), '--xds-address', '127.0.0.1:0', '--http-address', '127.0.0.1:0', ...argv);
 
 describe('serve refuses TLS files it cannot serve, before anything listens', () => {
   const cases: Array<[string, () => string[], string, () => string]> = [

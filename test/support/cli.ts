@@ -1,4 +1,4 @@
-/** Helpers for CLI tests: run `main` with captured output, and write small manifest fixtures. */
+/** Helpers for CLI tests: run `main` with captured output (once, or until a server listens), and write small manifest fixtures. */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,26 @@ export async function runCli(...argv: string[]): Promise<CliRun> {
   let out = '';
   let err = '';
   const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
+  return { code, out, err };
+}
+
+/**
+ * Runs `main(argv)` for a command that may start a server (`serve`). Were the server to start, it
+ * is stopped as soon as it reports its addresses, so a wrong start-up fails the test instead of
+ * hanging it.
+ */
+export async function runUntilListening(...argv: string[]): Promise<CliRun> {
+  const stop = new AbortController();
+  let out = '';
+  let err = '';
+  const io = {
+    out: (s: string) => {
+      out += s;
+      if (s.includes(' on ')) setImmediate(() => stop.abort());
+    },
+    err: (s: string) => (err += s),
+  };
+  const code = await main(argv, io, stop.signal);
   return { code, out, err };
 }
 

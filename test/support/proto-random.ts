@@ -11,6 +11,7 @@
  * written as true), which have their own tests.
  */
 import protobuf from 'protobufjs';
+import { WRAPPERS } from '../../src/proto/json-values.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Rnd = () => number;
@@ -158,7 +159,7 @@ class Generator {
       case '.google.protobuf.Any':
         return this.any(depth);
     }
-    const wrapped = WRAPPED[fullName];
+    const wrapped = WRAPPERS[fullName];
     return wrapped === undefined ? undefined : this.scalar(wrapped);
   }
 
@@ -196,18 +197,6 @@ class Generator {
     return { '@type': typeUrl, ...(body as { [key: string]: Json }) };
   }
 }
-
-const WRAPPED: Record<string, string> = {
-  '.google.protobuf.DoubleValue': 'double',
-  '.google.protobuf.FloatValue': 'float',
-  '.google.protobuf.Int64Value': 'int64',
-  '.google.protobuf.UInt64Value': 'uint64',
-  '.google.protobuf.Int32Value': 'int32',
-  '.google.protobuf.UInt32Value': 'uint32',
-  '.google.protobuf.BoolValue': 'bool',
-  '.google.protobuf.StringValue': 'string',
-  '.google.protobuf.BytesValue': 'bytes',
-};
 
 function snake(name: string): string {
   return name.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());

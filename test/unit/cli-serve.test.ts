@@ -7,43 +7,24 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import { main } from '../../src/cli/main.js';
 import { MissingSourceError, serve } from '../../src/runtime/serve.js';
-import { runCli, tmpTree } from '../support/cli.js';
+import { runCli, runUntilListening, tmpTree } from '../support/cli.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const quiet = pino({ level: 'silent' });
 
-/**
- * Runs `metamesh serve` through main(). Were the server to start anyway, it is stopped as soon as
- * it reports its addresses, so a wrong start-up makes the test fail instead of hang.
- */
-async function serveOnce(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stop = new AbortController();
-  let out = '';
-  let err = '';
-  const io = {
-    out: (s: string) => {
-      out += s;
-      if (s.includes(' on ')) setImmediate(() => stop.abort());
-    },
-    err: (s: string) => (err += s),
-  };
-  const code = await main(argv, io, stop.signal);
-  return { code, out, err };
-}
 
 test('serve -f on a missing path exits 2 naming the path, and never reports ready', async () => {
   const dir = tmpTree({ 'a.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n' });
   const missing = path.join(dir, 'manifests');
-  const r = await serveOnce('serve', '-f', dir, '-f', missing, '--xds-address', '127.0.0.1:0', '--http-address', '127.0.0.1:0');
+  const r = await runUntilListening('serve', '-f', dir, '-f', missing, '--xds-address', '127.0.0.1:0', '--http-address', '127.0.0.1:0');
   assert.equal(r.code, 2);
   assert.equal(r.out, '');
   assert.equal(r.err, `metamesh serve: cannot serve ${missing}: no such file or directory; nothing was started.\nRun 'metamesh serve --help' for usage.\n`);
 });
 
 test('serve without -f is a usage error (npm start passes -f examples/)', async () => {
-  const r = await serveOnce('serve', '--xds-address', '127.0.0.1:0', '--http-address', '127.0.0.1:0');
+  const r = await runUntilListening('serve', '--xds-address', '127.0.0.1:0', '--http-address', '127.0.0.1:0');
   assert.equal(r.code, 2);
   assert.equal(r.out, '');
   assert.match(r.err, /^metamesh serve: give at least one -f <file-or-dir> or --registry <url>\n/);
