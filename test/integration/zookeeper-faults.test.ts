@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CREATOR_ONLY, expireSession, ZkServer, ZkWriter } from '../support/zookeeper.js';
+import { CREATOR_ONLY, until, ZkServer, ZkWriter } from '../support/zookeeper.js';
+import { TcpGate } from '../support/tcp-gate.js';
 import { BASE_TREE, PROVIDER_A, watching, writeBase } from '../support/zookeeper-watching.js';
 
 const A = `/dubbo/demo.A/providers/${PROVIDER_A}`;
@@ -49,26 +50,36 @@ test('a ZooKeeper restart: disconnected, then synced again, nothing lost in betw
 
 test('a session expiry: a new session, a full re-read, nothing lost meanwhile, and changes followed in the new session', async () => {
   const server = await serverWithBase();
-  const z = watching(server.connect);
+  // The watcher reaches the server through a relay the test cuts: a partition, while the server
+  // runs on and expires the session itself. (No replacement client meanwhile: freshClientMs.)
+  const gate = await TcpGate.start(server.port);
+  const z = watching(`127.0.0.1:${gate.port}`, { freshClientMs: 600_000 });
+  const w = await ZkWriter.connect(server.connect);
   try {
     await z.until('the first snapshot', (t) => t.size > 0);
     const first = z.watch.session()!;
+    assert.ok(await server.hasSession(first.id), 'the server lists the session it gave');
     const before = z.snapshots.length;
-    await expireSession(server.connect, first);
-    // A provider arrives while the old session is dead: only the re-read in the new session can see it.
-    const w = await ZkWriter.connect(server.connect);
+    gate.cut();
+    await z.untilStates('disconnected', (s) => s.includes('disconnected'));
+    // A provider arrives while the session is dying: only the re-read in a new session can see it.
     await w.create('/dubbo/demo.A/providers/added-meanwhile');
+    await until(async () => !(await server.hasSession(first.id)), 20_000, () => 'the server did not expire the session');
+    assert.ok(z.tree().has(A), 'the tree is kept while the session is gone');
+    gate.restore();
     await z.untilStates('expired, then synced in a new session', (s) => s.includes('expired') && s.at(-1) === 'synced');
+    assert.deepEqual(z.states.slice(0, 4), ['connecting', 'synced', 'disconnected', 'expired']);
     assert.notDeepEqual(z.watch.session()!.id, first.id);
     await z.until('the node created meanwhile', (t) => t.has('/dubbo/demo.A/providers/added-meanwhile'));
     await w.remove('/dubbo/demo.A/providers/added-meanwhile');
     await w.create('/dubbo/demo.A/providers/after-expiry');
-    w.close();
     await z.until('changes in the new session', (t) => t.has('/dubbo/demo.A/providers/after-expiry') && !t.has('/dubbo/demo.A/providers/added-meanwhile'));
     assertNothingLost(z.snapshots);
     assert.ok(z.snapshots.length > before);
   } finally {
+    w.close();
     z.watch.close();
+    await gate.close();
     await server.close();
   }
 });

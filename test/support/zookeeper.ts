@@ -58,7 +58,7 @@ export class ZkServer {
         'minSessionTimeout=1000',
         'maxClientCnxns=0',
         'admin.enableServer=false',
-        '4lw.commands.whitelist=ruok,srvr,mntr,wchc,wchs',
+        '4lw.commands.whitelist=ruok,srvr,mntr,wchc,wchs,dump',
         '',
       ].join('\n'),
     );
@@ -129,6 +129,12 @@ export class ZkServer {
     });
   }
 
+  /** Whether the server still holds the session `id` (the `dump` four-letter word lists live sessions). */
+  async hasSession(id: Buffer): Promise<boolean> {
+    const hex = `0x${id.toString('hex').replace(/^0+(?=.)/, '')}`;
+    return (await this.fourLetter('dump')).split(/\s+/).includes(hex);
+  }
+
   /**
    * The number of watches the server holds, children watches included (`mntr`'s zk_watch_count;
    * `wchs` and `wchc` count only data and existence watches).
@@ -190,29 +196,6 @@ export class ZkWriter {
   close(): void {
     this.client.close();
   }
-}
-
-/**
- * Expires a session as ZooKeeper does when another client takes it over: a second client connects
- * with the session's id and password, then closes it. The owner may win its connection back before
- * the close is sent, so this repeats until a takeover is refused as expired. The owner hears
- * `expired` when it next talks to the server. Deterministic, unlike a pause, after which a busy
- * server may renew the session.
- */
-export async function expireSession(connect: string, session: { readonly id: Buffer; readonly password: Buffer }): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    const options = { sessionTimeout: 2000, sessionId: session.id, sessionPassword: session.password };
-    const thief = zookeeper.createClient(connect, options as Partial<zookeeper.Option>);
-    const outcome = await new Promise<'connected' | 'expired'>((resolve) => {
-      thief.once('connected', () => resolve('connected'));
-      thief.once('expired', () => resolve('expired'));
-      thief.connect();
-    });
-    thief.close();
-    if (outcome === 'expired') return;
-  }
-  throw new Error('the session could not be expired within 20 s');
 }
 
 /** The ACL Dubbo 3 gives nodes when its registry has credentials: only the authenticated creator. */
