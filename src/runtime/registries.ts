@@ -87,7 +87,10 @@ export interface RegistryHubOptions {
   readonly configs: readonly RegistryConfig[];
   readonly sync: RegistrySyncOptions;
   readonly logger: Logger;
-  /** The ServiceEntry changes of every sync that changed something. */
+  /**
+   * The ServiceEntry changes of every sync that changed something. A throw means not applied: the
+   * sync is not committed and its changes come again at the next one.
+   */
   readonly onSync: (result: SyncResult) => void;
   readonly debounceMs?: number;
   /** How often the outage policy is re-evaluated without any registry event. */
@@ -142,9 +145,18 @@ export class RegistryHub {
     if (this.closed) return;
     const snapshots = this.feeds.map((f) => f.snapshot()).filter((s): s is RegistrySnapshot => s !== undefined);
     const result = syncRegistries(this.state, snapshots, this.statuses(), this.opts.sync, (this.opts.now ?? Date.now)());
+    if (result.changes.length > 0) {
+      try {
+        this.opts.onSync(result);
+      } catch (e) {
+        // Not committed: the next sync (the tick, or the next registry event) diffs against what
+        // was applied before, so the same changes are offered again rather than lost.
+        this.opts.logger.error({ event: 'registry-update-failed', err: (e as Error).message }, 'applying the registry services failed; the previous routes stay served and the sync is retried');
+        return;
+      }
+    }
     this.state = result.state;
     this.diagnostics = result.diagnostics;
-    if (result.changes.length > 0) this.opts.onSync(result);
   }
 }
 

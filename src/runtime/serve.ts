@@ -152,6 +152,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     configs: opts.registries!,
     sync: DEFAULT_REGISTRY_SYNC_OPTIONS,
     logger: log,
+    // A throw here leaves the sync uncommitted: the hub logs it and offers the changes again.
     onSync: (r) => {
       try {
         registryDiagnostics = r.diagnostics;
@@ -159,8 +160,6 @@ export async function serve(opts: ServeOptions): Promise<Running> {
         engine.apply(r.changes);
         const result = push();
         log.info({ event: 'registry-update', serviceEntryChanges: r.changes.length, routesChanged: [...result.changed], routesRemoved: [...result.removed] }, 'registry services updated');
-      } catch (e) {
-        log.error({ event: 'registry-update-failed', err: (e as Error).message }, 'applying the registry services failed; the previous routes stay served');
       } finally {
         updates++;
       }
