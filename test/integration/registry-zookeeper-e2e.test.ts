@@ -18,6 +18,7 @@ const PROVIDER =
   'dubbo%3A%2F%2F127.0.0.1%3A20880%2Fdemo.GreetingService%3Fapplication%3Dprov-iface%26deprecated%3Dfalse%26dubbo%3D2.0.2%26dynamic%3Dtrue%26generic%3Dfalse%26group%3Dg1%26interface%3Ddemo.GreetingService%26methods%3Dgreet%26prefer.serialization%3Dhessian2%2Cfastjson2%26release%3D3.3.6%26revision%3D1.0.0%26side%3Dprovider%26timestamp%3D1795972910937%26version%3D1.0.0';
 const SECOND = PROVIDER.replace('127.0.0.1%3A20880', '127.0.0.2%3A20880');
 const HOST = 'demo.greetingservice-g1-1-0-0';
+const BAD = 'dubbo%3A%2F%2F10.0.0.2%3A20880%2Fdemo.BadService%3Fapplication%3Da%ZZ';
 
 let server: ZkServer;
 let writer: ZkWriter;
@@ -26,6 +27,8 @@ before(async () => {
   writer = await ZkWriter.connect(server.connect);
   await writer.mkdirp('/dubbo/demo.GreetingService/providers');
   await writer.create(`/dubbo/demo.GreetingService/providers/${PROVIDER}`, '127.0.0.1', true);
+  // Hostile data beside it: a provider node whose name is not valid URL encoding.
+  await writer.create(`/dubbo/demo.BadService/providers/${BAD}`, '', true);
 });
 after(async () => {
   writer?.close();
@@ -49,6 +52,9 @@ test('generate --registry zookeeper:// prints the ServiceEntry, EnvoyFilters and
   assert.match(se, /"address":"127\.0\.0\.1"/);
   assert.match(se, /"tcp-metaprotocol-dubbo"/);
   assert.ok(doc.envoyFilters.some((ef) => ef.metadata.name === `metamesh-outbound-${HOST}-20880`), JSON.stringify(doc.envoyFilters.map((e) => e.metadata.name)));
+  assert.ok(!se.includes('badservice'), 'the badly encoded provider is not a service');
+  const codes = (JSON.parse(r.out) as { diagnostics: { code: string }[] }).diagnostics.map((d) => d.code);
+  assert.ok(codes.includes('MM_REGISTRY_BAD_ENCODING'), `the badly encoded provider is reported: ${codes.join(' ')}`);
 });
 
 test('generate fails with a clear message when a registry cannot be read', async () => {
