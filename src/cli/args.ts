@@ -5,6 +5,7 @@
  */
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { parseDuration } from '../util/duration.js';
+import { parseRegistry, type RegistryConfig } from '../registry/config.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../input/limits.js';
 import { LIMIT_FLAGS, validLimit, type XdsLimits } from '../xds/limits.js';
 import { COMMANDS, commandSpec, DEFAULT_HTTP_ADDRESS, DEFAULT_XDS_ADDRESS, type CommandName, type CommandSpec } from './commands.js';
@@ -25,9 +26,9 @@ export type Invocation =
   | { readonly kind: 'version' }
   /** A usage error: `reason` is one line; `command` picks the help the hint points to. */
   | { readonly kind: 'usage'; readonly reason: string; readonly command?: CommandName }
-  | { readonly kind: 'generate'; readonly files: string[]; readonly output: GenerateFormat; readonly limits: InputLimits }
-  | { readonly kind: 'validate'; readonly files: string[]; readonly output: ValidateFormat; readonly strict: boolean; readonly limits: InputLimits }
-  | ({ readonly kind: 'serve'; readonly files: string[] } & ServeFlags);
+  | { readonly kind: 'generate'; readonly files: string[]; readonly registries: RegistryConfig[]; readonly output: GenerateFormat; readonly limits: InputLimits }
+  | { readonly kind: 'validate'; readonly files: string[]; readonly registries: RegistryConfig[]; readonly output: ValidateFormat; readonly strict: boolean; readonly limits: InputLimits }
+  | ({ readonly kind: 'serve'; readonly files: string[]; readonly registries: RegistryConfig[] } & ServeFlags);
 
 export interface ServeFlags {
   readonly xdsAddress: string;
@@ -101,7 +102,13 @@ function parseCommand(spec: CommandSpec, args: readonly string[]): Invocation {
   }
   if (values.help === true) return { kind: 'help', command: spec.name };
   const files = (values.filename as string[] | undefined) ?? [];
-  if (files.length === 0) return usage('give at least one -f <file-or-dir>');
+  const registries: RegistryConfig[] = [];
+  for (const r of (values.registry as string[] | undefined) ?? []) {
+    const c = parseRegistry(r);
+    if ('error' in c) return usage(`--registry ${c.error}`);
+    registries.push(c);
+  }
+  if (files.length === 0 && registries.length === 0) return usage('give at least one -f <file-or-dir> or --registry <url>');
   const output = values.output as string | undefined;
   const choices = spec.flags.output?.choices;
   if (output !== undefined && choices && !choices.includes(output)) {
@@ -113,15 +120,15 @@ function parseCommand(spec: CommandSpec, args: readonly string[]): Invocation {
       const limits = inputLimits(values);
       if (typeof limits === 'string') return usage(limits);
       return spec.name === 'generate'
-        ? { kind: 'generate', files, output: (output ?? 'yaml') as GenerateFormat, limits }
-        : { kind: 'validate', files, output: (output ?? 'text') as ValidateFormat, strict: values.strict === true, limits };
+        ? { kind: 'generate', files, registries, output: (output ?? 'yaml') as GenerateFormat, limits }
+        : { kind: 'validate', files, registries, output: (output ?? 'text') as ValidateFormat, strict: values.strict === true, limits };
     }
     case 'serve':
-      return serveInvocation(values, files, usage);
+      return serveInvocation(values, files, registries, usage);
   }
 }
 
-function serveInvocation(values: Values, files: string[], usage: (reason: string) => Invocation): Invocation {
+function serveInvocation(values: Values, files: string[], registries: RegistryConfig[], usage: (reason: string) => Invocation): Invocation {
   const cert = values['tls-cert'] as string | undefined;
   const key = values['tls-key'] as string | undefined;
   const ca = values['tls-ca'] as string | undefined;
@@ -163,6 +170,7 @@ function serveInvocation(values: Values, files: string[], usage: (reason: string
   return {
     kind: 'serve',
     files,
+    registries,
     xdsAddress,
     httpAddress,
     tls,

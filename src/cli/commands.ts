@@ -51,7 +51,14 @@ const FILES: FlagSpec = {
   short: 'f',
   multiple: true,
   value: 'file-or-dir',
-  help: 'a manifest file, or a directory read recursively for .yaml, .yml and .json files; repeatable, at least one',
+  help: 'a manifest file, or a directory read recursively for .yaml, .yml and .json files; repeatable; at least one -f or --registry',
+};
+
+const REGISTRY: FlagSpec = {
+  type: 'string',
+  multiple: true,
+  value: 'url',
+  help: 'a service registry whose services become ServiceEntries: zookeeper://host:port[/chroot][?root=/dubbo&serverset=/path&level=interface|application&namespace=ns] or file://snapshot.yaml; repeatable',
 };
 
 /**
@@ -89,6 +96,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Reads ServiceEntries, Services, DestinationRules, Gateways, MetaRouters, ApplicationProtocols and a MetameshOptions document and prints what metamesh would configure. -o yaml|json print one document with serviceEntries, envoyFilters, virtualServices, routes and diagnostics; -o manifests prints only the Kubernetes objects to apply, as a multi-document YAML stream (metamesh generate -f dir -o manifests | kubectl apply -f -), with the diagnostics on standard error.',
     flags: {
       filename: FILES,
+      registry: REGISTRY,
       output: { type: 'string', short: 'o', value: 'format', choices: ['yaml', 'json', 'manifests'], help: 'output format' },
       ...INPUT_LIMIT_FLAGS,
       help: HELP,
@@ -102,6 +110,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'Reads the same manifests as generate and prints the diagnostics, one line each, then a summary that says whether the rules take effect as written. Suited to a CI step: it fails when a rule would not take effect, and with --strict on any warning.',
     flags: {
       filename: FILES,
+      registry: REGISTRY,
       output: { type: 'string', short: 'o', value: 'format', choices: ['text', 'json'], help: 'text: one line per diagnostic and a summary; json: the diagnostics array' },
       strict: { type: 'boolean', help: 'also exit 1 on any warning' },
       ...INPUT_LIMIT_FLAGS,
@@ -115,7 +124,8 @@ export const COMMANDS: readonly CommandSpec[] = [
     description:
       'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS only) and HTTP (/healthz, /readyz, /debug/xds, /debug/config), re-reading the -f paths when they change; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
     flags: {
-      filename: { ...FILES, help: 'a manifest file or directory to serve and watch; repeatable, at least one, and each must exist' },
+      filename: { ...FILES, help: 'a manifest file or directory to serve and watch; repeatable, and each must exist; at least one -f or --registry' },
+      registry: REGISTRY,
       'xds-address': { type: 'string', value: 'host:port', default: DEFAULT_XDS_ADDRESS, help: 'where the xDS gRPC server listens (port 0 picks a free one)' },
       'http-address': { type: 'string', value: 'host:port', default: DEFAULT_HTTP_ADDRESS, help: 'where the health and debug HTTP server listens' },
       'tls-cert': { type: 'string', value: 'file', help: 'PEM certificate of the xDS server; with --tls-key, serves TLS. The TLS files are re-read when they change' },

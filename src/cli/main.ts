@@ -23,6 +23,10 @@ import { processIo, type Io } from './io.js';
 import { serveCommand } from './serve.js';
 import { formatDiagnostics, verdict } from './verdict.js';
 import { packageVersion } from './version.js';
+import type { Diagnostic } from '../model/diagnostics.js';
+import type { RegistryConfig } from '../registry/config.js';
+import { DEFAULT_REGISTRY_SYNC_OPTIONS } from '../registry/sync.js';
+import { readRegistriesOnce } from '../runtime/registries.js';
 
 export type { Io } from './io.js';
 
@@ -68,15 +72,37 @@ async function command(argv: readonly string[], io: Io, stop: AbortSignal | unde
   }
 }
 
-function run(files: readonly string[], limits: InputLimits): { output: PipelineOutput; files: number } {
-  const loaded = loadInputs(files, limits);
+/** How long `generate` and `validate` wait for each registry to be read completely. */
+export const REGISTRY_READ_TIMEOUT_MS = 15_000;
+
+type Run = { readonly output: PipelineOutput; readonly files: number } | { readonly error: string };
+
+async function run(inv: { files: readonly string[]; registries: readonly RegistryConfig[]; limits: InputLimits }): Promise<Run> {
+  const loaded = loadInputs(inv.files, inv.limits);
   const read = readResources(loaded.documents);
-  const output = build(read.config, loadBuiltinProtocols(), [...loaded.diagnostics, ...read.diagnostics]);
+  const registryDiagnostics: Diagnostic[] = [];
+  if (inv.registries.length > 0) {
+    // A registry that cannot be read fails the command: a partial catalog would print
+    // ServiceEntries as if the missing services were gone.
+    try {
+      const r = await readRegistriesOnce(inv.registries, DEFAULT_REGISTRY_SYNC_OPTIONS, REGISTRY_READ_TIMEOUT_MS);
+      read.config.serviceEntries.push(...r.serviceEntries);
+      registryDiagnostics.push(...r.diagnostics);
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  }
+  const output = build(read.config, loadBuiltinProtocols(), [...loaded.diagnostics, ...read.diagnostics, ...registryDiagnostics]);
   return { output, files: loaded.files.length };
 }
 
-function generate(inv: Extract<Invocation, { kind: 'generate' }>, io: Io): number {
-  const { output, files } = run(inv.files, inv.limits);
+async function generate(inv: Extract<Invocation, { kind: 'generate' }>, io: Io): Promise<number> {
+  const r = await run(inv);
+  if ('error' in r) {
+    io.err(`metamesh generate: ${r.error}\n`);
+    return 1;
+  }
+  const { output, files } = r;
   const v = verdict(output.diagnostics);
   if (inv.output === 'manifests') {
     // stdout is exactly what kubectl should apply; the diagnostics are for the person watching.
@@ -92,8 +118,13 @@ function generate(inv: Extract<Invocation, { kind: 'generate' }>, io: Io): numbe
   return v.exitCode;
 }
 
-function validate(inv: Extract<Invocation, { kind: 'validate' }>, io: Io): number {
-  const { output, files } = run(inv.files, inv.limits);
+async function validate(inv: Extract<Invocation, { kind: 'validate' }>, io: Io): Promise<number> {
+  const r = await run(inv);
+  if ('error' in r) {
+    io.err(`metamesh validate: ${r.error}\n`);
+    return 1;
+  }
+  const { output, files } = r;
   const list = output.diagnostics;
   io.out(inv.output === 'json' ? `${JSON.stringify(list, null, 2)}\n` : formatDiagnostics(list, files, inv.strict));
   return verdict(list, inv.strict).exitCode;

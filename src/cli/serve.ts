@@ -14,6 +14,7 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
   try {
     running = await serve({
       files: inv.files,
+      registries: inv.registries,
       xdsAddress: inv.xdsAddress,
       httpAddress: inv.httpAddress,
       tls: inv.tls,

@@ -111,6 +111,7 @@ export const CODES = {
   MM_REGISTRY_BAD_RECORD: entry('warning', 'A registry record is malformed or incomplete (bad JSON, no host or port, a bad weight); it was skipped or repaired.'),
   MM_REGISTRY_OVERSIZED: entry('warning', 'A registry node\'s data or name is over the size limit; it was ignored unread.'),
   MM_REGISTRY_TOO_MANY: entry('warning', 'A registry service has more instances than the limit; the rest were dropped.'),
+  MM_REGISTRY_TOO_MANY_SERVICES: entry('warning', 'A registry lists more services than the limit; the rest were not read.'),
   MM_REGISTRY_NOT_METAPROTOCOL: entry('info', 'A registered provider speaks a protocol that is not a MetaProtocol one (Triple, gRPC, REST); it gets no MetaProtocol service.'),
   MM_REGISTRY_PROTOCOL_MIXED: entry('warning', 'Instances of one registry service registered different protocols; those of the minority were left out.'),
   MM_REGISTRY_LOCAL_METADATA: entry('info', 'A Dubbo 3 application keeps its metadata locally, so its interfaces were inferred from the mapping and service definitions.'),
@@ -137,6 +138,9 @@ export const CODES = {
   MM_TLS_CERT_EXPIRED: entry('error', 'The server certificate has expired.'),
   MM_TLS_CERT_NOT_YET_VALID: entry('error', 'The server certificate is not valid yet.'),
   MM_TLS_CERT_EXPIRING: entry('warning', 'The server certificate expires within the warning window.'),
+  // Reading a ZooKeeper registry.
+  MM_ZK_NODE_TOO_LARGE: entry('warning', 'A ZooKeeper node holds more data than metamesh reads from one node; it was not read.'),
+  MM_ZK_TOO_MANY_CHILDREN: entry('warning', 'A ZooKeeper node has more children than metamesh lists under one node; nothing below it was read.'),
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

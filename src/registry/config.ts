@@ -3,10 +3,12 @@
  * a sentence saying what is wrong out (a usage error). Secrets (a ZooKeeper digest password) stay
  * in the config and are never printed: `redacted()` is what logs and messages show.
  *
- *   zookeeper://[user:password@]host:port[,host:port…][/chroot][?root=/dubbo&root=/services&serverset=/path&level=interface|application&protocol=thrift&namespace=ns]
- *   nacos://host:port[?namespace=public&group=DEFAULT_GROUP&service=…&exclude=…&namespace-target=ns]
+ *   zookeeper://[user:password@]host:port[,host:port…][/chroot][?root=/dubbo&services=/services&serverset=/path&level=interface|application&protocol=thrift&namespace=ns]
+ *   nacos://host:port[?namespace=public&group=DEFAULT_GROUP&service=…&exclude=…] (src/registry/nacos/config.ts)
  *   file:///path/to/snapshot.yaml
  */
+import { parseNacosUrl, type NacosWatchConfig } from './nacos/config.js';
+import type { ZkAddress } from './zookeeper/address.js';
 
 export interface ZookeeperRegistryConfig {
   readonly kind: 'zookeeper';
@@ -18,6 +20,8 @@ export interface ZookeeperRegistryConfig {
   readonly auth?: { readonly user: string; readonly password: string };
   /** Dubbo roots (default `/dubbo`). */
   readonly roots: readonly string[];
+  /** Dubbo 3 application-level (Curator) roots (default `/services` when Dubbo roots are read). */
+  readonly services: readonly string[];
   /** Finagle/Aurora ServerSet paths. */
   readonly serverSets: readonly string[];
   /** One ServiceEntry per interface (Dubbo's own granularity) or per application (Dubbo 3). */
@@ -31,14 +35,8 @@ export interface ZookeeperRegistryConfig {
 export interface NacosRegistryConfig {
   readonly kind: 'nacos';
   readonly name: string;
-  /** `host:port` of the Nacos server's HTTP API. */
-  readonly server: string;
-  readonly namespaces: readonly string[];
-  readonly groups: readonly string[];
-  /** Only these service names (prefix match with a trailing `*`), when given. */
-  readonly services: readonly string[];
-  readonly exclude: readonly string[];
-  readonly namespace?: string;
+  /** What the Nacos watcher reads and how (src/registry/nacos/config.ts parses the URL). */
+  readonly watch: NacosWatchConfig;
 }
 
 export interface FileRegistryConfig {
@@ -50,7 +48,7 @@ export interface FileRegistryConfig {
 export type RegistryConfig = ZookeeperRegistryConfig | NacosRegistryConfig | FileRegistryConfig;
 
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
-const ZK_PATH = /^(\/[^/\s]+)+$/;
+const ZK_PATH = /^(\/[^/\s]+)+$|^\/$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 /** The registry of `value`, or the reason it is not one. */
@@ -67,7 +65,7 @@ export function parseRegistry(value: string): RegistryConfig | { readonly error:
   const q = rest.indexOf('?');
   const authority = q < 0 ? rest : rest.slice(0, q);
   const params = new URLSearchParams(q < 0 ? '' : rest.slice(q + 1));
-  return scheme === 'zookeeper' ? zookeeper(value, authority, params) : nacos(value, authority, params);
+  return scheme === 'zookeeper' ? zookeeper(value, authority, params) : nacos(value);
 }
 
 function zookeeper(value: string, authority: string, params: URLSearchParams): ZookeeperRegistryConfig | { error: string } {
@@ -85,12 +83,13 @@ function zookeeper(value: string, authority: string, params: URLSearchParams): Z
     if (colon <= 0) return { error: `${redact(value)}: digest credentials are user:password@` };
     auth = { user: decodeURIComponent(credentials.slice(0, colon)), password: decodeURIComponent(credentials.slice(colon + 1)) };
   }
-  const known = new Set(['root', 'serverset', 'level', 'protocol', 'namespace']);
+  const known = new Set(['root', 'services', 'serverset', 'level', 'protocol', 'namespace']);
   const unknown = [...params.keys()].filter((k) => !known.has(k));
   if (unknown.length > 0) return { error: `${redact(value)}: unknown parameter ${unknown[0]} (known: ${[...known].join(', ')})` };
   const roots = params.getAll('root');
+  const services = params.getAll('services');
   const serverSets = params.getAll('serverset');
-  for (const p of [...roots, ...serverSets]) if (!ZK_PATH.test(p)) return { error: `${redact(value)}: ${JSON.stringify(p)} is not a ZooKeeper path like /dubbo` };
+  for (const p of [...roots, ...services, ...serverSets]) if (!ZK_PATH.test(p)) return { error: `${redact(value)}: ${JSON.stringify(p)} is not a ZooKeeper path like /dubbo` };
   const level = params.get('level') ?? 'interface';
   if (level !== 'interface' && level !== 'application') return { error: `${redact(value)}: level must be interface or application, not ${JSON.stringify(level)}` };
   const namespace = params.get('namespace') ?? undefined;
@@ -103,7 +102,8 @@ function zookeeper(value: string, authority: string, params: URLSearchParams): Z
     connect: `${hosts}${chroot}`,
     chroot,
     ...(auth ? { auth } : {}),
-    roots: roots.length > 0 || serverSets.length > 0 ? roots : ['/dubbo'],
+    roots: roots.length > 0 || services.length > 0 || serverSets.length > 0 ? roots : ['/dubbo'],
+    services: services.length > 0 ? services : roots.length > 0 || serverSets.length === 0 ? ['/services'] : [],
     serverSets,
     level,
     serverSetProtocol: protocol,
@@ -111,23 +111,9 @@ function zookeeper(value: string, authority: string, params: URLSearchParams): Z
   };
 }
 
-function nacos(value: string, authority: string, params: URLSearchParams): NacosRegistryConfig | { error: string } {
-  if (authority.includes('@') || authority.includes('/') || !validHostPort(authority)) return { error: `${redact(value)}: give the Nacos server as host:port` };
-  const known = new Set(['namespace', 'group', 'service', 'exclude', 'namespace-target']);
-  const unknown = [...params.keys()].filter((k) => !known.has(k));
-  if (unknown.length > 0) return { error: `${value}: unknown parameter ${unknown[0]} (known: ${[...known].join(', ')})` };
-  const target = params.get('namespace-target') ?? undefined;
-  if (target !== undefined && !DNS_LABEL.test(target)) return { error: `${value}: namespace-target ${JSON.stringify(target)} is not a namespace name` };
-  return {
-    kind: 'nacos',
-    name: value,
-    server: authority,
-    namespaces: params.getAll('namespace').length > 0 ? params.getAll('namespace') : ['public'],
-    groups: params.getAll('group').length > 0 ? params.getAll('group') : ['DEFAULT_GROUP'],
-    services: params.getAll('service'),
-    exclude: params.getAll('exclude'),
-    ...(target !== undefined ? { namespace: target } : {}),
-  };
+function nacos(value: string): NacosRegistryConfig | { error: string } {
+  const watch = parseNacosUrl(value);
+  return typeof watch === 'string' ? { error: watch } : { kind: 'nacos', name: value, watch };
 }
 
 function validHostPort(s: string): boolean {
@@ -138,4 +124,17 @@ function validHostPort(s: string): boolean {
 /** The URL with any password replaced by `***`, for logs and messages. */
 export function redact(value: string): string {
   return value.replace(/^([a-z]+:\/\/[^:@/]+):[^@/]*@/, '$1:***@');
+}
+
+/** What the ZooKeeper watcher mirrors for a registry: every root with its kind. */
+export function zkAddressOf(c: ZookeeperRegistryConfig): ZkAddress {
+  return {
+    connect: c.connect,
+    ...(c.auth ? { digest: `${c.auth.user}:${c.auth.password}` } : {}),
+    roots: [
+      ...c.roots.map((path) => ({ path, kind: 'dubbo' as const })),
+      ...c.services.map((path) => ({ path, kind: 'services' as const })),
+      ...c.serverSets.map((path) => ({ path, kind: 'serverset' as const })),
+    ],
+  };
 }

@@ -37,6 +37,10 @@ import type { InputLimits } from '../input/limits.js';
 import { configDebug, DEFAULT_CONFIG_LIMIT, DEFAULT_STREAMS_LIMIT, MAX_CONFIG_LIMIT, MAX_STREAMS_LIMIT, pageOf, xdsDebug } from './debug.js';
 import type { DebugAccess } from './http-policy.js';
 import { HttpServer, readTokenFile, type HttpLimits, type Reply } from './http.js';
+import type { Diagnostic } from '../model/diagnostics.js';
+import type { RegistryConfig } from '../registry/config.js';
+import { DEFAULT_REGISTRY_SYNC_OPTIONS } from '../registry/sync.js';
+import { RegistryHub } from './registries.js';
 
 export interface ServeOptions {
   readonly files: readonly string[];
@@ -56,6 +60,8 @@ export interface ServeOptions {
   readonly rescanIntervalMs?: number | undefined;
   /** The input limits every file is read under (defaults: DEFAULT_INPUT_LIMITS). */
   readonly limits?: InputLimits | undefined;
+  /** Service registries whose services become ServiceEntries (src/runtime/registries.ts). */
+  readonly registries?: readonly RegistryConfig[] | undefined;
   readonly timers?: Timers;
   /** How long close() lets xDS streams and HTTP requests finish before cutting them (default 5 s). */
   readonly shutdownGraceMs?: number;
@@ -98,7 +104,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
 
   // 0. the sources must exist before anything listens (a typo would otherwise serve no routes)
   const missing = missingPaths(opts.files);
-  if (opts.files.length === 0 || missing.length > 0) throw new MissingSourceError(missing);
+  if ((opts.files.length === 0 && (opts.registries ?? []).length === 0) || missing.length > 0) throw new MissingSourceError(missing);
   const token = opts.httpTokenFile === undefined ? undefined : readTokenFile(opts.httpTokenFile);
   // …and so must TLS files that can be served; they are watched once the gRPC server takes them
   const certificates = opts.tls ? CertificateWatcher.open(opts.tls, { report: (e) => logTlsEvent(log, e), timers: opts.timers }) : undefined;
@@ -129,10 +135,42 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   const cache = new ResourceCache();
   cache.setResources(routesByName(engine.output().routes));
 
+  let updates = 0;
+  // 4b. the registries: their services become ServiceEntries, applied like file changes
+  let fileDiagnostics = first.diagnostics;
+  let registryDiagnostics: readonly Diagnostic[] = [];
+  const push = () => {
+    const delta = engine.flush();
+    const upserts = new Map<string, object>();
+    for (const name of delta.changedRoutes) {
+      const r = engine.route(name);
+      if (r) upserts.set(name, r);
+    }
+    return cache.update(upserts, delta.removedRoutes);
+  };
+  const registries = (opts.registries ?? []).length === 0 ? undefined : new RegistryHub({
+    configs: opts.registries!,
+    sync: DEFAULT_REGISTRY_SYNC_OPTIONS,
+    logger: log,
+    // A throw here leaves the sync uncommitted: the hub logs it and offers the changes again.
+    onSync: (r) => {
+      try {
+        registryDiagnostics = r.diagnostics;
+        engine.setInputDiagnostics([...fileDiagnostics, ...registryDiagnostics]);
+        engine.apply(r.changes);
+        const result = push();
+        log.info({ event: 'registry-update', serviceEntryChanges: r.changes.length, routesChanged: [...result.changed], routesRemoved: [...result.removed] }, 'registry services updated');
+      } finally {
+        updates++;
+      }
+    },
+  });
+
   // 5. xDS; stream events go to the log (metrics and the dashboard will subscribe here too)
   const xds = new XdsServer({ cache, callbacks: composeCallbacks(loggingCallbacks(log)), credentials: certificates?.credentials(), limits: opts.xdsLimits });
   const xdsPort = await xds.listen(opts.xdsAddress).catch((e: unknown) => {
     certificates?.close();
+    registries?.close();
     throw e;
   });
 
@@ -148,7 +186,14 @@ export async function serve(opts: ServeOptions): Promise<Running> {
       '/healthz': { debug: false, handle: () => text(200, 'ok') },
       // Ready means serving. A stale source does not make it unready: its last good content is
       // what is served, and taking the server out of rotation would serve nothing instead.
-      '/readyz': { debug: false, handle: () => ({ status: ready ? 200 : 503, json: { status: ready ? 'ready' : 'not ready', sources: store.status() } }) },
+      '/readyz': {
+        debug: false,
+        handle: () => {
+          // Ready once serving and every registry was read completely at least once.
+          const ok = ready && (registries?.synced() ?? true);
+          return { status: ok ? 200 : 503, json: { status: ok ? 'ready' : 'not ready', sources: store.status(), registries: registries?.statuses() ?? [] } };
+        },
+      },
       '/debug/xds': {
         debug: true,
         handle: (q) => {
@@ -168,25 +213,20 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   const http = await httpServer.listen().catch(async (e: unknown) => {
     await xds.shutdown(0);
     certificates?.close();
+    registries?.close();
     throw e;
   });
   log.info({ event: 'http-listening', address: http.address, port: http.port, debug: http.debug }, DEBUG_ACCESS_MESSAGE[http.debug]);
   ready = true;
 
-  // 7. watch and apply changes
-  let updates = 0;
+  // 7. watch the files and apply their changes
   const onUpdate = (u: StoreUpdate) => {
     try {
       if (u.optionsChanged) engine.setOptions(u.options);
-      engine.setInputDiagnostics(u.diagnostics);
+      fileDiagnostics = u.diagnostics;
+      engine.setInputDiagnostics([...fileDiagnostics, ...registryDiagnostics]);
       engine.apply(u.changes);
-      const delta = engine.flush();
-      const upserts = new Map<string, object>();
-      for (const name of delta.changedRoutes) {
-        const r = engine.route(name);
-        if (r) upserts.set(name, r);
-      }
-      const result = cache.update(upserts, delta.removedRoutes);
+      const result = push();
       logDiagnostics(log, u);
       log.info({ event: 'update', resourceChanges: u.changes.length, routesChanged: [...result.changed], routesRemoved: [...result.removed] }, 'configuration updated');
     } catch (e) {
@@ -214,6 +254,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
       (closing ??= (async () => {
         ready = false;
         store.close();
+        registries?.close();
         // HTTP and xDS drain together, so the whole stop takes at most the grace period.
         const grace = opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
         await Promise.all([httpServer.close(grace), xds.shutdown(grace)]);

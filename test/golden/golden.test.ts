@@ -11,6 +11,9 @@
  *                                      out.yaml = the RegistrySnapshot
  *   catalog, serviceentries            in.yaml = plain data of the registry side; see
  *                                      test/support/golden-registry.ts
+ *   registry-nacos                     in.yaml = a NacosRead (`services:`, `mappings:`, as the Nacos
+ *                                      watcher read them, `unreadServices:`) plus NacosParseOptions (`registry:`,
+ *                                      `protocols:`, `maxInstancesPerService:`)
  *
  * Every case is run once as written and three more times with its input shuffled (the documents,
  * or the models' hosts and gateway listeners; seeded, the seed is in the test name): the output must
@@ -46,6 +49,8 @@ import { shuffled } from '../support/random.js';
 import { parseZkTree } from '../../src/registry/zookeeper/parse.js';
 import type { ZkParseOptions } from '../../src/registry/zookeeper/options.js';
 import { REGISTRY_STAGES, type DataStage } from '../support/golden-registry.js';
+import { parseNacos } from '../../src/registry/nacos/parse.js';
+import type { NacosParseOptions, NacosRead } from '../../src/registry/nacos/read.js';
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const UPDATE = process.env.METAMESH_UPDATE_GOLDEN === '1';
@@ -165,6 +170,16 @@ const STAGES: Record<string, Stage> = {
     run: (input: RegistryCase) => parseZkTree(new Map(Object.entries(input.tree ?? {}).map(([p, d]) => [p, d ?? ''])), input.options),
     shuffle: (input: RegistryCase, seed: number) => ({ ...input, tree: Object.fromEntries(shuffled(Object.entries(input.tree ?? {}), seed)) }),
   } satisfies DataStage<RegistryCase>,
+  // parseNacos: a Nacos server's services and mappings → RegistrySnapshot.
+  'registry-nacos': {
+    kind: 'data',
+    run: (input: NacosRead & NacosParseOptions) => parseNacos(input, input),
+    shuffle: (input: NacosRead & NacosParseOptions, seed: number) => ({
+      ...input,
+      services: shuffled(input.services ?? [], seed),
+      ...(input.mappings ? { mappings: shuffled(input.mappings, seed + 1) } : {}),
+    }),
+  } satisfies DataStage<NacosRead & NacosParseOptions>,
   // Exactly the document `metamesh generate` prints (checked against the CLI below).
   pipeline: {
     kind: 'manifests',

@@ -65,7 +65,7 @@ test('a missing file is a diagnostic with exit 1 for generate and validate', asy
 const usageCases: [string, string[], RegExp][] = [
   ['no command', [], /^metamesh: no command given$/],
   ['an unknown command', ['frobnicate', '-f', 'x'], /^metamesh: unknown command "frobnicate"/],
-  ['generate without -f', ['generate'], /^metamesh generate: give at least one -f <file-or-dir>$/],
+  ['generate without -f', ['generate'], /^metamesh generate: give at least one -f <file-or-dir> or --registry <url>$/],
   ['an -o value generate does not offer', ['generate', '-f', 'x', '-o', 'text'], /^metamesh generate: -o must be one of yaml, json, manifests, not "text"$/],
   ['an -o value validate does not offer', ['validate', '-f', 'x', '-o', 'manifests'], /^metamesh validate: -o must be one of text, json, not "manifests"$/],
   ['an unknown flag', ['generate', '--bogus', '-f', 'x'], /^metamesh generate: --bogus is not a flag of generate$/],
@@ -76,7 +76,7 @@ const usageCases: [string, string[], RegExp][] = [
   ['a flag without its value', ['validate', '-f'], /^metamesh validate: .*argument missing$/],
   ['a value given to --strict', ['validate', '-f', 'x', '--strict=yes'], /^metamesh validate: .*--strict.*$/],
   ['an extra argument', ['generate', '-f', 'x', 'y'], /^metamesh generate: unexpected argument "y"; name input files with -f$/],
-  ['serve without -f', ['serve'], /^metamesh serve: give at least one -f <file-or-dir>$/],
+  ['serve without -f', ['serve'], /^metamesh serve: give at least one -f <file-or-dir> or --registry <url>$/],
   ['--tls-cert without --tls-key', ['serve', '-f', 'x', '--tls-cert', 'c.pem'], /^metamesh serve: --tls-cert and --tls-key go together$/],
   ['a bad --xds-address', ['serve', '-f', 'x', '--xds-address', 'localhost'], /^metamesh serve: --xds-address must be host:port, not "localhost"$/],
   ['a --rescan-interval that is not whole seconds', ['serve', '-f', 'x', '--rescan-interval', '1.5'], /^metamesh serve: --rescan-interval must be a whole number of seconds up to 2147483, not "1.5"$/],
@@ -119,7 +119,7 @@ test('--help lists the commands and the exit codes, and exits 0', async () => {
 test('<command> --help shows that command\'s own flags, defaults and exit codes, and no other command\'s', async () => {
   const generate = await runCli('generate', '--help');
   assert.equal(generate.code, 0);
-  assert.match(generate.out, /^Usage: metamesh generate -f <file-or-dir> \[-f <file-or-dir> …\] \[-o yaml\|json\|manifests\] \[--max-file-bytes <n>\] \[--max-documents <n>\] \[--max-expanded-bytes <n>\] \[--max-depth <n>\]$/m);
+  assert.match(generate.out, /^Usage: metamesh generate -f <file-or-dir> \[-f <file-or-dir> …\] \[--registry <url>\] \[-o yaml\|json\|manifests\] \[--max-file-bytes <n>\] \[--max-documents <n>\] \[--max-expanded-bytes <n>\] \[--max-depth <n>\]$/m);
   assert.match(generate.out, /^  --max-documents <n> +skip a file with more YAML documents, with MM_INPUT_TOO_MANY_DOCUMENTS \(default 10000\)$/m);
   assert.match(generate.out, /one of yaml, json, manifests \(default yaml\)/);
   assert.doesNotMatch(generate.out, /--tls-cert|--strict|--xds-address/);

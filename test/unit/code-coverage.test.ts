@@ -15,6 +15,7 @@ import { loadInputs } from '../../src/cli/files.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../../src/input/limits.js';
 import { CODES, type Code } from '../../src/model/codes.js';
 import type { Diagnostic } from '../../src/model/diagnostics.js';
+import { DEFAULT_ZK_LIMITS, dataTooLarge, tooManyChildren } from '../../src/registry/zookeeper/limits.js';
 import { DirectoryStore } from '../../src/store/directory.js';
 import { TLS_EFFECT_CASES } from '../support/tls-cases.js';
 import { tmpTree } from '../support/cli.js';
@@ -38,6 +39,9 @@ const EFFECT_CASES: Partial<Record<Code, () => readonly Diagnostic[]>> = {
   MM_INPUT_TOO_MANY_DOCUMENTS: () => loadInputs([tmpTree({ 'a.yaml': 'a\n---\nb\n' })], limits({ maxDocuments: 1 })).diagnostics,
   MM_INPUT_ALIAS_EXPANSION: () => loadInputs([tmpTree({ 'a.yaml': 'a: &a [1, 2]\nb: [*a, *a, *a]\n' })], limits({ maxExpandedBytes: 20 })).diagnostics,
   MM_INPUT_TOO_DEEP: () => loadInputs([tmpTree({ 'a.yaml': 'a: {b: {c: 1}}\n' })], limits({ maxDepth: 2 })).diagnostics,
+  // The ZooKeeper watcher sizes a node from its Stat with these (test/integration/zookeeper-watch.test.ts).
+  MM_ZK_NODE_TOO_LARGE: () => [dataTooLarge('zk', '/a/member_1', DEFAULT_ZK_LIMITS.maxDataBytes + 1, DEFAULT_ZK_LIMITS)!],
+  MM_ZK_TOO_MANY_CHILDREN: () => [tooManyChildren('zk', '/a', DEFAULT_ZK_LIMITS.maxChildren + 1, DEFAULT_ZK_LIMITS)!],
 };
 
 /** A watched store that read a valid MetaRouter, then reloaded after the file became `text`. */

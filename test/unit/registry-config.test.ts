@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseRegistry, redact } from '../../src/registry/config.js';
+import { parseRegistry, redact, zkAddressOf } from '../../src/registry/config.js';
 
 test('a bare zookeeper URL reads /dubbo per interface', () => {
   assert.deepEqual(parseRegistry('zookeeper://127.0.0.1:2181'), {
-    kind: 'zookeeper', name: 'zookeeper://127.0.0.1:2181', connect: '127.0.0.1:2181', chroot: '', roots: ['/dubbo'], serverSets: [], level: 'interface', serverSetProtocol: 'thrift',
+    kind: 'zookeeper', name: 'zookeeper://127.0.0.1:2181', connect: '127.0.0.1:2181', chroot: '', roots: ['/dubbo'], services: ['/services'], serverSets: [], level: 'interface', serverSetProtocol: 'thrift',
   });
 });
 
@@ -18,14 +18,27 @@ test('roots, ServerSets, level, namespace, several hosts and a chroot are read; 
   assert.ok(!c.name.includes('s3cret'), c.name);
 });
 
-test('a ServerSet-only registry does not read /dubbo', () => {
+test('a ServerSet-only registry does not read /dubbo or /services', () => {
   const c = parseRegistry('zookeeper://zk:2181?serverset=/twitter/service/echo');
   assert.ok('kind' in c && c.kind === 'zookeeper');
-  assert.deepEqual(c.roots, []);
+  assert.deepEqual([c.roots, c.services], [[], []]);
+});
+
+test('the watcher mirrors every root with its kind, and gets the digest credentials', () => {
+  const c = parseRegistry('zookeeper://u:p@zk:2181/x?root=/dubbo&services=/svc&serverset=/aurora');
+  assert.ok('kind' in c && c.kind === 'zookeeper');
+  assert.deepEqual(zkAddressOf(c), {
+    connect: 'zk:2181/x',
+    digest: 'u:p',
+    roots: [{ path: '/dubbo', kind: 'dubbo' }, { path: '/svc', kind: 'services' }, { path: '/aurora', kind: 'serverset' }],
+  });
 });
 
 test('nacos and file registries, with defaults', () => {
-  assert.deepEqual(parseRegistry('nacos://127.0.0.1:8848'), { kind: 'nacos', name: 'nacos://127.0.0.1:8848', server: '127.0.0.1:8848', namespaces: ['public'], groups: ['DEFAULT_GROUP'], services: [], exclude: [] });
+  const n = parseRegistry('nacos://127.0.0.1:8848');
+  assert.ok('kind' in n && n.kind === 'nacos');
+  assert.equal(n.watch.server, 'http://127.0.0.1:8848');
+  assert.deepEqual([n.watch.namespaces, n.watch.groups], [['public'], ['DEFAULT_GROUP']]);
   assert.deepEqual(parseRegistry('file:///etc/metamesh/registry.yaml'), { kind: 'file', name: 'file:///etc/metamesh/registry.yaml', path: '/etc/metamesh/registry.yaml' });
 });
 
@@ -38,7 +51,7 @@ for (const [value, reason] of [
   ['zookeeper://zk:2181?level=pod', /level must be interface or application/],
   ['zookeeper://zk:2181?rooot=/dubbo', /unknown parameter rooot/],
   ['zookeeper://u@zk:2181', /user:password@/],
-  ['nacos://n:8848/x', /host:port/],
+  ['nacos://n:8848?bogus=1', /bogus/],
   ['file://', /needs a path/],
 ] as const) {
   test(`${value} is refused with a reason`, () => {

@@ -1,0 +1,81 @@
+/**
+ * The watcher's copy of the tree: node path → data, an index of each node's children (so a removed
+ * node takes its subtree with it without scanning the tree), and the nodes left unread by a limit.
+ * `version` counts changes, so an unchanged tree is not reported twice.
+ */
+import type { Diagnostic } from '../../model/diagnostics.js';
+import { cmp } from '../../model/diagnostics.js';
+import type { ZkTree } from '../../model/registry.js';
+
+export class ZkMirror {
+  private readonly nodes = new Map<string, string>();
+  private readonly kids = new Map<string, Set<string>>();
+  private readonly skipped = new Map<string, Diagnostic>();
+  version = 0;
+
+  has(path: string): boolean {
+    return this.nodes.has(path);
+  }
+
+  put(path: string, data: string): void {
+    if (this.skipped.delete(path)) this.version++;
+    if (this.nodes.get(path) === data) return;
+    this.nodes.set(path, data);
+    const [parent, name] = split(path);
+    let set = this.kids.get(parent);
+    if (!set) this.kids.set(parent, (set = new Set()));
+    set.add(name);
+    this.version++;
+  }
+
+  /**
+   * Records a node's children as listed: known children that are gone are dropped with their
+   * subtrees. Returns the names not known before (the caller reads them); known children keep
+   * whatever was read for them.
+   */
+  setChildren(path: string, children: readonly string[]): string[] {
+    if (!this.nodes.has(path)) this.put(path, '');
+    if (this.skipped.delete(path)) this.version++;
+    const known = this.kids.get(path) ?? new Set<string>();
+    const listed = new Set(children);
+    for (const k of [...known]) if (!listed.has(k)) this.drop(child(path, k));
+    return children.filter((c) => !known.has(c));
+  }
+
+  /** Marks a node unread for a limit; what is known of it and below it stays. */
+  skip(path: string, d: Diagnostic): void {
+    const had = this.skipped.get(path);
+    if (had && had.message === d.message) return;
+    this.skipped.set(path, d);
+    this.version++;
+  }
+
+  drop(path: string): void {
+    for (const k of this.kids.get(path) ?? []) this.drop(child(path, k));
+    this.kids.delete(path);
+    if (this.skipped.delete(path)) this.version++;
+    if (this.nodes.delete(path)) {
+      this.version++;
+      const [parent, name] = split(path);
+      this.kids.get(parent)?.delete(name);
+    }
+  }
+
+  /** A copy sorted by path, so equal trees are equal snapshots. */
+  tree(): ZkTree {
+    return new Map([...this.nodes].sort((a, b) => cmp(a[0], b[0])));
+  }
+
+  diagnostics(): Diagnostic[] {
+    return [...this.skipped.values()];
+  }
+}
+
+function split(path: string): [string, string] {
+  const i = path.lastIndexOf('/');
+  return [i === 0 ? '/' : path.slice(0, i), path.slice(i + 1)];
+}
+
+function child(parent: string, name: string): string {
+  return parent === '/' ? `/${name}` : `${parent}/${name}`;
+}

@@ -1,0 +1,65 @@
+/**
+ * The ZooKeeper watcher's pure parts: which nodes are read and how, and the
+ * mirror of the tree.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { diag } from '../../src/model/diagnostics.js';
+import { ZkMirror } from '../../src/registry/zookeeper/mirror.js';
+import { impliedChildren, nodeRead, type NodeRead, type ZkRootKind } from '../../src/registry/zookeeper/policy.js';
+
+const CASES: ReadonlyArray<[ZkRootKind, string, NodeRead]> = [
+  ['dubbo', '', 'children'],
+  ['dubbo', 'demo.A', 'name'],
+  ['dubbo', 'demo.A/providers', 'children'],
+  ['dubbo', 'demo.A/configurators', 'children'],
+  ['dubbo', 'demo.A/consumers', 'skip'],
+  ['dubbo', 'demo.A/routers', 'skip'],
+  ['dubbo', 'demo.A/providers/dubbo%3A%2F%2F10.0.0.1%3A20880%2Fdemo.A', 'name'],
+  ['dubbo', 'config', 'skip'],
+  ['dubbo', 'mapping', 'children'],
+  ['dubbo', 'mapping/demo.A', 'data'],
+  ['dubbo', 'metadata', 'children'],
+  ['dubbo', 'metadata/app-a', 'children'],
+  ['dubbo', 'metadata/app-a/6be04ab1936affe601473b7f5f6673b3', 'dataOnce'],
+  ['dubbo', 'metadata/app-a/not-a-revision', 'skip'],
+  ['dubbo', 'metadata/demo.A', 'skip'],
+  ['services', '', 'children'],
+  ['services', 'app-a', 'children'],
+  ['services', 'app-a/10.0.0.1:20880', 'data'],
+  ['services', 'app-a/10.0.0.1:20880/x', 'skip'],
+  ['serverset', 'www/prod/hello', 'children'],
+  ['serverset', 'www/prod/hello/member_0000000001', 'dataOnce'],
+];
+
+for (const [kind, rel, want] of CASES) {
+  test(`below a ${kind} root, "${rel || '(the root)'}" is read as ${want}`, () => {
+    assert.equal(nodeRead(kind, rel ? rel.split('/') : []), want);
+  });
+}
+
+test('a Dubbo interface implies its providers and configurators; nothing else implies children', () => {
+  assert.deepEqual(impliedChildren('dubbo', ['demo.A']), ['configurators', 'providers']);
+  assert.deepEqual(impliedChildren('dubbo', ['mapping']), []);
+  assert.deepEqual(impliedChildren('services', ['app']), []);
+});
+
+test('the mirror drops a subtree with its node, reports new children only, and counts changes', () => {
+  const m = new ZkMirror();
+  m.put('/r', '');
+  assert.deepEqual(m.setChildren('/r', ['a', 'b']), ['a', 'b']);
+  m.put('/r/a', 'A');
+  m.put('/r/a/x', 'X');
+  m.put('/r/b', 'B');
+  const v = m.version;
+  m.put('/r/b', 'B');
+  assert.equal(m.version, v, 'an unchanged put is no change');
+  assert.deepEqual(m.setChildren('/r', ['b', 'c']), ['c']);
+  assert.deepEqual([...m.tree()], [['/r', ''], ['/r/b', 'B']]);
+  m.skip('/r/b', diag('MM_ZK_NODE_TOO_LARGE', 'ZooKeeper zk /r/b', 'too large'));
+  assert.equal(m.diagnostics().length, 1);
+  m.put('/r/b', 'B2');
+  assert.deepEqual(m.diagnostics(), [], 'a node read again is no longer skipped');
+  m.drop('/r');
+  assert.deepEqual([...m.tree()], []);
+});
