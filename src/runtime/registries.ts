@@ -105,6 +105,7 @@ export class RegistryHub {
   private diagnostics: Diagnostic[] = [];
   private diagnosticsKey = '';
   private decisions: readonly Decision[] = [];
+  private syncedStatuses: readonly RegistryStatus[] | undefined;
   /** Keys of the ongoing waits (removal pending, registry unavailable) already logged. */
   private logged = new Set<string>();
   private debounce: NodeJS.Timeout | undefined;
@@ -133,9 +134,12 @@ export class RegistryHub {
     return this.diagnostics;
   }
 
-  /** What /debug/registries shows (src/runtime/registries-debug.ts): statuses now, the catalog as of the last sync. */
+  /**
+   * What /debug/registries shows (src/runtime/registries-debug.ts): the statuses, catalog state and
+   * decisions of the last sync, which belong together (the statuses now may be a debounce ahead).
+   */
   debugInput(): RegistriesDebugInput {
-    return { statuses: this.statuses(), state: this.state.catalog, decisions: this.decisions, options: this.opts.sync.catalog, nowMs: (this.opts.now ?? Date.now)() };
+    return { statuses: this.syncedStatuses ?? this.statuses(), state: this.state.catalog, decisions: this.decisions, options: this.opts.sync.catalog, nowMs: (this.opts.now ?? Date.now)() };
   }
 
   close(): void {
@@ -161,6 +165,7 @@ export class RegistryHub {
     this.state = result.state;
     this.diagnostics = result.diagnostics;
     this.decisions = result.decisions;
+    this.syncedStatuses = statuses;
     this.logDecisions(result.decisions, statuses);
     this.armDeadline(result.decisions, nowMs);
     // A policy wait changes no ServiceEntry, but its diagnostics must still reach /debug/config.
