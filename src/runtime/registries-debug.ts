@@ -112,7 +112,7 @@ function heldBack(kept: KeptRegistry | undefined, graceMs: number): RegistryView
   for (const s of kept?.services ?? []) {
     const head = { service: clip(s.key), host: clip(s.host) };
     if (s.absentSinceMs !== undefined) {
-      if (kept!.protectedSinceMs === undefined) services.push({ ...head, missingSince: iso(s.absentSinceMs), removeAt: iso(s.absentSinceMs + graceMs) });
+      if (kept!.protectedSinceMs === undefined && s.protectedSinceMs === undefined) services.push({ ...head, missingSince: iso(s.absentSinceMs), removeAt: iso(s.absentSinceMs + graceMs) });
       continue;
     }
     if (s.protectedSinceMs !== undefined) continue;

@@ -151,3 +151,16 @@ test('held-back lists are capped, with the number left out; long names are cut',
 test('no registries configured: an empty list with the policy in force', () => {
   assert.deepEqual(registriesDebug({ statuses: [], state: EMPTY_CATALOG_STATE, decisions: [], options: OPTIONS, nowMs: 0 }), { now: iso(0), policy: OPTIONS, registries: [] });
 });
+
+test('a service no longer listed whose instances are protected is shown under protections only, not as held back until the grace', () => {
+  const all = [service('s1', ['10.0.0.1']), service('s2', ['10.0.1.1']), service('s3', ['10.0.2.1'])];
+  const r = run([
+    { at: 0, reads: { 'zookeeper://a': all } },
+    { at: 1000, reads: { 'zookeeper://a': all.slice(1) } },
+    { at: 11_000, reads: { 'zookeeper://a': all.slice(1) } },
+  ]);
+  const a = registriesDebug({ ...r, options: OPTIONS, nowMs: 11_000 }).registries[0]!;
+  assert.deepEqual(a.heldBack.services, []);
+  assert.deepEqual(a.heldBack.instances, []);
+  assert.deepEqual(a.protections.map((p) => [p.scope, p.before, p.after, p.until, p.kept]), [['service', 1, 0, iso(71_000), ['10.0.0.1:9090']]]);
+});
