@@ -67,6 +67,8 @@ export const CODES = {
   MM_SERVICE_MULTIPLE_HOSTS: entry('info', 'A ServiceEntry has several hosts; only the first gets sidecar patches.'),
   MM_SERVICE_VIP_ALLOCATED: entry('info', 'A ServiceEntry without addresses was given a virtual IP.'),
   MM_SERVICE_VIP_EXHAUSTED: entry('error', 'No free virtual IP was left for a ServiceEntry.'),
+  MM_SERVICE_VIP_REALLOCATED: entry('warning', 'A virtual IP metamesh allocated earlier could not be kept (outside vipCidr, or now used elsewhere); another was allocated.'),
+  MM_SERVICE_ISTIO_ADDRESS: entry('info', "A ServiceEntry without spec.addresses uses the address istiod allocated to it (status.addresses)."),
   MM_SERVICE_NO_ADDRESS: entry('warning', 'A service has no address, so no outbound patch can be scoped to it.'),
   MM_SERVICEENTRY_INVALID: entry('error', 'Istio would reject a ServiceEntry, so metamesh treats it as absent.'),
   MM_SERVICEENTRY_WARNING: entry('warning', 'istiod accepts a ServiceEntry but warns about it.'),
