@@ -132,6 +132,13 @@ export const CODES = {
   MM_SERVICEENTRY_NAMESPACE: entry('warning', 'A namespace a registry or a rule asks for is not a valid namespace name; the next choice was used.'),
   MM_SERVICEENTRY_ENDPOINT_SKIPPED: entry('warning', 'Registry instances that cannot be ServiceEntry endpoints (not an IP address, a bad port, over 4096) were left out.'),
 
+  // The Kubernetes apply sink's plan (src/sink/plan.ts): what it writes, and what it refuses to.
+  MM_SINK_CONFLICT: entry('error', 'An object metamesh generates has the name of an object it does not own; neither was written.'),
+  MM_SINK_ADOPTED: entry('info', 'An object labelled managed-by metamesh without an instance label was taken over by this instance.'),
+  MM_SINK_NOT_READY: entry('warning', 'An input has never been read completely, so the sink wrote nothing.'),
+  MM_SINK_DELETIONS_HELD: entry('warning', 'An input is not synced, so the sink held every deletion.'),
+  MM_SINK_MASS_DELETION: entry('warning', 'The sink refused to withdraw more than the guard allows of its objects at once.'),
+
   // The TLS files of `metamesh serve` (--tls-cert, --tls-key, --tls-ca).
   MM_TLS_UNREADABLE: entry('error', 'A TLS file cannot be read, or is not a regular file.'),
   MM_TLS_NO_CERTIFICATE: entry('error', 'A certificate or CA file holds no PEM certificate.'),
