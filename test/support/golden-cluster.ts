@@ -6,15 +6,21 @@
  *               → allocateVips: assigned, exhausted, moved
  *   sink-plan   options (PlanOptions fields over the defaults), inputs (InputHealth), desired
  *               (DesiredObject), live (objects as the API returns them) → the SinkPlan
+ *   status      now, targets (MetaRouters/ApplicationProtocols with their live status),
+ *               diagnostics (of a pipeline run) → each target's status and needsWrite, and the writes
  *
  * Each stage shuffles every list whose order must not matter; `check` states what every case must
  * satisfy beyond its out.yaml.
  */
 import assert from 'node:assert/strict';
+import type { Diagnostic } from '../../src/model/diagnostics.js';
 import { allocateVips, type VipRequest } from '../../src/serviceentry/vip.js';
 import { plan, DEFAULT_PLAN_OPTIONS, type PlanOptions } from '../../src/sink/plan.js';
 import type { InputHealth } from '../../src/sink/inputs.js';
 import type { DesiredObject, LiveObject } from '../../src/sink/objects.js';
+import { computeStatus, statusNeedsWrite } from '../../src/status/conditions.js';
+import type { StatusTarget } from '../../src/status/model.js';
+import { planStatusWrites } from '../../src/status/writes.js';
 import type { DataStage } from './golden-registry.js';
 import { shuffled } from './random.js';
 
@@ -66,4 +72,33 @@ const sinkPlanStage: DataStage<SinkPlanCase> = {
   },
 };
 
-export const CLUSTER_STAGES = { vips: vipsStage, 'sink-plan': sinkPlanStage } as const;
+interface StatusCase {
+  now: string;
+  targets: StatusTarget[];
+  diagnostics?: Diagnostic[];
+}
+
+const statusStage: DataStage<StatusCase> = {
+  kind: 'data',
+  run: (c) => {
+    const statuses = [...c.targets]
+      .sort((a, b) => (`${a.kind} ${a.metadata.namespace}/${a.metadata.name}` < `${b.kind} ${b.metadata.namespace}/${b.metadata.name}` ? -1 : 1))
+      .map((t) => {
+        const status = computeStatus(t, c.diagnostics ?? [], c.now);
+        return { object: `${t.kind} ${t.metadata.namespace}/${t.metadata.name}`, status, needsWrite: statusNeedsWrite(t.status, status) };
+      });
+    return { statuses, writes: planStatusWrites(c.targets, c.diagnostics ?? [], c.now) };
+  },
+  shuffle: (c, seed) => ({ ...c, targets: shuffled(c.targets, seed), diagnostics: shuffled(c.diagnostics ?? [], seed + 1) }),
+  check: (c) => {
+    // Writing the computed status and computing again needs no write: the status is a fixed point.
+    for (const t of c.targets) {
+      const once = computeStatus(t, c.diagnostics ?? [], c.now);
+      const again = computeStatus({ ...t, status: once }, c.diagnostics ?? [], 'later');
+      assert.deepEqual(again, once);
+      assert.equal(statusNeedsWrite(once, again), false);
+    }
+  },
+};
+
+export const CLUSTER_STAGES = { vips: vipsStage, 'sink-plan': sinkPlanStage, status: statusStage } as const;
