@@ -14,7 +14,7 @@
  *   registry-nacos                     in.yaml = a NacosRead (`services:`, `mappings:`, as the Nacos
  *                                      watcher read them, `unreadServices:`) plus NacosParseOptions (`registry:`,
  *                                      `protocols:`, `maxInstancesPerService:`)
- *   vips, sink-plan, status            in.yaml = plain data of running in a cluster; see
+ *   vips, sink-plan, status, lease     in.yaml = plain data of running in a cluster; see
  *                                      test/support/golden-cluster.ts
  *
  * Every case is run once as written and three more times with its input shuffled (the documents,

@@ -8,6 +8,8 @@
  *               (DesiredObject), live (objects as the API returns them) → the SinkPlan
  *   status      now, targets (MetaRouters/ApplicationProtocols with their live status),
  *               diagnostics (of a pipeline run) → each target's status and needsWrite, and the writes
+ *   lease       timing, candidates (clock rate, offset, wall skew), events, untilMs → the
+ *               leadership intervals and writes of a simulated run (test/support/lease-sim.ts)
  *
  * Each stage shuffles every list whose order must not matter; `check` states what every case must
  * satisfy beyond its out.yaml.
@@ -22,6 +24,7 @@ import { computeStatus, statusNeedsWrite } from '../../src/status/conditions.js'
 import type { StatusTarget } from '../../src/status/model.js';
 import { planStatusWrites } from '../../src/status/writes.js';
 import type { DataStage } from './golden-registry.js';
+import { overlaps, simulate, type SimInput } from './lease-sim.js';
 import { shuffled } from './random.js';
 
 interface VipsCase {
@@ -101,4 +104,11 @@ const statusStage: DataStage<StatusCase> = {
   },
 };
 
-export const CLUSTER_STAGES = { vips: vipsStage, 'sink-plan': sinkPlanStage, status: statusStage } as const;
+const leaseStage: DataStage<SimInput> = {
+  kind: 'data',
+  run: simulate,
+  shuffle: (c, seed) => ({ ...c, candidates: shuffled(c.candidates, seed) }),
+  check: (c) => assert.deepEqual(overlaps(simulate(c).leaders), [], 'two leaders at once'),
+};
+
+export const CLUSTER_STAGES = { vips: vipsStage, 'sink-plan': sinkPlanStage, status: statusStage, lease: leaseStage } as const;
