@@ -1,7 +1,7 @@
 /** The plan's options and result (plan.ts), plain data for the applier that executes it. */
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { ApplyBody } from './apply-body.js';
-import type { SinkIdentity } from './objects.js';
+import { DEFAULT_INSTANCE, type SinkIdentity } from './objects.js';
 
 export interface PlanOptions {
   readonly identity: SinkIdentity;
@@ -14,7 +14,7 @@ export interface PlanOptions {
 }
 
 export const DEFAULT_PLAN_OPTIONS: PlanOptions = Object.freeze({
-  identity: { instance: 'metamesh' },
+  identity: { instance: DEFAULT_INSTANCE },
   maxDeletionFraction: 0.5,
   massDeletionFloor: 10,
   allowMassDeletion: false,
