@@ -29,6 +29,7 @@ import { objKey, type Change, type PipelineOutput } from './types.js';
 import { assembleOutput } from './assemble.js';
 import { SetMultimap } from './multimap.js';
 import { VipState } from './vips.js';
+import { addressView } from '../serviceentry/address.js';
 import { cachedRe2Check } from '../util/regex.js';
 import { routersMeaning, routerState, type RouterState } from './routers.js';
 import { ServedRoutes } from './served.js';
@@ -140,7 +141,7 @@ export class Engine {
     for (const h of old?.service?.hosts ?? []) this.servicesByHost.delete(h, key);
     const se = this.serviceEntries.get(key);
     const svc = this.kubeServices.get(key);
-    const d = se ? this.vips.withVip(key, detectServiceEntry(se, this.table)) : svc ? detectKubeService(svc, this.table, this.options.domain) : undefined;
+    const d = se ? this.vips.withVip(key, detectServiceEntry(addressView(se), this.table)) : svc ? detectKubeService(svc, this.table, this.options.domain) : undefined;
     if (d) this.detected.set(key, d);
     else this.detected.delete(key);
     for (const h of d?.service?.hosts ?? []) this.servicesByHost.add(h, key);
@@ -221,7 +222,7 @@ export class Engine {
   /** Recomputes everything that is dirty and reports which RDS resources changed. */
   flush(): Delta {
     if (this.dirtyAll) this.rebuildAll();
-    for (const key of this.vips.reallocate(this.detected, this.serviceEntries.values(), this.kubeServices.values(), this.options.vipCidr)) {
+    for (const key of this.vips.reallocate(this.detected, this.serviceEntries, this.kubeServices.values(), this.options.vipCidr)) {
       this.serviceChanged(key, this.vips.addressesOf(this.serviceEntries.get(key)));
     }
     this.vips.settle();
@@ -288,6 +289,7 @@ export class Engine {
       rulesByHost: this.rulesByHost.entries(),
       destinationRule: this.destinationRule,
       vips: this.vips.assigned,
+      vipsKept: this.vips.kept,
       serviceEntries: this.serviceEntries,
     });
   }

@@ -14,6 +14,8 @@
  *   registry-nacos                     in.yaml = a NacosRead (`services:`, `mappings:`, as the Nacos
  *                                      watcher read them, `unreadServices:`) plus NacosParseOptions (`registry:`,
  *                                      `protocols:`, `maxInstancesPerService:`)
+ *   vips, sink-plan, status, lease     in.yaml = plain data of running in a cluster; see
+ *                                      test/support/golden-cluster.ts
  *
  * Every case is run once as written and three more times with its input shuffled (the documents,
  * or the models' hosts and gateway listeners; seeded, the seed is in the test name): the output must
@@ -49,6 +51,7 @@ import { shuffled } from '../support/random.js';
 import { parseZkTree } from '../../src/registry/zookeeper/parse.js';
 import type { ZkParseOptions } from '../../src/registry/zookeeper/options.js';
 import { REGISTRY_STAGES, type DataStage } from '../support/golden-registry.js';
+import { CLUSTER_STAGES } from '../support/golden-cluster.js';
 import { parseNacos } from '../../src/registry/nacos/parse.js';
 import type { NacosParseOptions, NacosRead } from '../../src/registry/nacos/read.js';
 
@@ -186,6 +189,7 @@ const STAGES: Record<string, Stage> = {
     run: (input) => outputDocument(pipeline(input)),
   },
   ...REGISTRY_STAGES,
+  ...CLUSTER_STAGES,
 };
 
 // --- seeded shuffling ---------------------------------------------------------------------------
