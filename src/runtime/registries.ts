@@ -92,6 +92,11 @@ export interface RegistryHubOptions {
    * sync is not committed and its changes come again at the next one.
    */
   readonly onSync: (result: SyncResult) => void;
+  /**
+   * Called after every sync that was applied (or had nothing to apply) and read every registry at
+   * least once: what is served then includes every registry.
+   */
+  readonly onComplete?: () => void;
   readonly debounceMs?: number;
   /** How often the outage policy is re-evaluated without any registry event. */
   readonly tickMs?: number;
@@ -143,6 +148,7 @@ export class RegistryHub {
 
   private sync(): void {
     if (this.closed) return;
+    const complete = this.synced();
     const snapshots = this.feeds.map((f) => f.snapshot()).filter((s): s is RegistrySnapshot => s !== undefined);
     const result = syncRegistries(this.state, snapshots, this.statuses(), this.opts.sync, (this.opts.now ?? Date.now)());
     if (result.changes.length > 0) {
@@ -157,6 +163,7 @@ export class RegistryHub {
     }
     this.state = result.state;
     this.diagnostics = result.diagnostics;
+    if (complete) this.opts.onComplete?.();
   }
 }
 
