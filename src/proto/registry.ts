@@ -1,8 +1,7 @@
 /**
  * Protobuf schema registry: loads metamesh's MetaProtocol API protos and its renditions of the
- * Istio API messages (proto/) together with
- * the Envoy / xDS / googleapis / PGV protos shipped inside @grpc/grpc-js-xds (deps/ folders),
- * into one protobufjs Root.
+ * Istio API messages (proto/) together with the Envoy / xDS / googleapis / PGV protos shipped
+ * inside @grpc/grpc-js-xds (deps/ folders), into one protobufjs Root.
  *
  * There is no module-level cache: every call parses the .proto files again (a few hundred ms),
  * so callers create one Root and keep it (see `createWire` in ./wire.ts).
