@@ -153,10 +153,10 @@ describe('MCP sink (serve --mcp) with an istiod-like ADS client', () => {
       c = connectIstiod(restarted.xdsPort);
       await c.receive(16);
       for (const t of ISTIOD_TYPE_URLS) {
-        const [ra, rb, rc] = [a, b, c].map((x) => x.latest.get(t)!);
-        assert.equal(rb!.version_info, ra!.version_info, t);
-        assert.equal(rc!.version_info, ra!.version_info, t);
-        assert.deepEqual(versionsOf(rc!), versionsOf(ra!));
+        const [ra, rb, rc] = [a, b, c].map((x): DiscoveryResponseWire => x.latest.get(t)!) as [DiscoveryResponseWire, DiscoveryResponseWire, DiscoveryResponseWire];
+        assert.equal(rb.version_info, ra.version_info, t);
+        assert.equal(rc.version_info, ra.version_info, t);
+        assert.deepEqual(versionsOf(rc), versionsOf(ra));
       }
     } finally {
       for (const x of [a, b, c]) x?.close();
