@@ -6,7 +6,10 @@
  *
  * Contracts:
  * - update() replaces the whole content: objects absent from it are removed. It is atomic: an
- *   unexpected error (a bug) throws before anything changes.
+ *   unexpected error (a bug) throws before anything changes. Specs are taken as immutable: the
+ *   same spec object with the same metadata is not looked at again (the engine hands back the
+ *   same objects for what it did not recompute); an equal spec in a new object is compared as
+ *   JSON; only a different one is encoded.
  * - An object whose spec does not fit its Istio message (ProtoJsonError) is never served as
  *   something else: MM_MCP_NOT_ENCODABLE, and its last encodable version stays served (or, if it
  *   never had one, it is absent), as for any resource whose new version is invalid.
@@ -33,7 +36,11 @@ export interface McpSet {
 
 interface Entry {
   readonly resource: XdsResource;
-  /** JSON of what was encoded: identical input skips the encoder. */
+  /** The spec object encoded: the same object again (the engine reuses unchanged output) is not even serialised. */
+  readonly spec: object;
+  /** JSON of the metadata encoded. */
+  readonly meta: string;
+  /** JSON of the spec encoded: identical input skips the encoder. */
   readonly json: string;
 }
 
@@ -121,13 +128,16 @@ export class McpStore {
   }
 
   private prepare(o: McpObject, prev: Entry | undefined, diagnostics: Diagnostic[]): Entry | undefined {
-    const json = JSON.stringify([o.served.bodyType, o.labels, o.annotations, o.createTime ?? null, o.spec]);
-    if (prev && prev.json === json) return prev;
+    const meta = JSON.stringify([o.served.bodyType, o.labels, o.annotations, o.createTime ?? null]);
+    if (prev && prev.meta === meta && prev.spec === o.spec) return prev;
+    const json = JSON.stringify(o.spec);
+    if (prev && prev.meta === meta && prev.json === json) return { ...prev, spec: o.spec };
     this.encodes++;
     try {
-      const resource = encodeMcpObject(o, this.wire);
+      const encoded = encodeMcpObject(o, this.wire);
       // Same bytes from different JSON text (key order): keep the shared resource object.
-      return prev && prev.resource.version === resource.version ? { resource: prev.resource, json } : { resource, json };
+      const resource = prev && prev.resource.version === encoded.version ? prev.resource : encoded;
+      return { resource, spec: o.spec, meta, json };
     } catch (e) {
       if (!(e instanceof ProtoJsonError)) throw e;
       const [namespace, name] = o.name.split('/') as [string, string];
