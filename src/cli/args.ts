@@ -47,6 +47,8 @@ export interface ServeFlags {
   readonly xdsLimits: Partial<XdsLimits>;
   /** Only the outage-policy options given (--registry-removal-grace …); the catalog's defaults cover the rest. */
   readonly catalog: Partial<CatalogOptions>;
+  /** --mcp: the MCP sink for istiod, with its revision label (--mcp-revision) if any. */
+  readonly mcp: { readonly revision: string | undefined } | undefined;
 }
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -141,6 +143,11 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
   if (warning !== undefined && cert === undefined) return usage('--tls-expiry-warning needs --tls-cert and --tls-key');
   const warningSeconds = warning === undefined ? undefined : parseDuration(warning);
   if (warning !== undefined && warningSeconds === undefined) return usage(`--tls-expiry-warning must be a duration such as 6h, 90m or 0s, not ${JSON.stringify(warning)}`);
+  const mcp = values.mcp === true;
+  const revision = values['mcp-revision'] as string | undefined;
+  if (revision !== undefined && !mcp) return usage('--mcp-revision needs --mcp');
+  if (revision !== undefined && !LABEL_VALUE.test(revision)) return usage(`--mcp-revision must be a label value (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit), not ${JSON.stringify(revision)}`);
+  if (mcp && ca !== undefined) return usage('--mcp cannot be used with --tls-ca: istiod presents no client certificate (only server TLS, tlsSettings mode SIMPLE, works), so it could not connect; use --tls-cert and --tls-key alone');
   const xdsAddress = (values['xds-address'] as string | undefined) ?? DEFAULT_XDS_ADDRESS;
   const httpAddress = (values['http-address'] as string | undefined) ?? DEFAULT_HTTP_ADDRESS;
   for (const [flag, a] of [['--xds-address', xdsAddress], ['--http-address', httpAddress]] as const) {
@@ -188,6 +195,7 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
     limits,
     xdsLimits,
     catalog,
+    mcp: mcp ? { revision } : undefined,
   };
 }
 
@@ -211,6 +219,9 @@ function catalogFlags(values: Values): Partial<CatalogOptions> | string {
   }
   return out;
 }
+
+/** A Kubernetes label value (non-empty: an empty revision would be no revision). */
+const LABEL_VALUE = /^[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 /** The longest period a timer takes, in whole seconds (2^31-1 ms). */
 const MAX_RESCAN_SECONDS = 2147483;

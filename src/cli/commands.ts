@@ -121,9 +121,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'serve',
-    summary: 'serve the RDS route tables over xDS and follow file changes',
+    summary: 'serve the RDS route tables over xDS (and, with --mcp, Istio config to istiod) and follow file changes',
     description:
-      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS only) and HTTP (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries), re-reading the -f paths when they change; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
+      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS; with --mcp also the generated Istio config to istiod over ADS) and HTTP (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries), re-reading the -f paths when they change; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
     flags: {
       filename: { ...FILES, help: 'a manifest file or directory to serve and watch; repeatable, and each must exist; at least one -f or --registry' },
       registry: REGISTRY,
@@ -132,6 +132,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       'tls-cert': { type: 'string', value: 'file', help: 'PEM certificate of the xDS server; with --tls-key, serves TLS. The TLS files are re-read when they change' },
       'tls-key': { type: 'string', value: 'file', help: 'PEM private key of --tls-cert' },
       'tls-ca': { type: 'string', value: 'file', help: 'PEM CA bundle; clients must present a certificate it signed (mutual TLS)' },
+      mcp: {
+        type: 'boolean',
+        help: "also serve the generated ServiceEntries, EnvoyFilters and VirtualServices to istiod over MCP-over-xDS on the same port (ADS, state of the world): istiod's meshConfig configSources: [{address: xds://host:port}], listed before k8s://. Not with --tls-ca: istiod presents no client certificate",
+      },
+      'mcp-revision': { type: 'string', value: 'rev', help: 'with --mcp, label what istiod gets istio.io/rev=<rev> (for a revisioned istiod; unlabelled objects are taken by every revision)' },
       'rescan-interval': { type: 'string', value: 'seconds', default: String(DEFAULT_RESCAN_INTERVAL_MS / 1000), help: 'how often every -f path is read again in full, whatever the file watcher reported; 0 turns it off' },
       'tls-expiry-warning': {
         type: 'string',

@@ -147,6 +147,9 @@ export const CODES = {
   MM_TLS_CERT_EXPIRED: entry('error', 'The server certificate has expired.'),
   MM_TLS_CERT_NOT_YET_VALID: entry('error', 'The server certificate is not valid yet.'),
   MM_TLS_CERT_EXPIRING: entry('warning', 'The server certificate expires within the warning window.'),
+  // The MCP sink: generated objects served to istiod over MCP-over-xDS (`serve --mcp`).
+  MM_MCP_NOT_SERVED: entry('error', 'A generated object cannot be served to istiod over MCP (no <namespace>/<name>, a kind the sink does not serve, generated twice).'),
+  MM_MCP_NOT_ENCODABLE: entry('error', 'A generated object does not fit its Istio API message (an unknown field, a wrong type); its last encodable version, or nothing, is served to istiod.'),
   // Reading a ZooKeeper registry.
   MM_ZK_NODE_TOO_LARGE: entry('warning', 'A ZooKeeper node holds more data than metamesh reads from one node; it was not read.'),
   MM_ZK_TOO_MANY_CHILDREN: entry('warning', 'A ZooKeeper node has more children than metamesh lists under one node; nothing below it was read.'),

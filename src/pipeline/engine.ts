@@ -97,6 +97,11 @@ export class Engine {
     return this.served.get(name);
   }
 
+  /** A stored ServiceEntry's creationTimestamp (the MCP sink keeps it on the ones it re-serves). */
+  serviceEntryCreated(namespace: string, name: string): string | undefined {
+    return this.serviceEntries.get(objKey('ServiceEntry', namespace, name))?.metadata.creationTimestamp;
+  }
+
   apply(changes: Iterable<Change>): void {
     for (const c of changes) {
       if (c.op === 'upsert') this.set(c.resource.kind, objKey(c.resource.kind, c.resource.metadata.namespace, c.resource.metadata.name), c.resource);

@@ -95,6 +95,11 @@ export interface RegistryHubOptions {
    * means not applied: the sync is not committed and its changes come again at the next one.
    */
   readonly onSync: (result: SyncResult) => void;
+  /**
+   * Called after every sync that was applied (or had nothing to apply) and read every registry at
+   * least once: what is served then includes every registry.
+   */
+  readonly onComplete?: () => void;
   readonly debounceMs?: number;
   /** How often the outage policy is re-evaluated without any registry event. */
   readonly tickMs?: number;
@@ -161,6 +166,7 @@ export class RegistryHub {
 
   private sync(): void {
     if (this.closed) return;
+    const complete = this.synced();
     const snapshots = this.feeds.map((f) => f.snapshot()).filter((s): s is RegistrySnapshot => s !== undefined);
     const nowMs = (this.opts.now ?? Date.now)();
     const statuses = this.statuses();
@@ -184,6 +190,7 @@ export class RegistryHub {
     this.syncedStatuses = statuses;
     this.logDecisions(result.decisions, statuses);
     this.armDeadline(result.decisions, nowMs);
+    if (complete) this.opts.onComplete?.();
   }
 
   /** Syncs again when the earliest grace or hold of the last step runs out, rather than at the next tick. */
