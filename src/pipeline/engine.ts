@@ -32,6 +32,7 @@ import { VipState } from './vips.js';
 import { cachedRe2Check } from '../util/regex.js';
 import { routersMeaning, routerState, type RouterState } from './routers.js';
 import { ServedRoutes } from './served.js';
+import { pipelineState, type PipelineState } from './state.js';
 
 /** What changed in the last flush: the RDS resources an xDS server must push or withdraw. */
 export interface Delta {
@@ -274,6 +275,11 @@ export class Engine {
   models(): { hosts: HostModel[]; gateway: GatewayModel } {
     const hosts = [...this.hostOutputs.values()].map((o) => o.model).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
     return { hosts, gateway: this.gatewayOutput?.model ?? { listeners: [], diagnostics: [] } };
+  }
+
+  /** Everything decided, as plain data, for `metamesh explain` (src/pipeline/state.ts). Call after flush(). */
+  state(): PipelineState {
+    return pipelineState({ options: this.options, serviceEntries: this.serviceEntries, kubeServices: this.kubeServices, detected: this.detected, vips: this.vips.assigned, hosts: this.hostOutputs.values(), gateway: this.gatewayOutput, routers: this.routers, destinationRules: this.destinationRules, ruleHosts: this.ruleHosts, destinationRule: this.destinationRule, isServiceHost: this.isServiceHost, diagnostics: this.output().diagnostics });
   }
 
   /** The full, sorted output. Call after flush(). */
