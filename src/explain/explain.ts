@@ -22,14 +22,15 @@ export function explain(query: string, state: PipelineState): Explanation {
   if (q.includes('/')) {
     const r = state.routers.find((x) => `${x.namespace}/${x.name}`.toLowerCase() === q);
     if (r) return explainRouter(query, r, state);
-    return unknown(query, 'MetaRouter', closeMatches(q, state.routers.map((x) => `${x.namespace}/${x.name}`)));
+    const names = state.routers.map((x) => `${x.namespace}/${x.name}`);
+    return unknown(query, 'MetaRouter', closeMatches(q, names), names);
   }
   const hosts = knownHosts(state);
   if (hosts.includes(q)) return explainHost(query, q, state);
   const expanded = shortNameMatches(q, metaHosts(state), state.domain);
   if (expanded.length === 1) return explainHost(query, expanded[0]!, state, `The query "${query}" is read as the host ${expanded[0]}.`);
   const near = expanded.length > 1 ? expanded : closeMatches(q, [...hosts, ...state.routers.map((x) => `${x.namespace}/${x.name}`)]);
-  return unknown(query, 'host', near);
+  return unknown(query, 'host', near, metaHosts(state));
 }
 
 /** Hosts `<q>.svc.<domain>` or `<q>.<namespace>.svc.<domain>`: what a short name may mean. */
@@ -43,9 +44,20 @@ function shortNameMatches(q: string, hosts: readonly string[], domain: string): 
   });
 }
 
-function unknown(query: string, what: 'host' | 'MetaRouter', near: string[]): Explanation {
+/** Names listed when none is close, if there are at most this many. */
+const LIST_ALL_UP_TO = 10;
+
+function unknown(query: string, what: 'host' | 'MetaRouter', near: string[], all: readonly string[]): Explanation {
   const none = what === 'host' ? `No service or MetaRouter names the host "${query}"` : `No MetaRouter ${query} was read`;
-  const hint = near.length > 0 ? ` Close matches: ${near.join(', ')}.` : ' Nothing known comes close; check the name and the files given with -f.';
+  const known = what === 'host' ? 'MetaProtocol hosts' : 'MetaRouters';
+  const hint =
+    near.length > 0
+      ? ` Close matches: ${near.join(', ')}.`
+      : all.length === 0
+        ? ` No ${known} were read at all.`
+        : all.length <= LIST_ALL_UP_TO
+          ? ` Nothing known comes close; the ${known} are ${all.join(', ')}.`
+          : ` Nothing known comes close among the ${all.length} ${known}.`;
   return {
     query,
     subject: { kind: 'unknown' },

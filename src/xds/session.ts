@@ -38,6 +38,10 @@ export interface StreamInfo {
   readonly ackedVersions: Record<string, string>;
   readonly nackCount: number;
   readonly lastNackMessage: string | undefined;
+  /** Per resource, the version the client NACKed (not sent again until the content changes). */
+  readonly rejectedVersions?: Record<string, string>;
+  /** Per resource, the version sent and not yet ACKed or NACKed. */
+  readonly sentVersions?: Record<string, string>;
 }
 
 /** A session whatever its variant, as the server keeps it. */
@@ -130,6 +134,8 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
         ackedVersions: s.held,
         nackCount: s.nack.count,
         lastNackMessage: s.nack.lastMessage,
+        rejectedVersions: s.rejected,
+        sentVersions: s.inFlight?.resources ?? {},
       };
     });
   }
