@@ -6,6 +6,7 @@
  */
 import type { Explanation, Fact } from '../model/explanation.js';
 import type { PipelineState } from '../model/pipeline-state.js';
+import { ROLE_LABEL } from '../model/output.js';
 import { verdict } from '../model/verdict.js';
 import { objectName } from '../envoyfilter/names.js';
 import { diagnosticsAbout } from './diagnostics.js';
@@ -35,7 +36,7 @@ export function explainHost(query: string, host: string, state: PipelineState, v
 
   const filters = view?.envoyFilters ?? [];
   for (const ef of filters) facts.push({ section: 'envoyfilters', object: `EnvoyFilter ${ef.metadata.namespace}/${ef.metadata.name}`, sentence: envoyFilterSentence(ef, state.rootNamespace) });
-  if (filters.some((ef) => ef.metadata.labels?.['metamesh.io/role'] === 'outbound')) {
+  if (filters.some((ef) => ef.metadata.labels?.[ROLE_LABEL] === 'outbound')) {
     facts.push({ section: 'envoyfilters', sentence: `Those sidecars reach metamesh through the cluster that EnvoyFilter ${state.rootNamespace}/${objectName('metamesh-xds-cluster')} adds.` });
   }
   if (ports.length > 0 && filters.length === 0) {
@@ -49,7 +50,7 @@ export function explainHost(query: string, host: string, state: PipelineState, v
   }
   const router = model?.router;
   if (router) {
-    const inbound = filters.some((ef) => ef.metadata.labels?.['metamesh.io/role'] === 'inbound');
+    const inbound = filters.some((ef) => ef.metadata.labels?.[ROLE_LABEL] === 'inbound');
     if (router.spec.localRateLimit) facts.push({ section: 'routes', object: router.ref, sentence: localLimitSentence(router.spec.localRateLimit, router.ref, inbound) });
     if (router.spec.globalRateLimit) facts.push({ section: 'routes', object: router.ref, sentence: globalLimitSentence(router.spec.globalRateLimit, router.ref, inbound) });
   }

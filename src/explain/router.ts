@@ -11,6 +11,8 @@ import { closeMatches } from '../util/nearest.js';
 import { diagnosticsAbout } from './diagnostics.js';
 import { gatewayFacts } from './gateways.js';
 import { hostView, listenerTable, metaHosts, precedenceReason, routersOf, servicesOf } from './lookup.js';
+import { ROLE_LABEL } from '../model/output.js';
+import { globalLimitSentence, localLimitSentence } from './ratelimits.js';
 import { routeSentences, tableSentence } from './routes.js';
 import { count, list } from './words.js';
 
@@ -55,6 +57,9 @@ export function explainRouter(query: string, r: RouterView, state: PipelineState
         facts.push({ section: 'routes', sentence: tableSentence(t, `served to the sidecars calling ${host}`) });
         for (const s of routeSentences(t)) facts.push({ section: 'routes', sentence: s });
       }
+      const inbound = view!.envoyFilters.some((ef) => ef.metadata.labels?.[ROLE_LABEL] === 'inbound');
+      if (r.spec.localRateLimit) facts.push({ section: 'routes', object: r.ref, sentence: localLimitSentence(r.spec.localRateLimit, r.ref, inbound) });
+      if (r.spec.globalRateLimit) facts.push({ section: 'routes', object: r.ref, sentence: globalLimitSentence(r.spec.globalRateLimit, r.ref, inbound) });
     } else {
       const w = routersOf(state, host).find((x) => x.ref === winner);
       const why = w ? `${w.ref}, which ${precedenceReason(w, r)}` : String(winner);

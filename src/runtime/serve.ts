@@ -10,7 +10,7 @@
  *   3. Engine: apply every resource, flush
  *   4. ResourceCache.setResources(engine.output().routes by name): encodes each route table once
  *   5. gRPC xDS server listens (streams are answered from the cache from the first request)
- *   6. HTTP server listens (/healthz, /readyz, /debug/xds, /debug/config); ready from here on;
+ *   6. HTTP server listens (/healthz, /readyz, /debug/xds, /debug/config, /debug/explain); ready from here on;
  *      /readyz also shows the health of every source (DirectoryStore.status())
  *   7. watch the directory (and rescan it periodically); on each change:
  *        engine.apply(changes) + flush → cache.update(changed routes via engine.route(), removed)
@@ -41,6 +41,7 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { DEFAULT_REGISTRY_SYNC_OPTIONS } from '../registry/sync.js';
 import { RegistryHub } from './registries.js';
+import { explainEndpoint } from './explain-endpoint.js';
 
 export interface ServeOptions {
   readonly files: readonly string[];
@@ -208,6 +209,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
           return 'error' in page ? text(400, page.error) : { status: 200, json: configDebug(outputDocument(engine.output()), page) };
         },
       },
+      '/debug/explain': explainEndpoint({ engine, xds, cache }),
     },
   });
   const http = await httpServer.listen().catch(async (e: unknown) => {
