@@ -29,8 +29,10 @@ export function explain(query: string, state: PipelineState): Explanation {
   if (hosts.includes(q)) return explainHost(query, q, state);
   const expanded = shortNameMatches(q, metaHosts(state), state.domain);
   if (expanded.length === 1) return explainHost(query, expanded[0]!, state, `The query "${query}" is read as the host ${expanded[0]}.`);
-  const near = expanded.length > 1 ? expanded : closeMatches(q, [...hosts, ...state.routers.map((x) => `${x.namespace}/${x.name}`)]);
-  return unknown(query, 'host', near, metaHosts(state));
+  if (expanded.length > 1) {
+    return { ...unknown(query, 'host', expanded, []), summary: `The short name "${query}" could mean ${expanded.length} hosts: ${expanded.join(', ')}. Ask for one of them.` };
+  }
+  return unknown(query, 'host', closeMatches(q, [...hosts, ...state.routers.map((x) => `${x.namespace}/${x.name}`)]), metaHosts(state));
 }
 
 /** Hosts `<q>.svc.<domain>` or `<q>.<namespace>.svc.<domain>`: what a short name may mean. */

@@ -49,8 +49,9 @@ export function explainHost(query: string, host: string, state: PipelineState, v
     for (const s of routeSentences(table)) facts.push({ section: 'routes', sentence: s });
   }
   const router = model?.router;
+  const inbound = filters.some((ef) => ef.metadata.labels?.[ROLE_LABEL] === 'inbound');
+  const unenforced = router !== undefined && !inbound && (router.spec.localRateLimit !== undefined || router.spec.globalRateLimit !== undefined);
   if (router) {
-    const inbound = filters.some((ef) => ef.metadata.labels?.[ROLE_LABEL] === 'inbound');
     if (router.spec.localRateLimit) facts.push({ section: 'routes', object: router.ref, sentence: localLimitSentence(router.spec.localRateLimit, router.ref, inbound) });
     if (router.spec.globalRateLimit) facts.push({ section: 'routes', object: router.ref, sentence: globalLimitSentence(router.spec.globalRateLimit, router.ref, inbound) });
   }
@@ -66,12 +67,18 @@ export function explainHost(query: string, host: string, state: PipelineState, v
   ]);
   const diagnostics = diagnosticsAbout(state.diagnostics, objects);
   const isMeta = ports.length > 0;
-  const inEffect = isMeta && verdict(state.diagnostics.filter((d) => objects.has(d.object))).exitCode === 0;
+  // A rate limit without an inbound patch is enforced nowhere: not in effect, whatever the codes say.
+  const inEffect = isMeta && !unenforced && verdict(state.diagnostics.filter((d) => objects.has(d.object))).exitCode === 0;
+  const why = diagnostics.filter((d) => d.notInEffect).map((d) => d.code);
+  if (unenforced) why.push(`the rate limit of ${router!.ref}, which no inbound patch enforces`);
   return {
     query,
     subject: { kind: 'host', host },
     inEffect,
-    summary: summary(host, isMeta, inEffect, router?.ref, ports.map((p) => `${p.protocol.name} on port ${p.number}`), diagnostics.filter((d) => d.notInEffect).map((d) => d.code), services.length),
+    summary: summary(host, isMeta, inEffect, [
+      router ? `routed by ${router.ref}` : 'on the default route for sidecars (no MetaRouter applies to them)',
+      ...listeners.map((l) => `routed on Gateway ${l.gateway.namespace}/${l.gateway.name} port ${l.port} by ${l.router.ref}`),
+    ], ports.map((p) => `${p.protocol.name} on port ${p.number}`), why, services.length),
     facts,
     diagnostics,
     routeConfigurations: [...(view?.routes ?? []).map((t) => String(t.name)), ...listeners.map(listenerTable)],
@@ -79,16 +86,16 @@ export function explainHost(query: string, host: string, state: PipelineState, v
   };
 }
 
-function summary(host: string, isMeta: boolean, inEffect: boolean, router: string | undefined, ports: string[], codes: string[], services: number): string {
+function summary(host: string, isMeta: boolean, inEffect: boolean, routing: string[], ports: string[], codes: string[], services: number): string {
   if (!isMeta) {
     return services > 0
       ? `${host} is not a MetaProtocol service: no port of the ${count(services, 'service')} defining it is a MetaProtocol port, so metamesh configures nothing for it.`
       : `No service defines ${host}: only a MetaRouter names it, so metamesh configures nothing for it.`;
   }
-  const routed = router ? `routed by ${router}` : 'on the default route (no MetaRouter applies)';
+  const routed = list(routing);
   if (inEffect) return `${host} speaks ${list(ports)}, ${routed}; everything written for it takes effect as written.`;
   const unique = [...new Set(codes)];
-  return `${host} speaks ${list(ports)}, ${routed}; but something written for it does not take effect as written (${list(unique)}: see the diagnostics).`;
+  return `${host} speaks ${list(ports)}, ${routed}; but something written for it does not take effect as written (${list(unique)}; see below).`;
 }
 
 /** The ApplicationProtocols named in detection reasons (`…; codec x (ApplicationProtocol ns/name)`). */

@@ -58,6 +58,7 @@ export function explainRouter(query: string, r: RouterView, state: PipelineState
         for (const s of routeSentences(t)) facts.push({ section: 'routes', sentence: s });
       }
       const inbound = view!.envoyFilters.some((ef) => ef.metadata.labels?.[ROLE_LABEL] === 'inbound');
+      if (!inbound && (r.spec.localRateLimit || r.spec.globalRateLimit)) reasons.push(`its rate limit is enforced nowhere: ${host} has no inbound patch (no known workload selector)`);
       if (r.spec.localRateLimit) facts.push({ section: 'routes', object: r.ref, sentence: localLimitSentence(r.spec.localRateLimit, r.ref, inbound) });
       if (r.spec.globalRateLimit) facts.push({ section: 'routes', object: r.ref, sentence: globalLimitSentence(r.spec.globalRateLimit, r.ref, inbound) });
     } else {
@@ -79,12 +80,13 @@ export function explainRouter(query: string, r: RouterView, state: PipelineState
 
   const applied = meshTables.length > 0 || listeners.length > 0;
   if (r.valid && isMeta && !applied && r.mesh === false) reasons.push('it lists only gateways and is in effect on none of them');
-  const inEffect = r.valid && applied && verdict(state.diagnostics.filter((d) => d.object === r.ref)).exitCode === 0;
+  const unenforced = reasons.some((x) => x.startsWith('its rate limit'));
+  const inEffect = r.valid && applied && !unenforced && verdict(state.diagnostics.filter((d) => d.object === r.ref)).exitCode === 0;
   return {
     query,
     subject: { kind: 'metarouter', ref: r.ref },
     inEffect,
-    summary: summary(r, host, inEffect, applied, reasons, diagnostics.filter((d) => d.notInEffect).map((d) => d.code)),
+    summary: summary(r, [...(meshTables.length > 0 ? [`the sidecars calling ${host}`] : []), ...listeners.map((l) => `Gateway ${l.gateway.namespace}/${l.gateway.name} port ${l.port} (host ${l.host})`)], inEffect, reasons, diagnostics.filter((d) => d.notInEffect).map((d) => d.code)),
     facts,
     diagnostics,
     routeConfigurations: [...meshTables, ...listeners.map(listenerTable)],
@@ -92,8 +94,9 @@ export function explainRouter(query: string, r: RouterView, state: PipelineState
   };
 }
 
-function summary(r: RouterView, host: string | undefined, inEffect: boolean, applied: boolean, reasons: string[], codes: string[]): string {
-  if (inEffect) return `${r.ref} is in effect for ${host} as written.`;
-  if (reasons.length > 0 || !applied) return `${r.ref} is not in effect: ${list(reasons.length > 0 ? reasons : ['nothing applies it'])}.`;
-  return `${r.ref} is in effect for ${host}, but part of it does not take effect as written (${list([...new Set(codes)])}: see the diagnostics).`;
+/** `where`: the sidecars and gateway ports it is in effect for (empty: applied nowhere). */
+function summary(r: RouterView, where: string[], inEffect: boolean, reasons: string[], codes: string[]): string {
+  if (inEffect) return `${r.ref} is in effect for ${list(where)} as written.`;
+  if (where.length === 0) return `${r.ref} is not in effect: ${list(reasons.length > 0 ? reasons : ['nothing applies it'])}.`;
+  return `${r.ref} is in effect for ${list(where)}, but part of it does not take effect as written: ${list([...reasons, ...[...new Set(codes)].map((c) => `${c} (see below)`)])}.`;
 }

@@ -35,7 +35,10 @@ export function serviceFacts(host: string, services: readonly ServiceView[], vie
   for (const o of owners) {
     const allocated = services.find((s) => s.ref === o.ref)?.allocatedAddress;
     const portList = ports.filter((p) => p.owner.ref === o.ref).map((p) => p.number);
-    if (o.addresses.length === 0) {
+    if (!o.primary) {
+      const first = services.find((s) => s.ref === o.ref)?.meta?.hosts[0] ?? 'its first host';
+      fact(`${o.ref} is reached at ${o.addresses.length > 0 ? list(o.addresses) : 'no address'}, but the sidecar listener${o.addresses.length > 0 ? ` ${listenerNames(o.addresses, portList)}` : ''} carries the route table of ${first}, its first host: ${host}'s own route tables are served, yet no sidecar uses them.`, o.ref);
+    } else if (o.addresses.length === 0) {
       fact(`${o.ref} has no address, so sidecars have no outbound listener for ${host} to patch (clients calling it are not routed by metamesh); its route tables are still served.`, o.ref);
     } else if (allocated) {
       fact(`${o.ref} has no spec.addresses, so metamesh gave it the virtual IP ${allocated}; apply the ServiceEntry that \`metamesh generate -o manifests\` prints so that Istio uses it. Sidecars intercept ${listenerNames(o.addresses, portList)}.`, o.ref);
