@@ -45,8 +45,8 @@ export function knownHosts(state: PipelineState): string[] {
 /** Why `winner` takes precedence over `other` (src/resolve/precedence.ts: older, then by name). */
 export function precedenceReason(winner: { creationTimestamp: string; ref: string }, other: { creationTimestamp: string; ref: string }): string {
   if (winner.creationTimestamp !== other.creationTimestamp) {
-    const when = (t: string) => (t === '' ? 'no creation time (as from a file), which counts as oldest' : `created ${t}`);
-    return `is older (${when(winner.creationTimestamp)}; ${other.ref}: ${when(other.creationTimestamp)})`;
+    const when = (t: string) => (t === '' ? 'has no creation time, which counts as oldest' : `was created ${t}`);
+    return `is older (it ${when(winner.creationTimestamp)}; ${other.ref} ${when(other.creationTimestamp)})`;
   }
   return `is as old and comes first by namespace/name`;
 }
