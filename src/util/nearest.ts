@@ -24,13 +24,13 @@ export function editDistance(a: string, b: string, max: number): number {
 
 /**
  * Up to `limit` of `names` close to `query`, nearest first, then by name: those within an edit
- * distance of a third of the query's length (at least 2), then those in which the query's dot- or
+ * distance of a fifth of the query's length (at least 2), then those in which the query's dot- or
  * slash-separated parts appear in a row, each equal, a prefix or a near miss of the name's part
  * (`demoservic` → `org.apache.dubbo.samples.basic.api.demoservice`, `dubbo/demo` → `dubbo/demoservice`).
  */
 export function closeMatches(query: string, names: Iterable<string>, limit = 5): string[] {
   const q = query.toLowerCase();
-  const max = Math.max(2, Math.floor(q.length / 3));
+  const max = Math.max(2, Math.floor(q.length / 5));
   const scored: Array<[number, string]> = [];
   for (const name of new Set(names)) {
     const n = name.toLowerCase();
