@@ -5,10 +5,12 @@
  * in, the explanation with its `proxies` and their facts out.
  *
  * A proxy that NACKed the current version of a table runs something other than what is written,
- * so it makes the explanation "not in effect".
+ * so it makes the explanation "not in effect". Bounded: at most MAX_PROXIES_LISTED entries, NACK
+ * messages cut to MAX_MESSAGE_LENGTH (node ids are cut by the session already).
  */
 import type { Explanation, Fact, ProxyRouteState } from '../model/explanation.js';
 import type { StreamInfo } from '../xds/session.js';
+import { clip, MAX_MESSAGE_LENGTH } from '../util/clip.js';
 import { count, list } from './words.js';
 
 /** Proxy entries listed at most; the rest are counted in one sentence. */
@@ -47,7 +49,7 @@ function stateOf(s: StreamInfo, name: string, currentVersion: string | undefined
   };
   if (currentVersion === undefined) return { ...base, state: 'missing' };
   if (held === currentVersion) return { ...base, state: 'acked' };
-  if (s.rejectedVersions?.[name] === currentVersion) return { ...base, state: 'nacked', ...(s.lastNackMessage !== undefined ? { nackMessage: s.lastNackMessage } : {}) };
+  if (s.rejectedVersions?.[name] === currentVersion) return { ...base, state: 'nacked', ...(s.lastNackMessage !== undefined ? { nackMessage: clip(s.lastNackMessage, MAX_MESSAGE_LENGTH) } : {}) };
   if (s.sentVersions?.[name] === currentVersion) return { ...base, state: 'sent' };
   return { ...base, state: held !== undefined ? 'outdated' : 'none' };
 }
