@@ -100,7 +100,7 @@ export function stepRegistry(prev: KeptRegistry | undefined, snapshot: RegistryS
       protectedSinceMs = since;
       const until = since + options.protectionHoldMs;
       pending.push(...due.splice(0));
-      decisions.push({ kind: prev?.protectedSinceMs === undefined ? 'protection-triggered' : 'protection-held', registry, items: pending.map((s) => s.key).sort(), untilMs: until });
+      decisions.push({ kind: prev?.protectedSinceMs === undefined ? 'protection-triggered' : 'protection-held', registry, items: pending.map((s) => s.key).sort(), untilMs: until, before, after: before - pending.length });
       diagnostics.push(
         diag(
           'MM_CATALOG_PROTECTED',

@@ -86,7 +86,7 @@ export function stepService(registry: string, prev: KeptService | undefined, rea
         ...fresh.filter((i) => !prevIds.has(instanceId(i))),
       ];
       const until = since + options.protectionHoldMs;
-      decisions.push({ kind: prev.protectedSinceMs === undefined ? 'protection-triggered' : 'protection-held', registry, service: read.key, untilMs: until });
+      decisions.push({ kind: prev.protectedSinceMs === undefined ? 'protection-triggered' : 'protection-held', registry, service: read.key, untilMs: until, before, after });
       diagnostics.push(
         diag(
           'MM_CATALOG_PROTECTED',

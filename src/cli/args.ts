@@ -8,6 +8,7 @@ import { parseDuration } from '../util/duration.js';
 import { parseRegistry, type RegistryConfig } from '../registry/config.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../input/limits.js';
 import { LIMIT_FLAGS, validLimit, type XdsLimits } from '../xds/limits.js';
+import type { CatalogOptions } from '../catalog/model.js';
 import { COMMANDS, commandSpec, DEFAULT_HTTP_ADDRESS, DEFAULT_XDS_ADDRESS, type CommandName, type CommandSpec } from './commands.js';
 
 export interface TlsFlags {
@@ -51,6 +52,8 @@ export interface ServeFlags {
   readonly limits: InputLimits;
   /** Only the xDS limits given on the command line; the server's defaults cover the rest. */
   readonly xdsLimits: Partial<XdsLimits>;
+  /** Only the outage-policy options given (--registry-removal-grace …); the catalog's defaults cover the rest. */
+  readonly catalog: Partial<CatalogOptions>;
 }
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -198,6 +201,8 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
     if (!validLimit(n)) return usage(`${flag} must be a positive integer, not ${JSON.stringify(v)}`);
     xdsLimits[k] = n;
   }
+  const catalog = catalogFlags(values);
+  if (typeof catalog === 'string') return usage(catalog);
   return {
     kind: 'serve',
     files,
@@ -213,7 +218,29 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
     rescanIntervalMs: rescan === undefined ? undefined : Number(rescan) * 1000,
     limits,
     xdsLimits,
+    catalog,
   };
+}
+
+/** The longest removal grace or protection hold: a day (an outage policy is about minutes). */
+const MAX_POLICY_SECONDS = 86_400;
+
+/** The outage-policy flags given, or a usage reason. */
+function catalogFlags(values: Values): Partial<CatalogOptions> | string {
+  const out: { -readonly [K in keyof CatalogOptions]?: CatalogOptions[K] } = {};
+  for (const [flag, key] of [['registry-removal-grace', 'removalGraceMs'], ['registry-protection-hold', 'protectionHoldMs']] as const) {
+    const v = values[flag] as string | undefined;
+    if (v === undefined) continue;
+    const seconds = parseDuration(v);
+    if (seconds === undefined || seconds > MAX_POLICY_SECONDS) return `--${flag} must be a duration from 0s to 24h such as 30s or 5m, not ${JSON.stringify(v)}`;
+    out[key] = Math.round(seconds * 1000);
+  }
+  const t = values['registry-protection-threshold'] as string | undefined;
+  if (t !== undefined) {
+    if (!/^(0(\.\d{1,6})?|1(\.0{1,6})?)$/.test(t)) return `--registry-protection-threshold must be a fraction from 0 to 1 such as 0.5, not ${JSON.stringify(t)}`;
+    out.protectionThreshold = Number(t);
+  }
+  return out;
 }
 
 /** The longest period a timer takes, in whole seconds (2^31-1 ms). */

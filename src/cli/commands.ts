@@ -3,6 +3,7 @@
  * (args.ts) and the help text (help.ts) are both derived from this table, so a flag cannot be
  * accepted by one command and documented for another.
  */
+import { DEFAULT_CATALOG_OPTIONS } from '../catalog/model.js';
 import { DEFAULT_INPUT_LIMITS } from '../input/limits.js';
 import { DEFAULT_HTTP_LIMITS } from '../runtime/http.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from '../runtime/serve.js';
@@ -124,7 +125,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'serve',
     summary: 'serve the RDS route tables over xDS and follow file changes',
     description:
-      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS only) and HTTP (/healthz, /readyz, /debug/xds, /debug/config, /debug/explain), re-reading the -f paths when they change; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
+      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS only) and HTTP (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries, /debug/explain), re-reading the -f paths when they change; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
     flags: {
       filename: { ...FILES, help: 'a manifest file or directory to serve and watch; repeatable, and each must exist; at least one -f or --registry' },
       registry: REGISTRY,
@@ -149,6 +150,24 @@ export const COMMANDS: readonly CommandSpec[] = [
       'http-idle-timeout': { type: 'string', value: 'duration', default: `${DEFAULT_HTTP_LIMITS.idleTimeoutMs / 1000}s`, help: 'an HTTP connection with no traffic this long is closed' },
       'http-max-connections': { type: 'string', value: 'n', default: String(DEFAULT_HTTP_LIMITS.maxConnections), help: 'open HTTP connections at most; more are closed at once' },
       'shutdown-grace': { type: 'string', value: 'duration', default: `${DEFAULT_SHUTDOWN_GRACE_MS / 1000}s`, help: 'on SIGINT or SIGTERM, how long open xDS streams and HTTP requests may finish before they are cut and the process exits' },
+      'registry-removal-grace': {
+        type: 'string',
+        value: 'duration',
+        default: `${DEFAULT_CATALOG_OPTIONS.removalGraceMs / 1000}s`,
+        help: 'how long a service or instance must be missing from a synced registry before its endpoints are removed (see /debug/registries)',
+      },
+      'registry-protection-threshold': {
+        type: 'string',
+        value: 'fraction',
+        default: String(DEFAULT_CATALOG_OPTIONS.protectionThreshold),
+        help: 'a loss of more than this fraction of a service\'s usable instances, or of a registry\'s services, at once is refused (1: never)',
+      },
+      'registry-protection-hold': {
+        type: 'string',
+        value: 'duration',
+        default: `${DEFAULT_CATALOG_OPTIONS.protectionHoldMs / 60_000}m`,
+        help: 'how long a refused loss is held back before it is taken as intended and applied',
+      },
       ...INPUT_LIMIT_FLAGS,
       ...XDS_LIMIT_FLAGS,
       help: HELP,

@@ -26,6 +26,7 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
       rescanIntervalMs: inv.rescanIntervalMs,
       limits: inv.limits,
       xdsLimits: inv.xdsLimits,
+      catalog: inv.catalog,
     });
   } catch (e) {
     if (e instanceof MissingSourceError) {

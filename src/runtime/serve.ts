@@ -10,8 +10,9 @@
  *   3. Engine: apply every resource, flush
  *   4. ResourceCache.setResources(engine.output().routes by name): encodes each route table once
  *   5. gRPC xDS server listens (streams are answered from the cache from the first request)
- *   6. HTTP server listens (/healthz, /readyz, /debug/xds, /debug/config, /debug/explain); ready from here on;
- *      /readyz also shows the health of every source (DirectoryStore.status())
+ *   6. HTTP server listens (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries,
+ *      /debug/explain); ready from here on; /readyz also shows the health of every source (DirectoryStore.status())
+ *      and /debug/registries what the registries' outage policy is doing (registries-debug.ts)
  *   7. watch the directory (and rescan it periodically); on each change:
  *        engine.apply(changes) + flush → cache.update(changed routes via engine.route(), removed)
  *      and the cache pushes to every subscribed stream.
@@ -39,8 +40,10 @@ import type { DebugAccess } from './http-policy.js';
 import { HttpServer, readTokenFile, type HttpLimits, type Reply } from './http.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistryConfig } from '../registry/config.js';
-import { DEFAULT_REGISTRY_SYNC_OPTIONS } from '../registry/sync.js';
+import { DEFAULT_REGISTRY_SYNC_OPTIONS, type RegistrySyncOptions } from '../registry/sync.js';
+import { EMPTY_CATALOG_STATE, type CatalogOptions } from '../catalog/model.js';
 import { RegistryHub } from './registries.js';
+import { registriesDebug } from './registries-debug.js';
 import { explainEndpoint } from './explain-endpoint.js';
 
 export interface ServeOptions {
@@ -63,6 +66,8 @@ export interface ServeOptions {
   readonly limits?: InputLimits | undefined;
   /** Service registries whose services become ServiceEntries (src/runtime/registries.ts). */
   readonly registries?: readonly RegistryConfig[] | undefined;
+  /** The registries' outage policy (src/catalog/model.ts); DEFAULT_CATALOG_OPTIONS where not given. */
+  readonly catalog?: Partial<CatalogOptions> | undefined;
   readonly timers?: Timers;
   /** How long close() lets xDS streams and HTTP requests finish before cutting them (default 5 s). */
   readonly shutdownGraceMs?: number;
@@ -149,9 +154,11 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     }
     return cache.update(upserts, delta.removedRoutes);
   };
+  const given = Object.entries(opts.catalog ?? {}).filter(([, v]) => v !== undefined);
+  const sync: RegistrySyncOptions = { ...DEFAULT_REGISTRY_SYNC_OPTIONS, catalog: { ...DEFAULT_REGISTRY_SYNC_OPTIONS.catalog, ...Object.fromEntries(given) } };
   const registries = (opts.registries ?? []).length === 0 ? undefined : new RegistryHub({
     configs: opts.registries!,
-    sync: DEFAULT_REGISTRY_SYNC_OPTIONS,
+    sync,
     logger: log,
     // A throw here leaves the sync uncommitted: the hub logs it and offers the changes again.
     onSync: (r) => {
@@ -160,7 +167,8 @@ export async function serve(opts: ServeOptions): Promise<Running> {
         engine.setInputDiagnostics([...fileDiagnostics, ...registryDiagnostics]);
         engine.apply(r.changes);
         const result = push();
-        log.info({ event: 'registry-update', serviceEntryChanges: r.changes.length, routesChanged: [...result.changed], routesRemoved: [...result.removed] }, 'registry services updated');
+        // Syncs that only change diagnostics (an outage-policy wait) are logged by the hub.
+        if (r.changes.length > 0) log.info({ event: 'registry-update', serviceEntryChanges: r.changes.length, routesChanged: [...result.changed], routesRemoved: [...result.removed] }, 'registry services updated');
       } finally {
         updates++;
       }
@@ -208,6 +216,13 @@ export async function serve(opts: ServeOptions): Promise<Running> {
           const page = pageOf(q, DEFAULT_CONFIG_LIMIT, MAX_CONFIG_LIMIT);
           return 'error' in page ? text(400, page.error) : { status: 200, json: configDebug(outputDocument(engine.output()), page) };
         },
+      },
+      '/debug/registries': {
+        debug: true,
+        handle: () => ({
+          status: 200,
+          json: registriesDebug(registries?.debugInput() ?? { statuses: [], state: EMPTY_CATALOG_STATE, decisions: [], options: sync.catalog, nowMs: Date.now() }),
+        }),
       },
       '/debug/explain': explainEndpoint({ engine, xds, cache }),
     },
