@@ -21,6 +21,7 @@ export interface TlsFlags {
 
 export type GenerateFormat = 'yaml' | 'json' | 'manifests';
 export type ValidateFormat = 'text' | 'json';
+export type ExplainFormat = 'text' | 'json';
 
 export type Invocation =
   | { readonly kind: 'help'; readonly command?: CommandName }
@@ -29,7 +30,13 @@ export type Invocation =
   | { readonly kind: 'usage'; readonly reason: string; readonly command?: CommandName }
   | { readonly kind: 'generate'; readonly files: string[]; readonly registries: RegistryConfig[]; readonly output: GenerateFormat; readonly limits: InputLimits }
   | { readonly kind: 'validate'; readonly files: string[]; readonly registries: RegistryConfig[]; readonly output: ValidateFormat; readonly strict: boolean; readonly limits: InputLimits }
-  | ({ readonly kind: 'serve'; readonly files: string[]; readonly registries: RegistryConfig[] } & ServeFlags);
+  | ({ readonly kind: 'serve'; readonly files: string[]; readonly registries: RegistryConfig[] } & ServeFlags)
+  | ({ readonly kind: 'explain'; readonly query: string; readonly output: ExplainFormat } & ExplainSource);
+
+/** Where `explain` looks: files and registries (offline), or a running `metamesh serve`. */
+export type ExplainSource =
+  | { readonly source: 'files'; readonly files: string[]; readonly registries: RegistryConfig[]; readonly limits: InputLimits }
+  | { readonly source: 'server'; readonly server: string; readonly httpTokenFile: string | undefined };
 
 export interface ServeFlags {
   readonly xdsAddress: string;
@@ -96,11 +103,12 @@ function parseCommand(spec: CommandSpec, args: readonly string[]): Invocation {
       const owner = ownersOf(optionName(t.rawName));
       return usage(`${t.rawName} is not a flag of ${spec.name}${owner.length > 0 ? ` (it is a flag of ${owner.join(', ')})` : ''}`);
     }
-    if (t.kind === 'positional' && !asksHelp) return usage(`unexpected argument ${JSON.stringify(t.value)}; name input files with -f`);
+    if (t.kind === 'positional' && !asksHelp && !spec.operand) return usage(`unexpected argument ${JSON.stringify(t.value)}; name input files with -f`);
   }
   let values: Values;
+  let positionals: string[];
   try {
-    values = nodeParseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values as Values;
+    ({ values, positionals } = nodeParseArgs({ args: [...args], options, strict: true, allowPositionals: spec.operand !== undefined }) as { values: Values; positionals: string[] });
   } catch (e) {
     if (asksHelp) return { kind: 'help', command: spec.name };
     return usage((e as Error).message.split('\n')[0]!);
@@ -113,6 +121,7 @@ function parseCommand(spec: CommandSpec, args: readonly string[]): Invocation {
     if ('error' in c) return usage(`--registry ${c.error}`);
     registries.push(c);
   }
+  if (spec.name === 'explain') return explainInvocation(values, positionals, files, registries, usage);
   if (files.length === 0 && registries.length === 0) return usage('give at least one -f <file-or-dir> or --registry <url>');
   const output = values.output as string | undefined;
   const choices = spec.flags.output?.choices;
@@ -131,6 +140,28 @@ function parseCommand(spec: CommandSpec, args: readonly string[]): Invocation {
     case 'serve':
       return serveInvocation(values, files, registries, usage);
   }
+}
+
+function explainInvocation(values: Values, positionals: string[], files: string[], registries: RegistryConfig[], usage: (reason: string) => Invocation): Invocation {
+  if (positionals.length !== 1) {
+    return usage(positionals.length === 0 ? 'name what to explain: a host or namespace/metarouter' : `explain takes one host or namespace/metarouter, not ${positionals.length} (${positionals.map((p) => JSON.stringify(p)).join(' ')})`);
+  }
+  const query = positionals[0]!;
+  if (query.trim() === '') return usage('the host or namespace/metarouter to explain is empty');
+  const output = (values.output as ExplainFormat | undefined) ?? 'text';
+  const server = values.server as string | undefined;
+  const tokenFile = values['http-token-file'] as string | undefined;
+  if (server === undefined) {
+    if (tokenFile !== undefined) return usage('--http-token-file goes with --server');
+    if (files.length === 0 && registries.length === 0) return usage('give at least one -f <file-or-dir> or --registry <url>, or --server <url> of a running metamesh serve');
+    const limits = inputLimits(values);
+    if (typeof limits === 'string') return usage(limits);
+    return { kind: 'explain', query, output, source: 'files', files, registries, limits };
+  }
+  const offline = ['filename', 'registry', ...Object.values(LIMIT_FLAG_NAMES)].filter((f) => values[f] !== undefined);
+  if (offline.length > 0) return usage(`--server asks a running metamesh serve, which reads its own files; drop ${offline.map((f) => (f === 'filename' ? '-f' : `--${f}`)).join(', ')}`);
+  if (!/^https?:\/\/[^/?#\s]+\/?$/.test(server)) return usage(`--server must be the HTTP address of metamesh serve, such as http://127.0.0.1:8080, not ${JSON.stringify(server)}`);
+  return { kind: 'explain', query, output, source: 'server', server: server.replace(/\/$/, ''), httpTokenFile: tokenFile };
 }
 
 function serveInvocation(values: Values, files: string[], registries: RegistryConfig[], usage: (reason: string) => Invocation): Invocation {

@@ -38,11 +38,13 @@ export interface CommandSpec {
   readonly flags: Readonly<Record<string, FlagSpec>>;
   /** Exit codes of this command, in order, with their meaning. */
   readonly exit: readonly (readonly [number, string])[];
+  /** The one argument the command takes besides flags, if any (as shown in the usage line). */
+  readonly operand?: string;
 }
 
 import { DEFAULT_RESCAN_INTERVAL_MS } from '../store/directory.js';
 
-export type CommandName = 'generate' | 'validate' | 'serve';
+export type CommandName = 'generate' | 'validate' | 'serve' | 'explain';
 
 export const DEFAULT_XDS_ADDRESS = '127.0.0.1:15010';
 export const DEFAULT_HTTP_ADDRESS = '127.0.0.1:8080';
@@ -123,7 +125,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'serve',
     summary: 'serve the RDS route tables over xDS (and, with --mcp, Istio config to istiod) and follow file changes',
     description:
-      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS; with --mcp also the generated Istio config to istiod over ADS) and HTTP (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries), re-reading the -f paths when they change; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
+      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS; with --mcp also the generated Istio config to istiod over ADS) and HTTP (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries, /debug/explain), re-reading the -f paths when they change; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
     flags: {
       filename: { ...FILES, help: 'a manifest file or directory to serve and watch; repeatable, and each must exist; at least one -f or --registry' },
       registry: REGISTRY,
@@ -179,6 +181,28 @@ export const COMMANDS: readonly CommandSpec[] = [
       [0, 'stopped by SIGINT or SIGTERM, within --shutdown-grace'],
       [1, 'could not start: an address in use, TLS files that cannot be served (unreadable, an expired or not yet valid certificate, a key that is not its key, a CA file without certificates), or an unreadable or empty --http-token-file'],
       [2, 'usage error, or an -f path that does not exist; nothing was started'],
+    ],
+  },
+  {
+    name: 'explain',
+    summary: 'say in sentences what metamesh does for a host or a MetaRouter, and why',
+    operand: '<host | namespace/metarouter>',
+    description:
+      'Explains one host or one MetaRouter in plain sentences. For a host: the ServiceEntry or Service and ports that define it, its protocol and the detection rule that made it so, its address, the MetaRouter that applies (or why none does) and the DestinationRules, the EnvoyFilters generated for it and the workloads they select, its route tables and their routes in order, its gateway listeners, and every diagnostic about these objects with its code (explained in docs/errors.md). For namespace/metarouter: whether it is in effect and for which host and gateways, and if not, why (invalid, shadowed by an older MetaRouter, a host no MetaProtocol service defines, with the nearest hosts). Offline it reads -f and --registry like generate; with --server it asks a running metamesh serve (GET /debug/explain), which also says which proxies hold which version of the route tables and whether they ACKed or NACKed it.',
+    flags: {
+      filename: FILES,
+      registry: REGISTRY,
+      output: { type: 'string', short: 'o', value: 'format', choices: ['text', 'json'], help: 'text: sentences; json: the explanation as data' },
+      server: { type: 'string', value: 'url', help: 'ask the metamesh serve listening at this HTTP address (for example http://127.0.0.1:8080) instead of reading files' },
+      'http-token-file': { type: 'string', value: 'file', help: 'with --server: the file holding the bearer token of the server (its --http-token-file)' },
+      ...INPUT_LIMIT_FLAGS,
+      help: HELP,
+    },
+    exit: [
+      [0, 'everything asked about takes effect as written'],
+      [1, 'something asked about does not take effect as written (an error or a "not in effect" diagnostic on an object involved, a host that is not MetaProtocol, a MetaRouter applied nowhere, an unknown name, with --server a proxy that NACKed the current routes), or a registry or the server could not be read'],
+      USAGE_EXIT,
+      INTERNAL_EXIT,
     ],
   },
 ];

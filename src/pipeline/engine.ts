@@ -11,6 +11,10 @@
  *
  * The engine is deterministic: its output depends only on the set of resources, never on the order
  * of changes (tests compare incremental results with full rebuilds). It does no I/O.
+ *
+ * Longer than 300 lines: the indexes above and the code that keeps them consistent on every change
+ * are one invariant, kept in one class on purpose; the stages it calls (host.ts, gateway.ts,
+ * routers.ts, vips.ts, assemble.ts, state.ts) hold everything that can live outside it.
  */
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Options } from '../model/options.js';
@@ -33,6 +37,7 @@ import { addressView } from '../serviceentry/address.js';
 import { cachedRe2Check } from '../util/regex.js';
 import { routersMeaning, routerState, type RouterState } from './routers.js';
 import { ServedRoutes } from './served.js';
+import { pipelineState, type PipelineState } from './state.js';
 
 /** What changed in the last flush: the RDS resources an xDS server must push or withdraw. */
 export interface Delta {
@@ -280,6 +285,11 @@ export class Engine {
   models(): { hosts: HostModel[]; gateway: GatewayModel } {
     const hosts = [...this.hostOutputs.values()].map((o) => o.model).sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
     return { hosts, gateway: this.gatewayOutput?.model ?? { listeners: [], diagnostics: [] } };
+  }
+
+  /** Everything decided, as plain data, for `metamesh explain` (src/pipeline/state.ts). Call after flush(). */
+  state(): PipelineState {
+    return pipelineState({ options: this.options, serviceEntries: this.serviceEntries, kubeServices: this.kubeServices, detected: this.detected, vips: this.vips.assigned, hosts: this.hostOutputs.values(), gateway: this.gatewayOutput, routers: this.routers, destinationRules: this.destinationRules, ruleHosts: this.ruleHosts, destinationRule: this.destinationRule, isServiceHost: this.isServiceHost, diagnostics: this.output().diagnostics });
   }
 
   /** The full, sorted output. Call after flush(). */

@@ -14,7 +14,8 @@
  *   5. gRPC xDS server listens (streams are answered from the cache from the first request; MCP
  *      streams from istiod once the sink is ready: istiod exits if it cannot connect at start, so
  *      the port is open before the HTTP server reports ready)
- *   6. HTTP server listens (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries);
+ *   6. HTTP server listens (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries,
+ *      /debug/explain);
  *      ready from here on; /readyz also shows the health of every source (DirectoryStore.status())
  *      and /debug/registries what the registries' outage policy is doing (registries-debug.ts)
  *   7. watch the directory (and rescan it periodically); on each change:
@@ -48,6 +49,7 @@ import { DEFAULT_REGISTRY_SYNC_OPTIONS, type RegistrySyncOptions } from '../regi
 import type { CatalogOptions } from '../catalog/model.js';
 import { RegistryHub } from './registries.js';
 import { McpSink } from './mcp.js';
+import { explainEndpoint } from './explain-endpoint.js';
 
 export interface ServeOptions {
   readonly files: readonly string[];
@@ -218,6 +220,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
         },
       },
       ...debugEndpoints({ xds, engine, registries, catalog: sync.catalog }),
+      '/debug/explain': explainEndpoint({ engine, xds, cache }),
     },
   });
   const http = await httpServer.listen().catch(async (e: unknown) => {

@@ -28,22 +28,9 @@ import { DEFAULT_XDS_LIMITS, GRPC_RESOURCE_EXHAUSTED, type NameLimits } from './
 import { createNonceSource, GRPC_INVALID_ARGUMENT, unknownTypeUrl, type StreamEvent, type XdsError } from './protocol.js';
 import type { RequestWire, StreamProtocol } from './stream-protocol.js';
 import type { XdsMachine } from './subscription.js';
+import type { StreamInfo } from './stream-info.js';
 
-/** What `XdsServer.streams()` reports per stream and type URL, for the dashboard. */
-export interface StreamInfo {
-  readonly id: number;
-  readonly service: StreamService;
-  readonly mode: StreamMode;
-  readonly peer: string;
-  readonly nodeId: string | undefined;
-  readonly connectedAt: string;
-  readonly typeUrl: string;
-  readonly subscribed: string[];
-  /** Per resource, the version the client runs (ACKed, or declared on a reconnect). */
-  readonly ackedVersions: Record<string, string>;
-  readonly nackCount: number;
-  readonly lastNackMessage: string | undefined;
-}
+export type { StreamInfo } from './stream-info.js';
 
 /** A session whatever its variant, as the server keeps it. */
 export interface OpenStream {
@@ -144,6 +131,8 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
         ackedVersions: s.held,
         nackCount: s.nack.count,
         lastNackMessage: s.nack.lastMessage,
+        rejectedVersions: s.rejected,
+        sentVersions: s.inFlight?.resources ?? {},
       };
     });
   }
