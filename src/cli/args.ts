@@ -40,6 +40,8 @@ export interface ServeFlags {
   readonly httpIdleTimeoutMs: number | undefined;
   readonly httpMaxConnections: number | undefined;
   readonly shutdownGraceMs: number | undefined;
+  /** How long a provider missing from a synced registry is kept (the catalog's removal grace period). */
+  readonly registryRemovalGraceMs: number | undefined;
   readonly rescanIntervalMs: number | undefined;
   readonly limits: InputLimits;
   /** Only the xDS limits given on the command line; the server's defaults cover the rest. */
@@ -148,7 +150,7 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
   const rescan = values['rescan-interval'] as string | undefined;
   if (rescan !== undefined && !(/^\d{1,7}$/.test(rescan) && Number(rescan) <= MAX_RESCAN_SECONDS)) return usage(`--rescan-interval must be a whole number of seconds up to ${MAX_RESCAN_SECONDS}, not ${JSON.stringify(rescan)}`);
   const durations: Record<string, number | undefined> = {};
-  for (const flag of ['http-idle-timeout', 'shutdown-grace']) {
+  for (const flag of ['http-idle-timeout', 'shutdown-grace', 'registry-removal-grace']) {
     const v = values[flag] as string | undefined;
     if (v === undefined) continue;
     const seconds = parseDuration(v);
@@ -179,6 +181,7 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
     httpIdleTimeoutMs: durations['http-idle-timeout'],
     httpMaxConnections: max === undefined ? undefined : Number(max),
     shutdownGraceMs: durations['shutdown-grace'],
+    registryRemovalGraceMs: durations['registry-removal-grace'],
     rescanIntervalMs: rescan === undefined ? undefined : Number(rescan) * 1000,
     limits,
     xdsLimits,

@@ -5,6 +5,7 @@
  */
 import { DEFAULT_INPUT_LIMITS } from '../input/limits.js';
 import { DEFAULT_HTTP_LIMITS } from '../runtime/http.js';
+import { DEFAULT_CATALOG_OPTIONS } from '../catalog/model.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from '../runtime/serve.js';
 import { DEFAULT_XDS_LIMITS, LIMIT_FLAGS, type XdsLimits } from '../xds/limits.js';
 
@@ -126,6 +127,12 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: {
       filename: { ...FILES, help: 'a manifest file or directory to serve and watch; repeatable, and each must exist; at least one -f or --registry' },
       registry: REGISTRY,
+      'registry-removal-grace': {
+        type: 'string',
+        value: 'duration',
+        default: `${DEFAULT_CATALOG_OPTIONS.removalGraceMs / 1000}s`,
+        help: 'how long an instance or service missing from a registry that was read completely is kept before its endpoint is removed (a provider that comes back meanwhile simply stays)',
+      },
       'xds-address': { type: 'string', value: 'host:port', default: DEFAULT_XDS_ADDRESS, help: 'where the xDS gRPC server listens (port 0 picks a free one)' },
       'http-address': { type: 'string', value: 'host:port', default: DEFAULT_HTTP_ADDRESS, help: 'where the health and debug HTTP server listens' },
       'tls-cert': { type: 'string', value: 'file', help: 'PEM certificate of the xDS server; with --tls-key, serves TLS. The TLS files are re-read when they change' },

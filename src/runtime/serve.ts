@@ -40,6 +40,7 @@ import { HttpServer, readTokenFile, type HttpLimits, type Reply } from './http.j
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { DEFAULT_REGISTRY_SYNC_OPTIONS } from '../registry/sync.js';
+import { DEFAULT_CATALOG_OPTIONS } from '../catalog/model.js';
 import { RegistryHub } from './registries.js';
 
 export interface ServeOptions {
@@ -62,6 +63,8 @@ export interface ServeOptions {
   readonly limits?: InputLimits | undefined;
   /** Service registries whose services become ServiceEntries (src/runtime/registries.ts). */
   readonly registries?: readonly RegistryConfig[] | undefined;
+  /** The catalog's removal grace period (default DEFAULT_CATALOG_OPTIONS.removalGraceMs, 30 s). */
+  readonly registryRemovalGraceMs?: number | undefined;
   readonly timers?: Timers;
   /** How long close() lets xDS streams and HTTP requests finish before cutting them (default 5 s). */
   readonly shutdownGraceMs?: number;
@@ -148,9 +151,12 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     }
     return cache.update(upserts, delta.removedRoutes);
   };
+  const catalog = { ...DEFAULT_CATALOG_OPTIONS, removalGraceMs: opts.registryRemovalGraceMs ?? DEFAULT_CATALOG_OPTIONS.removalGraceMs };
   const registries = (opts.registries ?? []).length === 0 ? undefined : new RegistryHub({
     configs: opts.registries!,
-    sync: DEFAULT_REGISTRY_SYNC_OPTIONS,
+    sync: { ...DEFAULT_REGISTRY_SYNC_OPTIONS, catalog },
+    // Re-evaluated often enough that a removal comes within a quarter of the grace after it is due.
+    tickMs: Math.min(5000, Math.max(1000, Math.round(catalog.removalGraceMs / 4))),
     logger: log,
     onSync: (r) => {
       try {
