@@ -125,7 +125,10 @@ async function build(): Promise<ProviderBuild> {
   const dir = providerBuildDir();
   if (existsSync(path.join(dir, BUILT_MARKER))) return finished(dir);
   if (onPath('mvn') === undefined) {
-    throw new Error('mvn is not installed: the Dubbo provider tests build a Java provider with Maven (apt-get install -y maven)');
+    throw new Error('mvn is not installed: the Dubbo provider tests build a Java provider with Maven (apt-get install -y maven openjdk-17-jdk-headless)');
+  }
+  if (onPath('javac') === undefined) {
+    throw new Error('javac is not installed: the Dubbo provider tests compile a Java provider with a JDK 17 (apt-get install -y openjdk-17-jdk-headless)');
   }
   const root = testCacheRoot();
   mkdirSync(root, { recursive: true });
@@ -146,6 +149,11 @@ async function build(): Promise<ProviderBuild> {
     } catch (e) {
       // Another process finished the same build first: use it.
       if (!existsSync(path.join(dir, BUILT_MARKER))) throw e;
+    }
+    // Builds of older sources (about 50 MB each) are of no more use.
+    for (const name of readdirSync(root)) {
+      const other = path.join(root, name);
+      if (name.startsWith('dubbo-provider-') && other !== dir && existsSync(path.join(other, BUILT_MARKER))) rmSync(other, { recursive: true, force: true });
     }
     return { ...finished(dir), buildMs };
   } finally {
