@@ -153,7 +153,7 @@ async function build(): Promise<ProviderBuild> {
     // Builds of older sources (about 50 MB each) are of no more use.
     for (const name of readdirSync(root)) {
       const other = path.join(root, name);
-      if (name.startsWith('dubbo-provider-') && other !== dir && existsSync(path.join(other, BUILT_MARKER))) rmSync(other, { recursive: true, force: true });
+      if (name.startsWith('dubbo-provider-') && !name.startsWith('dubbo-provider-build-') && other !== dir && existsSync(path.join(other, BUILT_MARKER))) rmSync(other, { recursive: true, force: true });
     }
     return { ...finished(dir), buildMs };
   } finally {
