@@ -143,12 +143,10 @@ async function build(): Promise<ProviderBuild> {
     }
     const buildMs = Date.now() - started;
     writeFileSync(path.join(work, BUILT_MARKER), `${new Date().toISOString()} ${buildMs} ms\n`);
-    rmSync(dir, { recursive: true, force: true });
-    try {
+    // Another process may have finished the same build meanwhile: then that one is used.
+    if (!existsSync(path.join(dir, BUILT_MARKER))) {
+      rmSync(dir, { recursive: true, force: true });
       renameSync(work, dir);
-    } catch (e) {
-      // Another process finished the same build first: use it.
-      if (!existsSync(path.join(dir, BUILT_MARKER))) throw e;
     }
     // Builds of older sources (about 50 MB each) are of no more use.
     for (const name of readdirSync(root)) {
