@@ -19,7 +19,7 @@ after(async () => {
   await server?.close();
 });
 
-test('the initial read mirrors providers, mapping, revisions, instances and ServerSet members, and skips consumers, routers, config and definitions', async () => {
+test('the initial read mirrors providers, mapping, revisions, provider definitions, instances and ServerSet members, and skips consumers, routers, config and consumer definitions', async () => {
   const z = watching(server.connect);
   try {
     await z.until('the first snapshot', (t) => t.size > 0);

@@ -59,6 +59,7 @@ export async function writeBase(w: ZkWriter): Promise<void> {
   await w.create('/dubbo/mapping/demo.A', 'app-a');
   await w.create(`/dubbo/metadata/app-a/${REVISION}`, '{"app":"app-a"}');
   await w.create('/dubbo/metadata/demo.A/1.0.0/provider/app-a', '{"canonicalName":"demo.A"}');
+  await w.create('/dubbo/metadata/demo.A/1.0.0/consumer/app-c', '{"side":"consumer"}');
   await w.create('/services/app-a/10.0.0.1:20880', INSTANCE);
   await w.create('/aurora/www/prod/hello/member_0000000001', MEMBER);
 }
@@ -79,6 +80,10 @@ export const BASE_TREE: ReadonlyArray<[string, string]> = [
   ['/dubbo/metadata', ''],
   ['/dubbo/metadata/app-a', ''],
   [`/dubbo/metadata/app-a/${REVISION}`, '{"app":"app-a"}'],
+  ['/dubbo/metadata/demo.A', ''],
+  ['/dubbo/metadata/demo.A/1.0.0', ''],
+  ['/dubbo/metadata/demo.A/1.0.0/provider', ''],
+  ['/dubbo/metadata/demo.A/1.0.0/provider/app-a', '{"canonicalName":"demo.A"}'],
   ['/services', ''],
   ['/services/app-a', ''],
   ['/services/app-a/10.0.0.1:20880', INSTANCE],

@@ -195,6 +195,26 @@ export class ZkWriter {
     return cb<void>((done) => this.client.remove(p, (e) => done(e, undefined)));
   }
 
+  /** The children of `p`, sorted; none when it does not exist. */
+  async children(p: string): Promise<string[]> {
+    try {
+      return (await cb<string[]>((done) => this.client.getChildren(p, done))).sort();
+    } catch (e) {
+      if (/NO_NODE/.test(String(e))) return [];
+      throw e;
+    }
+  }
+
+  /** The data of `p` as text; undefined when it does not exist. */
+  async data(p: string): Promise<string | undefined> {
+    try {
+      return (await cb<Buffer | undefined>((done) => this.client.getData(p, (e, d) => done(e, d))))?.toString() ?? '';
+    } catch (e) {
+      if (/NO_NODE/.test(String(e))) return undefined;
+      throw e;
+    }
+  }
+
   /** Creates many children of `parent` (which must exist), in transactions of `batch`. */
   async createMany(parent: string, names: readonly string[], batch = 2000): Promise<void> {
     for (let i = 0; i < names.length; i += batch) {

@@ -83,6 +83,7 @@ const usageCases: [string, string[], RegExp][] = [
   ['a --rescan-interval longer than a timer takes', ['serve', '-f', 'x', '--rescan-interval', '3000000'], /^metamesh serve: --rescan-interval must be a whole number of seconds up to 2147483, not "3000000"$/],
   ['a limit that is not a positive whole number', ['validate', '-f', 'x', '--max-documents', '0'], /^metamesh validate: --max-documents must be a positive whole number, not "0"$/],
   ['a --shutdown-grace that is not a duration', ['serve', '-f', 'x', '--shutdown-grace', '5'], /^metamesh serve: --shutdown-grace must be a duration from 1ms to 1h such as 5s or 500ms, not "5"$/],
+  ['a --registry-removal-grace over a day', ['serve', '-f', 'x', '--registry-removal-grace', '25h'], /^metamesh serve: --registry-removal-grace must be a duration from 0s to 24h such as 30s or 5m, not "25h"$/],
   ['a zero --http-idle-timeout', ['serve', '-f', 'x', '--http-idle-timeout', '0s'], /^metamesh serve: --http-idle-timeout must be a duration from 1ms to 1h/],
   ['a --http-max-connections of 0', ['serve', '-f', 'x', '--http-max-connections', '0'], /^metamesh serve: --http-max-connections must be a whole number from 1 to 999999, not "0"$/],
   ['a --registry-removal-grace that is not a duration', ['serve', '-f', 'x', '--registry-removal-grace', '30'], /^metamesh serve: --registry-removal-grace must be a duration from 0s to 24h such as 30s or 5m, not "30"$/],
@@ -173,15 +174,15 @@ test('an unexpected exception is one line on stderr and exit 3, never a stack tr
 });
 
 test('serve: the HTTP and shutdown flags are parsed into milliseconds and counts; absent ones stay undefined', () => {
-  const inv = parseArgs(['serve', '-f', 'x', '--http-token-file', 't', '--http-host', 'a.example', '--http-host', 'b.example', '--http-idle-timeout', '1m30s', '--http-max-connections', '64', '--shutdown-grace', '2500ms']);
+  const inv = parseArgs(['serve', '-f', 'x', '--http-token-file', 't', '--http-host', 'a.example', '--http-host', 'b.example', '--http-idle-timeout', '1m30s', '--http-max-connections', '64', '--shutdown-grace', '2500ms', '--registry-removal-grace', '2s']);
   assert.equal(inv.kind, 'serve');
   if (inv.kind !== 'serve') return;
   assert.deepEqual(
-    { t: inv.httpTokenFile, h: inv.httpHostNames, i: inv.httpIdleTimeoutMs, m: inv.httpMaxConnections, g: inv.shutdownGraceMs },
-    { t: 't', h: ['a.example', 'b.example'], i: 90_000, m: 64, g: 2500 },
+    { t: inv.httpTokenFile, h: inv.httpHostNames, i: inv.httpIdleTimeoutMs, m: inv.httpMaxConnections, g: inv.shutdownGraceMs, r: inv.catalog.removalGraceMs },
+    { t: 't', h: ['a.example', 'b.example'], i: 90_000, m: 64, g: 2500, r: 2000 },
   );
   const bare = parseArgs(['serve', '-f', 'x']);
-  assert.ok(bare.kind === 'serve' && bare.httpTokenFile === undefined && bare.shutdownGraceMs === undefined && bare.httpHostNames.length === 0);
+  assert.ok(bare.kind === 'serve' && bare.httpTokenFile === undefined && bare.shutdownGraceMs === undefined && bare.catalog.removalGraceMs === undefined && bare.httpHostNames.length === 0);
 });
 
 test('serve: the outage-policy flags are parsed into catalog options; absent ones are left to the defaults', () => {

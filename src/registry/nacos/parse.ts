@@ -20,6 +20,7 @@
 import { diag, normalizeDiagnostics, type Diagnostic } from '../../model/diagnostics.js';
 import type { RegistryInstance, RegistryService, RegistrySnapshot } from '../../model/registry.js';
 import { canonicalJson, sortKeys } from '../../util/canonical.js';
+import { dubboLabels } from '../zookeeper/labels.js';
 import { nacosHost } from './host.js';
 import { readEndpoints, readHost, type NacosHost } from './instance.js';
 import type { NacosParseOptions, NacosRead, NacosServiceRead } from './read.js';
@@ -81,8 +82,16 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * Dubbo services are labelled as the ZooKeeper adapter labels them (application, group, version and
+ * `aeraki_meta_*`), so the same provider gets the same labels from either registry. The rest of a
+ * Dubbo instance's metadata is Dubbo's bookkeeping (timestamp, methods, JSON such as
+ * `dubbo.endpoints`, `prefer.serialization=hessian2,fastjson2`), which is no Kubernetes label and
+ * would be mangled into one with a warning for every provider. Other services keep their metadata.
+ */
 function toInstance(kind: Kind, serviceName: string, a: Address): RegistryInstance {
-  const labels = sortKeys(kind === 'application' ? { ...a.host.metadata, application: serviceName } : a.host.metadata);
+  const m = a.host.metadata;
+  const labels = kind === 'plain' ? sortKeys(m) : dubboLabels(kind === 'application' ? { ...m, application: serviceName } : m);
   return { address: a.host.address, port: a.port, labels, weight: a.host.weight, healthy: a.host.healthy, enabled: a.host.enabled };
 }
 

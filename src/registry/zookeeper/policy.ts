@@ -58,11 +58,11 @@ function dubboRead(s: readonly string[]): NodeRead {
     return s.length === 1 ? 'children' : s.length === 2 ? 'data' : 'skip';
   }
   if (first === 'metadata') {
-    // Only /metadata/<app>/<revision> is read (remote metadata, immutable per revision). Interface
-    // definitions live under /metadata/<interface>/…; interfaces are dotted Java names, application
-    // names are taken to be the undotted ones, so definitions cost no watch.
+    // Interfaces are dotted Java names; application names are taken to be the undotted ones.
     if (s.length === 1) return 'children';
-    if (s.length === 2) return second!.includes('.') ? 'skip' : 'children';
+    if (second!.includes('.')) return definitionRead(s.slice(2));
+    // /metadata/<app>/<revision>: remote metadata, immutable per revision.
+    if (s.length === 2) return 'children';
     return s.length === 3 && REVISION.test(s[2]!) ? 'dataOnce' : 'skip';
   }
   // /<interface> itself is not watched: its category directories are watched directly (an
@@ -71,6 +71,21 @@ function dubboRead(s: readonly string[]): NodeRead {
   if (s.length === 2) return DUBBO_CATEGORIES.has(second!) ? 'children' : 'skip';
   // A provider or configurator URL is the node name; Dubbo's node data is only the writer's address.
   return s.length === 3 ? 'name' : 'skip';
+}
+
+/**
+ * Below `/metadata/<interface>`: the service definitions providers publish, at
+ * `[<version>/][<group>/]provider/<app>`. They are the only place a provider registered in
+ * instance mode with local metadata says which group and version it exports an interface with, so
+ * they are read: a children watch on each directory (a few per interface, whatever the number of
+ * instances) and each definition's data once (its path already fixes the group and version; the
+ * data only tells a lone version from a lone group). Consumers' definitions are not read.
+ */
+function definitionRead(rest: readonly string[]): NodeRead {
+  const category = rest.findIndex((x) => x === 'provider' || x === 'consumer');
+  if (category < 0) return rest.length <= 2 ? 'children' : 'skip';
+  if (category > 2 || rest[category] === 'consumer') return 'skip';
+  return rest.length === category + 1 ? 'children' : rest.length === category + 2 ? 'dataOnce' : 'skip';
 }
 
 /** The children a `name` node is known to have without listing it (a Dubbo interface's categories). */
