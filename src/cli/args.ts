@@ -8,6 +8,7 @@ import { parseDuration } from '../util/duration.js';
 import { parseRegistry, type RegistryConfig } from '../registry/config.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../input/limits.js';
 import { LIMIT_FLAGS, validLimit, type XdsLimits } from '../xds/limits.js';
+import { DEFAULT_MESH_CONFIG } from '../store/kubernetes/kinds.js';
 import { COMMANDS, commandSpec, DEFAULT_HTTP_ADDRESS, DEFAULT_XDS_ADDRESS, type CommandName, type CommandSpec } from './commands.js';
 
 export interface TlsFlags {
@@ -44,6 +45,17 @@ export interface ServeFlags {
   readonly limits: InputLimits;
   /** Only the xDS limits given on the command line; the server's defaults cover the rest. */
   readonly xdsLimits: Partial<XdsLimits>;
+  /** Read the Kubernetes API too (--kubernetes or --kubeconfig). */
+  readonly kubernetes: KubeFlags | undefined;
+}
+
+export interface KubeFlags {
+  /** --kubeconfig; undefined: $KUBECONFIG, the pod's service account, ~/.kube/config (in this order). */
+  readonly kubeconfig: string | undefined;
+  /** --mesh-config; undefined for `none`. */
+  readonly meshConfig: { readonly namespace: string; readonly name: string } | undefined;
+  /** --kube-sync-timeout, when given. */
+  readonly syncTimeoutMs: number | undefined;
 }
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -108,7 +120,10 @@ function parseCommand(spec: CommandSpec, args: readonly string[]): Invocation {
     if ('error' in c) return usage(`--registry ${c.error}`);
     registries.push(c);
   }
-  if (files.length === 0 && registries.length === 0) return usage('give at least one -f <file-or-dir> or --registry <url>');
+  const kube = spec.name === 'serve' && (values.kubernetes === true || values.kubeconfig !== undefined);
+  if (files.length === 0 && registries.length === 0 && !kube) {
+    return usage(spec.name === 'serve' ? 'give at least one -f <file-or-dir>, --registry <url> or --kubernetes' : 'give at least one -f <file-or-dir> or --registry <url>');
+  }
   const output = values.output as string | undefined;
   const choices = spec.flags.output?.choices;
   if (output !== undefined && choices && !choices.includes(output)) {
@@ -159,6 +174,8 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
   if (max !== undefined && !(/^\d{1,6}$/.test(max) && Number(max) >= 1)) return usage(`--http-max-connections must be a whole number from 1 to 999999, not ${JSON.stringify(max)}`);
   const limits = inputLimits(values);
   if (typeof limits === 'string') return usage(limits);
+  const kubernetes = kubeFlags(values);
+  if (typeof kubernetes === 'string') return usage(kubernetes);
   const xdsLimits: Partial<Record<keyof XdsLimits, number>> = {};
   for (const [k, flag] of Object.entries(LIMIT_FLAGS) as Array<[keyof XdsLimits, string]>) {
     const v = values[flag.slice(2)] as string | undefined;
@@ -182,7 +199,38 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
     rescanIntervalMs: rescan === undefined ? undefined : Number(rescan) * 1000,
     limits,
     xdsLimits,
+    kubernetes,
   };
+}
+
+const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/** The Kubernetes flags of serve, or a usage reason. */
+function kubeFlags(values: Values): KubeFlags | undefined | string {
+  const kubeconfig = values.kubeconfig as string | undefined;
+  const on = values.kubernetes === true || kubeconfig !== undefined;
+  const mesh = values['mesh-config'] as string | undefined;
+  const sync = values['kube-sync-timeout'] as string | undefined;
+  if (!on) {
+    if (mesh !== undefined) return '--mesh-config needs --kubernetes or --kubeconfig';
+    if (sync !== undefined) return '--kube-sync-timeout needs --kubernetes or --kubeconfig';
+    return undefined;
+  }
+  if (kubeconfig === '') return '--kubeconfig needs a file';
+  let meshConfig: KubeFlags['meshConfig'] = DEFAULT_MESH_CONFIG;
+  if (mesh === 'none') meshConfig = undefined;
+  else if (mesh !== undefined) {
+    const [namespace, name, ...more] = mesh.split('/');
+    if (more.length > 0 || !namespace || !name || !NAME.test(namespace) || !NAME.test(name)) return `--mesh-config must be <namespace>/<name> of a ConfigMap, or none, not ${JSON.stringify(mesh)}`;
+    meshConfig = { namespace, name };
+  }
+  let syncTimeoutMs: number | undefined;
+  if (sync !== undefined) {
+    const seconds = parseDuration(sync);
+    if (seconds === undefined || seconds > 3600) return `--kube-sync-timeout must be a duration up to 1h such as 30s or 0s, not ${JSON.stringify(sync)}`;
+    syncTimeoutMs = Math.round(seconds * 1000);
+  }
+  return { kubeconfig, meshConfig, syncTimeoutMs };
 }
 
 /** The longest period a timer takes, in whole seconds (2^31-1 ms). */
