@@ -39,10 +39,14 @@ export function loadKubeConfig(kubeconfig: string | undefined, where: KubeConfig
     } else if (where.env.KUBECONFIG) {
       const [first, ...rest] = where.env.KUBECONFIG.split(path.delimiter).filter((f) => f !== '');
       kc.loadFromFile(first!);
+      // As kubectl merges them: the first file that defines a name (or a current context) wins.
       for (const f of rest) {
         const more = new KubeConfig();
         more.loadFromFile(f);
-        kc.mergeConfig(more);
+        for (const c of more.getClusters()) if (!kc.getCluster(c.name)) kc.addCluster(c);
+        for (const u of more.getUsers()) if (!kc.getUser(u.name)) kc.addUser(u);
+        for (const c of more.getContexts()) if (!kc.getContextObject(c.name)) kc.addContext(c);
+        if (!kc.getCurrentContext()) kc.setCurrentContext(more.getCurrentContext());
       }
       from = `$KUBECONFIG (${where.env.KUBECONFIG})`;
     } else if (where.env.KUBERNETES_SERVICE_HOST && where.exists(SERVICE_ACCOUNT_TOKEN)) {
