@@ -1,7 +1,8 @@
 /**
  * A real Kubernetes control plane for the e2e tests: etcd + kube-apiserver (built by
  * kube-build.ts), on free loopback ports, in a temp directory, with RBAC on and two users in a
- * token file — `admin` (system:masters) and `metamesh` (no rights but what RBAC grants it) — a
+ * token file — `admin` (system:masters) and the ServiceAccount istio-system/metamesh (no rights
+ * but what RBAC grants it) — a
  * kubeconfig for each, service-account keys (ES256, from openssl), and the CRDs installed: the
  * project's (MetaRouter, ApplicationProtocol) and Istio's networking.istio.io ones.
  *
@@ -25,7 +26,10 @@ export interface KubeCluster {
   readonly server: string;
   /** kubeconfig of the admin user (system:masters). */
   readonly kubeconfig: string;
-  /** kubeconfig of the `metamesh` user, whose rights are only what RBAC grants it. */
+  /**
+   * kubeconfig of the ServiceAccount istio-system/metamesh (a token of the token file, so no
+   * controller is needed), whose rights are only what RBAC grants it.
+   */
   readonly readerKubeconfig: string;
   readonly adminToken: string;
   /** A client-node KubeConfig of the admin user. */
@@ -80,7 +84,9 @@ export async function startKube(opts: StartOptions = {}): Promise<KubeCluster> {
     execFileSync('openssl', ['ec', '-in', path.join(pki, 'sa.key'), '-pubout', '-out', path.join(pki, 'sa.pub')], { stdio: 'ignore' });
     const adminToken = randomBytes(16).toString('hex');
     const readerToken = randomBytes(16).toString('hex');
-    writeFileSync(path.join(dir, 'tokens.csv'), `${adminToken},admin,admin-uid,"system:masters"\n${readerToken},metamesh,metamesh-uid\n`, { mode: 0o600 });
+    // The second user is who metamesh's ServiceAccount istio-system/metamesh authenticates as.
+    const sa = `${readerToken},system:serviceaccount:istio-system:metamesh,metamesh-uid,"system:serviceaccounts,system:serviceaccounts:istio-system"`;
+    writeFileSync(path.join(dir, 'tokens.csv'), `${adminToken},admin,admin-uid,"system:masters"\n${sa}\n`, { mode: 0o600 });
 
     // --- kube-apiserver ---
     const args = [
@@ -94,7 +100,8 @@ export async function startKube(opts: StartOptions = {}): Promise<KubeCluster> {
       '--service-account-issuer', 'https://kubernetes.default.svc.cluster.local',
       '--service-account-key-file', path.join(pki, 'sa.pub'),
       '--service-account-signing-key-file', path.join(pki, 'sa.key'),
-      '--service-cluster-ip-range', '10.96.0.0/24',
+      // /16: examples/thrift.yaml's Service has clusterIP 10.96.12.34.
+      '--service-cluster-ip-range', '10.96.0.0/16',
       // Without it a stop with a watch open takes 60 s.
       '--shutdown-watch-termination-grace-period', '2s',
     ];
