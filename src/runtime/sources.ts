@@ -8,7 +8,7 @@ import { FileSource } from '../store/directory.js';
 import { ConfigStore, type DocumentSource, type Timers } from '../store/store.js';
 import type { KubeClient } from '../store/kubernetes/client.js';
 import type { ObjectName } from '../store/kubernetes/kinds.js';
-import type { Backoff } from '../store/kubernetes/reflector.js';
+import type { Backoff } from '../store/kubernetes/backoff.js';
 import { KubernetesSource } from '../store/kubernetes/source.js';
 
 export interface KubernetesServeOptions {

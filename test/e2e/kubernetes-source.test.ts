@@ -209,7 +209,9 @@ describe('serve --kubernetes against a real kube-apiserver', () => {
       for (const [n, v] of before) assert.equal(srv.cache.get(n)?.version, v, `${n} unchanged`);
 
       await cluster.startApiserver();
+      const back = Date.now();
       await eventually('every kind to be read again', async () => kubeSources((await readyz(srv)).body).every((s) => s.state === 'ok'), 60_000);
+      console.error(`# every kind read again ${Date.now() - back} ms after the API server was ready`);
       // Changes after the restart are followed: a new MetaRouter and a deletion.
       const trpcFile = [...applied.keys()].find((f) => f.startsWith('ServiceEntry-video-'))!;
       const trpcYaml = applied.get(trpcFile)!;

@@ -86,11 +86,13 @@ test('410 Gone in a watch relists at once, and only the successful relist remove
 });
 
 test('a failing watch keeps every object, is stale, and resumes from its resourceVersion after a backoff', async () => {
-  const { kube, t, r } = setup();
+  const { kube, t, r, changes } = setup();
   r.start();
   await kube.answer(V1, [se('a', '5')], '5');
+  const before = changes();
   kube.openWatch(V1).handlers.end(new KubeApiError('connect ECONNREFUSED 127.0.0.1:6443', undefined));
   assert.equal(r.status().state, 'stale');
+  assert.equal(changes(), before + 1, 'a change of state asks for a reload (its diagnostics change)');
   assert.match(r.status().error!, /ECONNREFUSED/);
   assert.deepEqual(names(r), ['ns/a']);
   assert.deepEqual(t.delays(), [DEFAULT_BACKOFF.initialMs]);
@@ -103,6 +105,7 @@ test('a failing watch keeps every object, is stale, and resumes from its resourc
   const third = kube.openWatch(V1);
   third.handlers.open();
   assert.equal(r.status().state, 'ok', 'an answer makes it healthy again');
+  assert.equal(changes(), before + 2);
   third.handlers.event({ type: 'ADDED', object: se('b', '6') });
   third.handlers.end(new Error('cut'));
   assert.deepEqual(t.delays(), [DEFAULT_BACKOFF.initialMs], 'an event resets the backoff');

@@ -27,8 +27,6 @@ import { apiVersionOf, collectionPath, selectorOf, type WatchedKind } from './ki
 import { isPlainObject } from '../../util/decode.js';
 import { backoffDelay, DEFAULT_BACKOFF, type Backoff } from './backoff.js';
 
-export type { Backoff } from './backoff.js';
-
 export interface ReflectorOptions {
   readonly kind: WatchedKind;
   /** How the kind is named in logs, /readyz and diagnostics. */
@@ -39,7 +37,7 @@ export interface ReflectorOptions {
   readonly now: () => number;
   /** A number in [0, 1) for jitter; Math.random by default. */
   readonly random?: () => number;
-  /** Called after every change of the objects (the source debounces through its store). */
+  /** Called after every change of the objects or of the state (the store debounces). */
   readonly onChange: () => void;
   readonly backoff?: Backoff;
   /** Objects per list page. */
@@ -289,6 +287,7 @@ export class Reflector {
     const left = this.health.succeed(this.objects.size, this.resourceVersion);
     if (left === undefined || left === 'pending') return;
     this.opts.logger.info({ event: 'source-recovered', source: this.opts.source }, `${this.opts.source} is read again; its current objects are served`);
+    this.opts.onChange(); // the diagnostics of what is served changed: the store reads again
   }
 
   private fail(why: string): void {
@@ -296,5 +295,6 @@ export class Reflector {
     if (left === undefined) return;
     const kept = this.listed ? `its ${this.objects.size} last-known object(s) stay in effect` : 'it was never listed, so none of its objects are served';
     this.opts.logger.warn({ event: 'source-stale', source: this.opts.source, state: this.health.current, err: why }, `${this.opts.source} ${why}; ${kept}`);
+    this.opts.onChange();
   }
 }

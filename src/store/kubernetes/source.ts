@@ -18,7 +18,8 @@ import type { KubeClient } from './client.js';
 import { objectSource, resourceVersionOf, toDocument, type Converted } from './convert.js';
 import { meshConfigKind, WATCHED_KINDS, type ObjectName, type WatchedKind } from './kinds.js';
 import { meshDefaults, type MeshDefaults } from './mesh-config.js';
-import { Reflector, type Backoff, type KindStatus } from './reflector.js';
+import type { Backoff } from './backoff.js';
+import { Reflector, type KindStatus } from './reflector.js';
 
 export interface KubernetesSourceOptions {
   readonly client: KubeClient;

@@ -109,12 +109,14 @@ export async function startKube(opts: StartOptions = {}): Promise<KubeCluster> {
     const apiLog = path.join(dir, 'apiserver.log');
     const ca = () => readFileSync(path.join(pki, 'apiserver.crt'));
     const startApiserver = async () => {
+      const started = Date.now();
       procs.apiserver = spawnLogged(bins.apiserver, args, apiLog);
       const proc = procs.apiserver;
       await pollUntil('kube-apiserver /readyz', READY_TIMEOUT_MS, proc, async () => {
         const r = await httpGet(`${server}/readyz`, { ca: ca(), token: adminToken }).catch(() => undefined);
         return r?.status === 200;
       });
+      log(`kube-apiserver ready in ${Date.now() - started} ms`);
     };
     await startApiserver();
 
