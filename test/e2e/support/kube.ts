@@ -37,7 +37,7 @@ export interface KubeCluster {
   readonly objects: k8s.KubernetesObjectApi;
   /** Stops the API server: `kill` (SIGKILL, a crash) or a graceful SIGTERM. etcd keeps running. */
   stopApiserver(how?: 'kill' | 'term'): Promise<void>;
-  /** Starts the API server again, on the same port and data, and waits until it is ready. */
+  /** Starts the API server again, on the same port and data, and waits until it is ready (nothing if it runs). */
   startApiserver(): Promise<void>;
   /** Applies YAML (server-side apply, strict field validation) as the admin. */
   apply(yaml: string): Promise<void>;
@@ -109,6 +109,7 @@ export async function startKube(opts: StartOptions = {}): Promise<KubeCluster> {
     const apiLog = path.join(dir, 'apiserver.log');
     const ca = () => readFileSync(path.join(pki, 'apiserver.crt'));
     const startApiserver = async () => {
+      if (procs.apiserver && procs.apiserver.exitCode === null && procs.apiserver.signalCode === null) return;
       const started = Date.now();
       procs.apiserver = spawnLogged(bins.apiserver, args, apiLog);
       const proc = procs.apiserver;
