@@ -5,10 +5,13 @@
  */
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { parseDuration } from '../util/duration.js';
+import type { CatalogOptions } from '../catalog/model.js';
 import { parseRegistry, type RegistryConfig } from '../registry/config.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../input/limits.js';
 import { LIMIT_FLAGS, validLimit, type XdsLimits } from '../xds/limits.js';
-import type { CatalogOptions } from '../catalog/model.js';
+import { catalogFlags, kubeFlags, type FlagValues, type KubeFlags } from './serve-flags.js';
+
+export type { KubeFlags } from './serve-flags.js';
 import { COMMANDS, commandSpec, DEFAULT_HTTP_ADDRESS, DEFAULT_XDS_ADDRESS, type CommandName, type CommandSpec } from './commands.js';
 
 export interface TlsFlags {
@@ -56,9 +59,12 @@ export interface ServeFlags {
   readonly catalog: Partial<CatalogOptions>;
   /** --mcp: the MCP sink for istiod, with its revision label (--mcp-revision) if any. */
   readonly mcp: { readonly revision: string | undefined } | undefined;
+  /** Read the Kubernetes API too (--kubernetes or --kubeconfig). */
+  readonly kubernetes: KubeFlags | undefined;
 }
 
-type Values = Record<string, string | boolean | string[] | undefined>;
+
+type Values = FlagValues;
 
 export function parseArgs(argv: readonly string[]): Invocation {
   const [first, ...rest] = argv;
@@ -122,7 +128,10 @@ function parseCommand(spec: CommandSpec, args: readonly string[]): Invocation {
     registries.push(c);
   }
   if (spec.name === 'explain') return explainInvocation(values, positionals, files, registries, usage);
-  if (files.length === 0 && registries.length === 0) return usage('give at least one -f <file-or-dir> or --registry <url>');
+  const kube = spec.name === 'serve' && (values.kubernetes === true || values.kubeconfig !== undefined);
+  if (files.length === 0 && registries.length === 0 && !kube) {
+    return usage(spec.name === 'serve' ? 'give at least one -f <file-or-dir>, --registry <url> or --kubernetes' : 'give at least one -f <file-or-dir> or --registry <url>');
+  }
   const output = values.output as string | undefined;
   const choices = spec.flags.output?.choices;
   if (output !== undefined && choices && !choices.includes(output)) {
@@ -200,6 +209,8 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
   if (max !== undefined && !(/^\d{1,6}$/.test(max) && Number(max) >= 1)) return usage(`--http-max-connections must be a whole number from 1 to 999999, not ${JSON.stringify(max)}`);
   const limits = inputLimits(values);
   if (typeof limits === 'string') return usage(limits);
+  const kubernetes = kubeFlags(values);
+  if (typeof kubernetes === 'string') return usage(kubernetes);
   const xdsLimits: Partial<Record<keyof XdsLimits, number>> = {};
   for (const [k, flag] of Object.entries(LIMIT_FLAGS) as Array<[keyof XdsLimits, string]>) {
     const v = values[flag.slice(2)] as string | undefined;
@@ -227,32 +238,13 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
     xdsLimits,
     catalog,
     mcp: mcp ? { revision } : undefined,
+    kubernetes,
   };
-}
-
-/** The longest removal grace or protection hold: a day (an outage policy is about minutes). */
-const MAX_POLICY_SECONDS = 86_400;
-
-/** The outage-policy flags given, or a usage reason. */
-function catalogFlags(values: Values): Partial<CatalogOptions> | string {
-  const out: { -readonly [K in keyof CatalogOptions]?: CatalogOptions[K] } = {};
-  for (const [flag, key] of [['registry-removal-grace', 'removalGraceMs'], ['registry-protection-hold', 'protectionHoldMs']] as const) {
-    const v = values[flag] as string | undefined;
-    if (v === undefined) continue;
-    const seconds = parseDuration(v);
-    if (seconds === undefined || seconds > MAX_POLICY_SECONDS) return `--${flag} must be a duration from 0s to 24h such as 30s or 5m, not ${JSON.stringify(v)}`;
-    out[key] = Math.round(seconds * 1000);
-  }
-  const t = values['registry-protection-threshold'] as string | undefined;
-  if (t !== undefined) {
-    if (!/^(0(\.\d{1,6})?|1(\.0{1,6})?)$/.test(t)) return `--registry-protection-threshold must be a fraction from 0 to 1 such as 0.5, not ${JSON.stringify(t)}`;
-    out.protectionThreshold = Number(t);
-  }
-  return out;
 }
 
 /** A Kubernetes label value (non-empty: an empty revision would be no revision). */
 const LABEL_VALUE = /^[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
 
 /** The longest period a timer takes, in whole seconds (2^31-1 ms). */
 const MAX_RESCAN_SECONDS = 2147483;

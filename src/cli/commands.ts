@@ -6,7 +6,8 @@
 import { DEFAULT_CATALOG_OPTIONS } from '../catalog/model.js';
 import { DEFAULT_INPUT_LIMITS } from '../input/limits.js';
 import { DEFAULT_HTTP_LIMITS } from '../runtime/http.js';
-import { DEFAULT_SHUTDOWN_GRACE_MS } from '../runtime/serve.js';
+import { DEFAULT_KUBE_SYNC_TIMEOUT_MS, DEFAULT_SHUTDOWN_GRACE_MS } from '../runtime/serve.js';
+import { DEFAULT_MESH_CONFIG } from '../store/kubernetes/kinds.js';
 import { DEFAULT_XDS_LIMITS, LIMIT_FLAGS, type XdsLimits } from '../xds/limits.js';
 
 const LIMIT_HELP: Readonly<Record<keyof XdsLimits, string>> = {
@@ -125,9 +126,9 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'serve',
     summary: 'serve the RDS route tables over xDS (and, with --mcp, Istio config to istiod) and follow file changes',
     description:
-      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS; with --mcp also the generated Istio config to istiod over ADS) and HTTP (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries, /debug/explain), re-reading the -f paths when they change; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
+      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS; with --mcp also the generated Istio config to istiod over ADS) and HTTP (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries, /debug/explain), re-reading the -f paths when they change and following the Kubernetes API with --kubernetes; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
     flags: {
-      filename: { ...FILES, help: 'a manifest file or directory to serve and watch; repeatable, and each must exist; at least one -f or --registry' },
+      filename: { ...FILES, help: 'a manifest file or directory to serve and watch; repeatable, and each must exist; at least one -f, --registry or --kubernetes' },
       registry: REGISTRY,
       'xds-address': { type: 'string', value: 'host:port', default: DEFAULT_XDS_ADDRESS, help: 'where the xDS gRPC server listens (port 0 picks a free one)' },
       'http-address': { type: 'string', value: 'host:port', default: DEFAULT_HTTP_ADDRESS, help: 'where the health and debug HTTP server listens' },
@@ -154,6 +155,23 @@ export const COMMANDS: readonly CommandSpec[] = [
       'http-host': { type: 'string', multiple: true, value: 'name', help: 'a host name HTTP clients may send in the Host header besides the bound address (and localhost on loopback); repeatable' },
       'http-idle-timeout': { type: 'string', value: 'duration', default: `${DEFAULT_HTTP_LIMITS.idleTimeoutMs / 1000}s`, help: 'an HTTP connection with no traffic this long is closed' },
       'http-max-connections': { type: 'string', value: 'n', default: String(DEFAULT_HTTP_LIMITS.maxConnections), help: 'open HTTP connections at most; more are closed at once' },
+      kubernetes: {
+        type: 'boolean',
+        help: 'also read ServiceEntries, Services, DestinationRules, Gateways, MetaRouters and ApplicationProtocols (and Istio\'s mesh config) from the Kubernetes API, following their changes: with $KUBECONFIG if set, else the pod\'s service account when running in a pod, else ~/.kube/config',
+      },
+      kubeconfig: { type: 'string', value: 'file', help: 'read the Kubernetes API of this kubeconfig\'s current context (implies --kubernetes)' },
+      'mesh-config': {
+        type: 'string',
+        value: 'namespace/name',
+        default: `${DEFAULT_MESH_CONFIG.namespace}/${DEFAULT_MESH_CONFIG.name}`,
+        help: 'the ConfigMap holding Istio\'s mesh config (its mesh key), whose trustDomain, rootNamespace, access log and tracing settings metamesh mirrors beneath any MetameshOptions; none: do not read one',
+      },
+      'kube-sync-timeout': {
+        type: 'string',
+        value: 'duration',
+        default: `${DEFAULT_KUBE_SYNC_TIMEOUT_MS / 1000}s`,
+        help: 'at start, how long to wait for every kind to be listed before serving what was read (/readyz stays 503 until all are)',
+      },
       'shutdown-grace': { type: 'string', value: 'duration', default: `${DEFAULT_SHUTDOWN_GRACE_MS / 1000}s`, help: 'on SIGINT or SIGTERM, how long open xDS streams and HTTP requests may finish before they are cut and the process exits' },
       'registry-removal-grace': {
         type: 'string',
@@ -179,7 +197,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
     exit: [
       [0, 'stopped by SIGINT or SIGTERM, within --shutdown-grace'],
-      [1, 'could not start: an address in use, TLS files that cannot be served (unreadable, an expired or not yet valid certificate, a key that is not its key, a CA file without certificates), or an unreadable or empty --http-token-file'],
+      [1, 'could not start: no usable Kubernetes configuration (with --kubernetes), an address in use, TLS files that cannot be served (unreadable, an expired or not yet valid certificate, a key that is not its key, a CA file without certificates), or an unreadable or empty --http-token-file'],
       [2, 'usage error, or an -f path that does not exist; nothing was started'],
     ],
   },

@@ -1,7 +1,9 @@
 /** `metamesh serve`: starts the server and runs until SIGINT/SIGTERM (or `stop` aborts). Effects. */
 import pino from 'pino';
 import type { DebugAccess } from '../runtime/http-policy.js';
-import { MissingSourceError, serve } from '../runtime/serve.js';
+import { MissingSourceError, serve, type KubernetesServeOptions } from '../runtime/serve.js';
+import { loadKubeConfig } from '../store/kubernetes/config.js';
+import { HttpKubeClient } from '../store/kubernetes/http-client.js';
 import { TlsRefusedError } from '../xds/tls-watch.js';
 import type { Invocation } from './args.js';
 import type { Io } from './io.js';
@@ -10,6 +12,17 @@ type ServeInvocation = Extract<Invocation, { kind: 'serve' }>;
 
 export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSignal | undefined): Promise<number> {
   const logger = pino({ name: 'metamesh' }, pino.destination(2));
+  let kubernetes: KubernetesServeOptions | undefined;
+  if (inv.kubernetes) {
+    const loaded = loadKubeConfig(inv.kubernetes.kubeconfig);
+    if ('error' in loaded) {
+      io.err(`metamesh serve: cannot read the Kubernetes API: ${loaded.error}; nothing was started.\n`);
+      return 1;
+    }
+    const client = new HttpKubeClient(loaded.kc);
+    logger.info({ event: 'kube-config', from: loaded.from, server: client.server }, `reading the Kubernetes API at ${client.server} (configuration from ${loaded.from})`);
+    kubernetes = { client, meshConfig: inv.kubernetes.meshConfig, syncTimeoutMs: inv.kubernetes.syncTimeoutMs };
+  }
   let running;
   try {
     running = await serve({
@@ -28,6 +41,7 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
       xdsLimits: inv.xdsLimits,
       catalog: inv.catalog,
       mcp: inv.mcp,
+      kubernetes,
     });
   } catch (e) {
     if (e instanceof MissingSourceError) {

@@ -83,6 +83,24 @@ export function resolveOptions(spec: unknown, object: string, diagnostics: Diagn
   return o;
 }
 
+/**
+ * `over` laid on `base`, field by field: mappings merge (recursively), anything else in `over`
+ * replaces what `base` has. Either may be undefined or not a mapping (then `over` wins as is, so
+ * the decoder reports what is wrong with it).
+ */
+export function layerSpecs(base: unknown, over: unknown): unknown {
+  if (base === undefined) return over;
+  if (over === undefined) return base;
+  if (!isMapping(base) || !isMapping(over)) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = layerSpecs(base[k], v);
+  return out;
+}
+
+function isMapping(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 function pick<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
   const out: Partial<Pick<T, K>> = {};
   for (const k of keys) if (o[k] !== undefined) out[k] = o[k];

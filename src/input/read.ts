@@ -8,7 +8,7 @@
 import { cmp, diag, type Diagnostic } from '../model/diagnostics.js';
 import type * as R from '../model/resources.js';
 import type { Options } from '../model/options.js';
-import { resolveOptions } from '../config/options.js';
+import { layerSpecs, resolveOptions } from '../config/options.js';
 import { isPlainObject, type DecodeContext } from '../util/decode.js';
 import { objectMeta, serviceEntryStatus, SPEC_DECODERS } from './schemas.js';
 import { canonicalJson } from '../util/canonical.js';
@@ -92,9 +92,15 @@ export interface ReadResult {
 /**
  * `pinned` maps keys to the documents to read for them instead of whatever `documents` hold for
  * those keys: the caller's last valid versions. The documents of `documents` for a pinned key are
- * still decoded, so their diagnostics are reported, but they are not used.
+ * still decoded, so their diagnostics are reported, but they are not used. `optionDefaults` (a
+ * partial MetameshOptions spec, checked by whoever made it: Istio's mesh config read from the
+ * cluster) lies beneath the MetameshOptions document: a field the document sets wins.
  */
-export function readResources(documents: readonly SourceDocument[], pinned: ReadonlyMap<string, SourceDocument> = new Map()): ReadResult {
+export function readResources(
+  documents: readonly SourceDocument[],
+  pinned: ReadonlyMap<string, SourceDocument> = new Map(),
+  optionDefaults?: Readonly<Record<string, unknown>>,
+): ReadResult {
   const diagnostics: Diagnostic[] = [];
   const byKey = new Map<string, Decoded[]>();
   const rejected = new Set<string>();
@@ -123,7 +129,7 @@ export function readResources(documents: readonly SourceDocument[], pinned: Read
     gateways: [],
     metaRouters: [],
     applicationProtocols: [],
-    options: resolveOptions(undefined, OPTIONS_KIND, diagnostics),
+    options: resolveOptions(optionDefaults, OPTIONS_KIND, diagnostics),
   };
   const optionDocs: Decoded[] = [];
   const read = new Map<string, { document: SourceDocument; origin: SourceDocument }>();
@@ -145,7 +151,7 @@ export function readResources(documents: readonly SourceDocument[], pinned: Read
   }
   if (optionDocs.length > 0) {
     const errorsBefore = countErrors(diagnostics);
-    config.options = resolveOptions(optionDocs[0]!.resource.spec, optionDocs[0]!.key, diagnostics);
+    config.options = resolveOptions(layerSpecs(optionDefaults, optionDocs[0]!.resource.spec), optionDocs[0]!.key, diagnostics);
     if (countErrors(diagnostics) > errorsBefore && !pinned.has(optionDocs[0]!.key)) {
       rejected.add(optionDocs[0]!.key);
       read.delete(optionDocs[0]!.key);

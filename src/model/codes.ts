@@ -41,15 +41,16 @@ export const CODES = {
   MM_INPUT_UNKNOWN_FIELD: entry('error', 'A field metamesh does not know (a typo?) was found in a MetaRouter, ApplicationProtocol or MetameshOptions.'),
   MM_INPUT_NOT_REGULAR: entry('warning', 'A FIFO, socket or device where a manifest file was expected was skipped without being opened.'),
   MM_INPUT_SYMLINK_LOOP: entry('warning', 'A symbolic link to a directory that contains it was not followed.'),
-  MM_INPUT_TOO_LARGE: entry('error', 'A file is larger than the byte limit per file; it was skipped.'),
+  MM_INPUT_TOO_LARGE: entry('error', 'A file (or an object read from the Kubernetes API) is larger than the byte limit per file; it was skipped.'),
   MM_INPUT_TOO_MANY_DOCUMENTS: entry('error', 'A file has more YAML documents than the limit per file; it was skipped.'),
   MM_INPUT_ALIAS_EXPANSION: entry('error', 'The YAML aliases of a file expand beyond the limit (or without end); it was skipped.'),
-  MM_INPUT_TOO_DEEP: entry('error', 'A file nests mappings and sequences deeper than the limit; it was skipped.'),
+  MM_INPUT_TOO_DEEP: entry('error', 'A file (or an object read from the Kubernetes API) nests mappings and sequences deeper than the limit; it was skipped.'),
   MM_OPTIONS_INVALID: entry('error', 'A metamesh option is invalid; its default was used.'),
   MM_OPTIONS_DUPLICATE: entry('error', 'More than one MetameshOptions document was given.'),
 
   // What `metamesh serve` keeps in effect when its sources fail or change badly.
-  MM_SOURCE_STALE: entry('warning', 'A file or directory being served cannot be read or parsed now; its last good content stays in effect.'),
+  MM_SOURCE_STALE: entry('warning', 'A source being served (a file, a directory, a kind read from the Kubernetes API) cannot be read, parsed or watched now; its last good content stays in effect.'),
+  MM_KUBE_NOT_SYNCED: entry('warning', 'A kind read from the Kubernetes API has not been listed yet (API server unreachable, CRD missing, access forbidden); none of its objects are served.'),
   MM_RESOURCE_LAST_GOOD: entry('warning', 'A resource\'s new version is invalid or unreadable; its last valid version stays in effect.'),
 
   // Protocols and detection.

@@ -6,7 +6,10 @@
  *      its key, a CA file without certificates) and read the HTTP token file (an Error naming it
  *      otherwise); nothing is started
  *   1. load the built-in protocol descriptors (protocols/*.json)
- *   2. read the manifest directory (DirectoryStore.load)
+ *   1b. with a Kubernetes source: start its informers and wait (up to the sync timeout) until every
+ *      kind has been listed once, so that the first routes served are complete (a replica that
+ *      served before its lists were in would withdraw every MetaRouter until they were)
+ *   2. read the sources: the `-f` paths and the Kubernetes objects (ConfigStore.load)
  *   3. Engine: apply every resource, flush
  *   4. ResourceCache.setResources(engine.output().routes by name): encodes each route table once;
  *      with --mcp, the MCP sink takes the generated objects (src/runtime/mcp.ts) and is ready at
@@ -15,10 +18,10 @@
  *      streams from istiod once the sink is ready: istiod exits if it cannot connect at start, so
  *      the port is open before the HTTP server reports ready)
  *   6. HTTP server listens (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries,
- *      /debug/explain);
- *      ready from here on; /readyz also shows the health of every source (DirectoryStore.status())
- *      and /debug/registries what the registries' outage policy is doing (registries-debug.ts)
- *   7. watch the directory (and rescan it periodically); on each change:
+ *      /debug/explain); ready from here on (and once every registry and every Kubernetes kind has
+ *      been read once); /readyz also shows the health of every source (ConfigStore.status()) and
+ *      /debug/registries what the registries' outage policy is doing (registries-debug.ts)
+ *   7. watch the files (and rescan them periodically) and the Kubernetes API; on each change:
  *        engine.apply(changes) + flush → cache.update(changed routes via engine.route(), removed)
  *      and the cache pushes to every subscribed stream; the MCP sink pushes every changed
  *      collection, complete, to every istiod.
@@ -30,7 +33,10 @@
 import pino, { type Logger } from 'pino';
 import { Engine } from '../pipeline/engine.js';
 import { loadBuiltinProtocols } from '../protocol/builtin.js';
-import { DirectoryStore, type StoreUpdate, type Timers } from '../store/directory.js';
+import type { ConfigStore, StoreUpdate, Timers } from '../store/store.js';
+import { openSources, type KubernetesServeOptions } from './sources.js';
+
+export { DEFAULT_KUBE_SYNC_TIMEOUT_MS, type KubernetesServeOptions } from './sources.js';
 import { missingPaths } from '../store/list.js';
 import { ResourceCache, routesByName } from '../xds/cache.js';
 import { composeCallbacks } from '../xds/callbacks.js';
@@ -83,6 +89,8 @@ export interface ServeOptions {
   readonly httpLimits?: Partial<HttpLimits> | undefined;
   /** Serve the generated Istio config to istiod over MCP-over-xDS (src/runtime/mcp.ts). */
   readonly mcp?: { readonly revision?: string | undefined } | undefined;
+  /** The Kubernetes API as a source, beside or instead of the files. */
+  readonly kubernetes?: KubernetesServeOptions | undefined;
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
@@ -95,7 +103,7 @@ export interface Running {
   readonly xds: XdsServer;
   readonly cache: ResourceCache;
   readonly engine: Engine;
-  readonly store: DirectoryStore;
+  readonly store: ConfigStore;
   /** The MCP sink, with --mcp. */
   readonly mcp: McpSink | undefined;
   /** How many watcher updates have been applied so far (tests wait on it). */
@@ -119,7 +127,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
 
   // 0. the sources must exist before anything listens (a typo would otherwise serve no routes)
   const missing = missingPaths(opts.files);
-  if ((opts.files.length === 0 && (opts.registries ?? []).length === 0) || missing.length > 0) throw new MissingSourceError(missing);
+  if ((opts.files.length === 0 && (opts.registries ?? []).length === 0 && !opts.kubernetes) || missing.length > 0) throw new MissingSourceError(missing);
   const token = opts.httpTokenFile === undefined ? undefined : readTokenFile(opts.httpTokenFile);
   // …and so must TLS files that can be served; they are watched once the gRPC server takes them
   const certificates = opts.tls ? CertificateWatcher.open(opts.tls, { report: (e) => logTlsEvent(log, e), timers: opts.timers }) : undefined;
@@ -127,17 +135,8 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   // 1. built-in protocols
   const builtins = loadBuiltinProtocols();
 
-  // 2. the manifests
-  const store = new DirectoryStore({
-    paths: opts.files,
-    logger: log,
-    watch: opts.watch,
-    debounceMs: opts.debounceMs,
-    pollIntervalMs: opts.pollIntervalMs,
-    rescanIntervalMs: opts.rescanIntervalMs,
-    limits: opts.limits,
-    timers: opts.timers,
-  });
+  // 1b + 2. the sources: the Kubernetes API is listed before anything is served
+  const { store, kube } = await openSources(opts, log);
   const first = store.load();
   logDiagnostics(log, first);
 
@@ -196,6 +195,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   const xdsPort = await xds.listen(opts.xdsAddress).catch((e: unknown) => {
     certificates?.close();
     registries?.close();
+    store.close();
     throw e;
   });
 
@@ -214,8 +214,8 @@ export async function serve(opts: ServeOptions): Promise<Running> {
       '/readyz': {
         debug: false,
         handle: () => {
-          // Ready once serving and every registry was read completely at least once.
-          const ok = ready && (registries?.synced() ?? true);
+          // Ready once serving and every registry and Kubernetes kind was read completely at least once.
+          const ok = ready && (registries?.synced() ?? true) && (kube?.synced() ?? true);
           return { status: ok ? 200 : 503, json: { status: ok ? 'ready' : 'not ready', sources: store.status(), registries: registries?.statuses() ?? [] } };
         },
       },
@@ -227,6 +227,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     await xds.shutdown(0);
     certificates?.close();
     registries?.close();
+    store.close();
     throw e;
   });
   log.info({ event: 'http-listening', address: http.address, port: http.port, debug: http.debug }, DEBUG_ACCESS_MESSAGE[http.debug]);

@@ -54,10 +54,16 @@ export class LastKnownGood {
 
   /**
    * `fileOf` gives the file of every input document; `incomplete` the files that did not read
-   * cleanly (empty ones); files holding an unidentified document are added here.
+   * cleanly (empty ones); files holding an unidentified document are added here. `optionDefaults`:
+   * see readResources.
    */
-  resolve(documents: readonly SourceDocument[], fileOf: ReadonlyMap<SourceDocument, string>, incomplete: ReadonlySet<string>): LedgerResult {
-    const first = readResources(documents);
+  resolve(
+    documents: readonly SourceDocument[],
+    fileOf: ReadonlyMap<SourceDocument, string>,
+    incomplete: ReadonlySet<string>,
+    optionDefaults?: Readonly<Record<string, unknown>>,
+  ): LedgerResult {
+    const first = readResources(documents, undefined, optionDefaults);
     const unclean = new Set(incomplete);
     for (const d of first.unidentified) {
       const f = fileOf.get(d);
@@ -73,7 +79,7 @@ export class LastKnownGood {
       else if (!first.read.has(key) && unclean.has(v.file)) kept.set(key, 'unreadable');
     }
     const pinned = new Map([...kept.keys()].map((k) => [k, this.valid.get(k)!.document]));
-    const read = pinned.size === 0 ? first : readResources(documents, pinned);
+    const read = pinned.size === 0 ? first : readResources(documents, pinned, optionDefaults);
 
     const next = new Map<string, Valid>();
     for (const [key, r] of first.read) {

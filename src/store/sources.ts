@@ -21,6 +21,7 @@ import { parseYaml, type SourceDocument } from '../input/read.js';
 import { SourceHealth, type SourceState, type SourceStatus } from './health.js';
 import { listFiles } from './list.js';
 import { readManifestFile } from './read-file.js';
+import type { Snapshot } from './store.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../input/limits.js';
 
 /** The file-system calls of a source; tests inject failures here. */
@@ -49,17 +50,6 @@ export function realFs(limits: InputLimits = DEFAULT_INPUT_LIMITS): SourceFs {
       throw new FileRefused(r.diagnostic ?? diag('MM_INPUT_UNREADABLE', file, `${file} cannot be read.`));
     },
   };
-}
-
-/** Everything read in one pass, ready for the input stage. */
-export interface Snapshot {
-  readonly documents: SourceDocument[];
-  /** The file of every document. */
-  readonly fileOf: Map<SourceDocument, string>;
-  /** Files that read cleanly but hold no document. */
-  readonly empty: Set<string>;
-  readonly diagnostics: Diagnostic[];
-  readonly files: string[];
 }
 
 /** What /readyz shows for one `-f` path: its listing, and its files that are not `ok`. */

@@ -27,7 +27,7 @@ test('serve without -f is a usage error (npm start passes -f examples/)', async 
   const r = await runUntilListening('serve', '--xds-address', '127.0.0.1:0', '--http-address', '127.0.0.1:0');
   assert.equal(r.code, 2);
   assert.equal(r.out, '');
-  assert.match(r.err, /^metamesh serve: give at least one -f <file-or-dir> or --registry <url>\n/);
+  assert.match(r.err, /^metamesh serve: give at least one -f <file-or-dir>, --registry <url> or --kubernetes\n/);
 });
 
 test('serve() itself refuses no paths or a missing path before listening', async () => {

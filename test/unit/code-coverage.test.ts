@@ -17,6 +17,7 @@ import { CODES, type Code } from '../../src/model/codes.js';
 import type { Diagnostic } from '../../src/model/diagnostics.js';
 import { DEFAULT_ZK_LIMITS, dataTooLarge, tooManyChildren } from '../../src/registry/zookeeper/limits.js';
 import { DirectoryStore } from '../../src/store/directory.js';
+import { KubernetesSource } from '../../src/store/kubernetes/source.js';
 import { TLS_EFFECT_CASES } from '../support/tls-cases.js';
 import { tmpTree } from '../support/cli.js';
 import { mcpObjects } from '../../src/mcp/objects.js';
@@ -30,6 +31,16 @@ const EFFECT_CASES: Partial<Record<Code, () => readonly Diagnostic[]>> = {
   MM_INPUT_UNREADABLE: () => loadInputs([path.join(root, 'test/no-such-file.yaml')]).diagnostics,
   MM_SOURCE_STALE: () => reloadWith('kind: [unclosed\n'),
   MM_RESOURCE_LAST_GOOD: () => reloadWith(''),
+  // A Kubernetes source whose first list has not been answered yet.
+  MM_KUBE_NOT_SYNCED: () => {
+    const source = new KubernetesSource({ client: { list: () => new Promise(() => {}), watch: () => ({ stop: () => {} }) }, logger: pino({ level: 'silent' }) });
+    source.run();
+    try {
+      return source.read().diagnostics;
+    } finally {
+      source.close();
+    }
+  },
   ...TLS_EFFECT_CASES,
   MM_INPUT_NOT_REGULAR: () => loadInputs(['/dev/null']).diagnostics,
   MM_INPUT_SYMLINK_LOOP: () => {
