@@ -13,6 +13,7 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistrySnapshot, RegistryStatus } from '../model/registry.js';
 import { zkAddressOf, type RegistryConfig, type ZookeeperRegistryConfig } from '../registry/config.js';
 import { EMPTY_SYNC_STATE, syncRegistries, type RegistrySyncOptions, type SyncResult, type SyncState } from '../registry/sync.js';
+import { parseSnapshotFile } from '../registry/file.js';
 import { parseZkTree } from '../registry/zookeeper/parse.js';
 import { watchZooKeeper } from '../registry/zookeeper/watch.js';
 import { httpNacosApi } from '../registry/nacos/client.js';
@@ -76,9 +77,9 @@ function fileFeed(name: string, path: string, now: () => number): RegistryFeed {
   let status: RegistryStatus;
   let snapshot: RegistrySnapshot | undefined;
   try {
-    const doc = parse(readFileSync(path, 'utf8')) as { services?: RegistrySnapshot['services'] } | null;
-    if (!doc || !Array.isArray(doc.services)) throw new Error('it has no services: list');
-    snapshot = { registry: name, services: doc.services, diagnostics: [] };
+    const read = parseSnapshotFile(name, parse(readFileSync(path, 'utf8')) as unknown);
+    if ('error' in read) throw new Error(read.error);
+    snapshot = read;
     status = { registry: name, state: 'synced', lastSyncMs: now() };
   } catch (e) {
     status = { registry: name, state: 'failing', error: `${path} cannot be read as a registry snapshot: ${(e as Error).message}` };

@@ -43,3 +43,29 @@ test('--registry with a URL metamesh cannot read is a usage error', async () => 
   assert.equal(r.code, 2);
   assert.match(r.err, /^metamesh generate: --registry "redis:\/\/x:1" is not a registry URL/);
 });
+
+test('a registry file with incomplete records: defaults for the optional instance fields, MM_REGISTRY_BAD_RECORD for the rest, no crash', async () => {
+  const dir = tmpTree({
+    'registry.yaml': `services:
+  - key: thrift:/demo
+    protocol: thrift
+    host: echo.demo.example.com
+    instances:
+      - {address: 10.1.0.5, port: 9090}
+      - {address: 10.1.0.6}
+      - {address: 10.1.0.7, port: 9090, labels: [a]}
+      - just text
+  - key: no-host
+    protocol: thrift
+    instances: []
+`,
+  });
+  const r = await runCli('generate', '--registry', `file://${path.join(dir, 'registry.yaml')}`, '-o', 'json');
+  assert.ok(r.code === 0 || r.code === 1, `${r.code}: ${r.err}`);
+  const doc = JSON.parse(r.out) as { serviceEntries: { spec: { endpoints: { address: string; weight?: number }[] } }[]; diagnostics: { code: string; message: string }[] };
+  assert.deepEqual(doc.serviceEntries.map((se) => se.spec.endpoints.map((e) => e.address)), [['10.1.0.5']]);
+  const bad = doc.diagnostics.filter((d) => d.code === 'MM_REGISTRY_BAD_RECORD').map((d) => d.message);
+  assert.equal(bad.length, 4, bad.join('\n'));
+  assert.match(bad.join('\n'), /services\[0\]\.instances\[1\] of thrift:\/demo has no port/);
+  assert.match(bad.join('\n'), /services\[1\] is not a service/);
+});
