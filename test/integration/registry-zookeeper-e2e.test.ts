@@ -12,6 +12,9 @@ import { serve } from '../../src/runtime/serve.js';
 import { freePort, ZkServer, ZkWriter } from '../support/zookeeper.js';
 import { captureLogs, client, services, sotwReq, until } from '../support/xds.js';
 import type { DiscoveryResponseWire } from '../../src/xds/services.js';
+import { ISTIOD_TYPE_URLS, SERVED_KINDS } from '../../src/mcp/types.js';
+import { createWire } from '../../src/proto/wire.js';
+import { connectIstiod, decodeMcp } from '../support/mcp.js';
 
 /** The provider node Dubbo 3.3.6 wrote for demo.GreetingService (group g1, version 1.0.0). */
 const PROVIDER =
@@ -84,6 +87,37 @@ test('serve --registry pushes a provider that appears to a connected xDS client,
     stream.call.cancel();
   } finally {
     c.client.close();
+    await running.close();
+  }
+});
+
+test('serve --registry --mcp pushes a provider change to a connected istiod-like ADS client: the ServiceEntry set it receives gains the new endpoint', async () => {
+  const config = parseRegistry(`zookeeper://${server.connect}`) as ZookeeperRegistryConfig;
+  const logs = captureLogs();
+  const running = await serve({ files: [], registries: [config], xdsAddress: '127.0.0.1:0', httpAddress: '127.0.0.1:0', logger: logs.logger, watch: 'none', mcp: {} });
+  const istiod = connectIstiod(running.xdsPort);
+  const seType = SERVED_KINDS.find((k) => k.kind === 'ServiceEntry')!.typeUrl;
+  const root = createWire().root;
+  const endpoints = (): string[] => {
+    const set = istiod.latest.get(seType);
+    const se = set?.resources.map((a) => decodeMcp(a, root)).find((d) => d.name.endsWith(`/${HOST}`) || JSON.stringify(d.spec).includes(`"${HOST}"`));
+    return ((se?.spec as { endpoints?: { address: string }[] } | undefined)?.endpoints ?? []).map((e) => e.address).sort();
+  };
+  const THIRD = PROVIDER.replace('127.0.0.1%3A20880', '127.0.0.3%3A20880');
+  try {
+    await istiod.receive(ISTIOD_TYPE_URLS.length);
+    assert.ok(endpoints().includes('127.0.0.1'), `the registry's ServiceEntry is in istiod's first set: ${endpoints().join(',')}`);
+    assert.ok(!endpoints().includes('127.0.0.3'));
+    await writer.create(`/dubbo/demo.GreetingService/providers/${THIRD}`, '127.0.0.3', true);
+    // Each push is one response for the ServiceEntry type; read until the new endpoint arrives.
+    const deadline = Date.now() + 20_000;
+    while (!endpoints().includes('127.0.0.3')) {
+      assert.ok(Date.now() < deadline, `no push with 127.0.0.3 within 20 s: ${endpoints().join(',')}`);
+      await istiod.receive(1);
+    }
+    assert.ok(endpoints().includes('127.0.0.1'), 'the other endpoints stay');
+  } finally {
+    istiod.close();
     await running.close();
   }
 });
