@@ -178,9 +178,6 @@ namespace, service account, cluster domain, and whether it serves TLS).
 {{- if and .Values.debugToken.existingSecret .Values.debugToken.create }}
 {{- fail "debugToken: give existingSecret or create, not both" }}
 {{- end }}
-{{- if and .Values.podDisruptionBudget.enabled (not (kindIs "invalid" .Values.podDisruptionBudget.maxUnavailable)) (not (kindIs "invalid" .Values.podDisruptionBudget.minAvailable)) }}
-{{- fail "podDisruptionBudget: set maxUnavailable or minAvailable, not both (null the other)" }}
-{{- end }}
 {{- range $name, $_ := .Values.sources.files.manifests }}
 {{- if not (regexMatch "^[A-Za-z0-9][-._A-Za-z0-9]*[.](yaml|yml|json)$" $name) }}
 {{- fail (printf "sources.files.manifests: %q must be a file name ending in .yaml, .yml or .json (metamesh reads only those)" $name) }}
