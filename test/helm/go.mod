@@ -1,3 +1,6 @@
+// Scratch module that pins the helm the chart tests and `npm run deploy:manifests` use
+// (test/helm/helm.ts builds helm.sh/helm/v3/cmd/helm from it into the cache outside the repo).
+// Nothing here is imported by metamesh.
 module metamesh.test/helm
 
 go 1.26.0

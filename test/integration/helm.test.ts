@@ -78,10 +78,13 @@ describe('what the Kubernetes API server would say', () => {
     assert.match(r.output, /^kubecheck: 7 objects checked, 0 failures$/m);
   });
 
-  test('the render with every value changed passes too (17 objects, RBAC included)', () => {
+  test('the render with every value changed passes too (17 objects, RBAC included), and the generated debug-token Secret', () => {
     const r = runKubecheck(renderText({ release: 'mm', namespace: 'mesh', files: [FULL_VALUES], includeCrds: true }));
     assert.equal(r.status, 0, r.output);
     assert.match(r.output, /^kubecheck: 17 objects checked, 0 failures$/m);
+    const withSecret = runKubecheck(renderText({ values: { debugToken: { create: true } } }));
+    assert.equal(withSecret.status, 0, withSecret.output);
+    assert.match(withSecret.output, /^ok   Secret istio-system\/metamesh-debug-token$/m);
   });
 
   test('the harness fails a render broken in one place: an unknown field, a privileged escalation, a bad port name', () => {
@@ -210,6 +213,15 @@ describe('arguments', () => {
     // extraArgs come last, so they win over the chart's own flags (--max-depth 50 → 60).
     assert.deepEqual(inv.limits, { maxFileBytes: 8388608, maxDocuments: 20000, maxExpandedBytes: 33554432, maxDepth: 60 });
     assert.deepEqual((container(full).args as string[]).slice(-2), ['--max-depth', '60']);
+  });
+
+  test('debugToken.create renders a Secret with a random token and mounts it for --http-token-file', () => {
+    const objects = render({ values: { debugToken: { create: true } } });
+    const secret = one(objects, 'Secret', 'metamesh-debug-token');
+    assert.match(Buffer.from(secret.data.token, 'base64').toString(), /^[A-Za-z0-9]{48}$/);
+    const volume = podSpec(objects).volumes.find((v: { name: string }) => v.name === 'debug-token');
+    assert.equal(volume.secret.secretName, 'metamesh-debug-token');
+    assert.equal(serveArgs(objects).httpTokenFile, '/etc/metamesh/debug-token/token');
   });
 
   test('the volumes hold what the flags name: the TLS Secret and the token Secret whole (never subPath), each ConfigMap', () => {
