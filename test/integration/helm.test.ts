@@ -322,6 +322,7 @@ describe('values that cannot work are refused, with what to change', () => {
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
     ['no source at all', { sources: { files: { enabled: false } }, options: { create: false } }, /needs at least one source: keep sources\.files\.enabled, or list registries/],
     ['options without the ConfigMap', { sources: { files: { enabled: false } }, registries: ['nacos://n:8848'] }, /options\.create needs sources\.files\.enabled/],
+    ['an empty file source', { options: { create: false } }, /sources\.files\.enabled with nothing in it/],
     ['TLS without a Secret', { tls: { enabled: true } }, /tls\.enabled needs tls\.secretName/],
     ['a drain longer than the kubelet waits', { shutdownGraceSeconds: 30 }, /shutdownGraceSeconds \(30\) must be below terminationGracePeriodSeconds \(30\)/],
     ['two debug tokens', { debugToken: { existingSecret: 's', create: true } }, /give existingSecret or create, not both/],

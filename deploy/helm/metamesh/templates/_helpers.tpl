@@ -169,6 +169,9 @@ namespace, service account, cluster domain, and whether it serves TLS).
 {{- if and .Values.options.create (not .Values.sources.files.enabled) }}
 {{- fail "options.create needs sources.files.enabled: the MetameshOptions document lives in the chart's ConfigMap (set options.create=false)" }}
 {{- end }}
+{{- if and .Values.sources.files.enabled (not .Values.options.create) (empty .Values.sources.files.manifests) (empty .Values.sources.files.existingConfigMaps) }}
+{{- fail "sources.files.enabled with nothing in it: options.create is false and there are no manifests or existingConfigMaps (metamesh would report an empty directory); add manifests or set sources.files.enabled=false" }}
+{{- end }}
 {{- if and .Values.tls.enabled (not .Values.tls.secretName) }}
 {{- fail "tls.enabled needs tls.secretName: the Secret holding the xDS server's certificate and key" }}
 {{- end }}
