@@ -151,6 +151,15 @@ test("serves the chart's default arguments over the chart's ConfigMap, probes an
     assert.equal(await exited, 0);
     assert.match(out, /metamesh serve: shutting down/);
   } finally {
+    // On a failure, nothing may outlive the test: buildah does not pass its own death on to the
+    // processes it started, so those are killed first.
+    for (const p of descendants(child.pid!).reverse()) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     child.kill('SIGKILL');
     await exited;
   }
