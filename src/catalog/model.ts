@@ -96,4 +96,11 @@ export interface Decision {
   readonly items?: readonly string[];
   /** When the decision will be reconsidered at the latest (grace or hold end), if it is a wait. */
   readonly untilMs?: number;
+  /**
+   * For a protection that is triggered or held, the numbers it compared: usable instances of the
+   * service (service level) or services of the registry (registry level), before the step and what
+   * the step would have left.
+   */
+  readonly before?: number;
+  readonly after?: number;
 }

@@ -6,11 +6,13 @@
  *   clocks are cleared: after an outage, providers re-register over several seconds (ZooKeeper's
  *   ephemeral nodes are gone after a session expiry), so absences are counted afresh once synced.
  * - Synced: each service it lists goes through the service policy (service-policy.ts). A service it
- *   no longer lists is kept, with the time it was first missed, until the removal grace period is
- *   over. Removing a whole service is a deliberate act in the registries metamesh reads (an
- *   interface node or a Nacos service deleted; crashed providers leave the service with no
- *   instances, which the service policy protects), so it is only refused when more than the
- *   protection threshold of the registry's services would go in one step, for at most the hold.
+ *   no longer lists goes through it too, as listed with no instances: in ZooKeeper a service exists
+ *   only through its instances (provider URLs, instance nodes, ServerSet members), so "every
+ *   provider crashed" and "the service was removed" look the same, and the loss of its instances is
+ *   graced and protected like any other. The service itself is removed once nothing of it is kept
+ *   and it has been missing for the removal grace period. When more than the protection threshold
+ *   of the registry's services are missing at once, they are one registry-level matter instead:
+ *   kept unchanged for the grace period, then their removal refused for at most the hold.
  */
 import { diag, type Diagnostic } from '../model/diagnostics.js';
 import type { RegistryService, RegistrySnapshot, RegistryStatus } from '../model/registry.js';
@@ -85,11 +87,28 @@ export function stepRegistry(prev: KeptRegistry | undefined, snapshot: RegistryS
     decisions.push(...r.decisions);
     diagnostics.push(...r.diagnostics);
   }
-  for (const old of previous.values()) {
-    if (read.has(old.key)) continue;
+  const absent = [...previous.values()].filter((old) => !read.has(old.key));
+  // Most of the registry gone at once (a wrong root, a wiped tree) is one registry-level matter
+  // below, not thousands of service-level ones.
+  const massAbsence = absent.length / previous.size > options.protectionThreshold;
+  for (const old of absent) {
     const since = old.absentSinceMs ?? nowMs;
-    if (nowMs - since >= options.removalGraceMs) due.push(old);
-    else pending.push({ ...old, absentSinceMs: since });
+    if (massAbsence) {
+      if (nowMs - since >= options.removalGraceMs) due.push(old);
+      else pending.push({ ...old, absentSinceMs: since });
+      continue;
+    }
+    // In ZooKeeper a service is its instances: every provider gone looks like the service gone. So
+    // its instances go through the service policy as if it were listed with none (each kept for
+    // the grace period, then the loss protected for the hold); the service itself goes once
+    // nothing of it is kept and it has been missing for the grace period.
+    const missed = old.absentSinceMs === undefined ? old : { ...old, instances: old.instances.map((i) => ({ ...i, absentSinceMs: i.absentSinceMs ?? since })) };
+    const r = stepService(registry, missed, { ...serviceFields(old), instances: [] }, options, nowMs, true);
+    decisions.push(...r.decisions);
+    diagnostics.push(...r.diagnostics);
+    if (r.service.instances.length > 0) kept.push({ ...r.service, absentSinceMs: since });
+    else if (nowMs - since >= options.removalGraceMs) due.push(old);
+    else pending.push({ ...r.service, absentSinceMs: since });
   }
 
   let protectedSinceMs: number | undefined;
@@ -100,7 +119,7 @@ export function stepRegistry(prev: KeptRegistry | undefined, snapshot: RegistryS
       protectedSinceMs = since;
       const until = since + options.protectionHoldMs;
       pending.push(...due.splice(0));
-      decisions.push({ kind: prev?.protectedSinceMs === undefined ? 'protection-triggered' : 'protection-held', registry, items: pending.map((s) => s.key).sort(), untilMs: until });
+      decisions.push({ kind: prev?.protectedSinceMs === undefined ? 'protection-triggered' : 'protection-held', registry, items: pending.map((s) => s.key).sort(), untilMs: until, before, after: before - pending.length });
       diagnostics.push(
         diag(
           'MM_CATALOG_PROTECTED',

@@ -53,7 +53,8 @@ export function seconds(ms: number): string {
 }
 
 /** The kept form of a service that a synced read lists, given what was kept of it before. */
-export function stepService(registry: string, prev: KeptService | undefined, read: RegistryService, options: CatalogOptions, nowMs: number): ServiceStep {
+/** `unlisted`: the registry no longer lists the service at all (`read` then has no instances). */
+export function stepService(registry: string, prev: KeptService | undefined, read: RegistryService, options: CatalogOptions, nowMs: number, unlisted = false): ServiceStep {
   const decisions: Decision[] = [];
   const diagnostics: Diagnostic[] = [];
   const object = `RegistryService ${read.key}`;
@@ -86,7 +87,7 @@ export function stepService(registry: string, prev: KeptService | undefined, rea
         ...fresh.filter((i) => !prevIds.has(instanceId(i))),
       ];
       const until = since + options.protectionHoldMs;
-      decisions.push({ kind: prev.protectedSinceMs === undefined ? 'protection-triggered' : 'protection-held', registry, service: read.key, untilMs: until });
+      decisions.push({ kind: prev.protectedSinceMs === undefined ? 'protection-triggered' : 'protection-held', registry, service: read.key, untilMs: until, before, after });
       diagnostics.push(
         diag(
           'MM_CATALOG_PROTECTED',
@@ -113,7 +114,9 @@ export function stepService(registry: string, prev: KeptService | undefined, rea
       diag(
         'MM_CATALOG_REMOVAL_PENDING',
         object,
-        `${pending.length} instance(s) of ${read.host} are no longer in registry ${registry}; they are kept until they have been missing for ${seconds(options.removalGraceMs)} (the first goes in ${seconds(until - nowMs)}).`,
+        unlisted
+          ? `${read.host} is no longer in registry ${registry}; its ${pending.length} instance(s) are kept until they have been missing for ${seconds(options.removalGraceMs)} (the first goes in ${seconds(until - nowMs)}), then their loss is protected like any sudden loss.`
+          : `${pending.length} instance(s) of ${read.host} are no longer in registry ${registry}; they are kept until they have been missing for ${seconds(options.removalGraceMs)} (the first goes in ${seconds(until - nowMs)}).`,
       ),
     );
   }

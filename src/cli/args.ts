@@ -8,6 +8,7 @@ import { parseDuration } from '../util/duration.js';
 import { parseRegistry, type RegistryConfig } from '../registry/config.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../input/limits.js';
 import { LIMIT_FLAGS, validLimit, type XdsLimits } from '../xds/limits.js';
+import type { CatalogOptions } from '../catalog/model.js';
 import { COMMANDS, commandSpec, DEFAULT_HTTP_ADDRESS, DEFAULT_XDS_ADDRESS, type CommandName, type CommandSpec } from './commands.js';
 
 export interface TlsFlags {
@@ -20,6 +21,7 @@ export interface TlsFlags {
 
 export type GenerateFormat = 'yaml' | 'json' | 'manifests';
 export type ValidateFormat = 'text' | 'json';
+export type ExplainFormat = 'text' | 'json';
 
 export type Invocation =
   | { readonly kind: 'help'; readonly command?: CommandName }
@@ -28,7 +30,13 @@ export type Invocation =
   | { readonly kind: 'usage'; readonly reason: string; readonly command?: CommandName }
   | { readonly kind: 'generate'; readonly files: string[]; readonly registries: RegistryConfig[]; readonly output: GenerateFormat; readonly limits: InputLimits }
   | { readonly kind: 'validate'; readonly files: string[]; readonly registries: RegistryConfig[]; readonly output: ValidateFormat; readonly strict: boolean; readonly limits: InputLimits }
-  | ({ readonly kind: 'serve'; readonly files: string[]; readonly registries: RegistryConfig[] } & ServeFlags);
+  | ({ readonly kind: 'serve'; readonly files: string[]; readonly registries: RegistryConfig[] } & ServeFlags)
+  | ({ readonly kind: 'explain'; readonly query: string; readonly output: ExplainFormat } & ExplainSource);
+
+/** Where `explain` looks: files and registries (offline), or a running `metamesh serve`. */
+export type ExplainSource =
+  | { readonly source: 'files'; readonly files: string[]; readonly registries: RegistryConfig[]; readonly limits: InputLimits }
+  | { readonly source: 'server'; readonly server: string; readonly httpTokenFile: string | undefined };
 
 export interface ServeFlags {
   readonly xdsAddress: string;
@@ -44,6 +52,10 @@ export interface ServeFlags {
   readonly limits: InputLimits;
   /** Only the xDS limits given on the command line; the server's defaults cover the rest. */
   readonly xdsLimits: Partial<XdsLimits>;
+  /** Only the outage-policy options given (--registry-removal-grace …); the catalog's defaults cover the rest. */
+  readonly catalog: Partial<CatalogOptions>;
+  /** --mcp: the MCP sink for istiod, with its revision label (--mcp-revision) if any. */
+  readonly mcp: { readonly revision: string | undefined } | undefined;
 }
 
 type Values = Record<string, string | boolean | string[] | undefined>;
@@ -91,11 +103,12 @@ function parseCommand(spec: CommandSpec, args: readonly string[]): Invocation {
       const owner = ownersOf(optionName(t.rawName));
       return usage(`${t.rawName} is not a flag of ${spec.name}${owner.length > 0 ? ` (it is a flag of ${owner.join(', ')})` : ''}`);
     }
-    if (t.kind === 'positional' && !asksHelp) return usage(`unexpected argument ${JSON.stringify(t.value)}; name input files with -f`);
+    if (t.kind === 'positional' && !asksHelp && !spec.operand) return usage(`unexpected argument ${JSON.stringify(t.value)}; name input files with -f`);
   }
   let values: Values;
+  let positionals: string[];
   try {
-    values = nodeParseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values as Values;
+    ({ values, positionals } = nodeParseArgs({ args: [...args], options, strict: true, allowPositionals: spec.operand !== undefined }) as { values: Values; positionals: string[] });
   } catch (e) {
     if (asksHelp) return { kind: 'help', command: spec.name };
     return usage((e as Error).message.split('\n')[0]!);
@@ -108,6 +121,7 @@ function parseCommand(spec: CommandSpec, args: readonly string[]): Invocation {
     if ('error' in c) return usage(`--registry ${c.error}`);
     registries.push(c);
   }
+  if (spec.name === 'explain') return explainInvocation(values, positionals, files, registries, usage);
   if (files.length === 0 && registries.length === 0) return usage('give at least one -f <file-or-dir> or --registry <url>');
   const output = values.output as string | undefined;
   const choices = spec.flags.output?.choices;
@@ -128,6 +142,28 @@ function parseCommand(spec: CommandSpec, args: readonly string[]): Invocation {
   }
 }
 
+function explainInvocation(values: Values, positionals: string[], files: string[], registries: RegistryConfig[], usage: (reason: string) => Invocation): Invocation {
+  if (positionals.length !== 1) {
+    return usage(positionals.length === 0 ? 'name what to explain: a host or namespace/metarouter' : `explain takes one host or namespace/metarouter, not ${positionals.length} (${positionals.map((p) => JSON.stringify(p)).join(' ')})`);
+  }
+  const query = positionals[0]!;
+  if (query.trim() === '') return usage('the host or namespace/metarouter to explain is empty');
+  const output = (values.output as ExplainFormat | undefined) ?? 'text';
+  const server = values.server as string | undefined;
+  const tokenFile = values['http-token-file'] as string | undefined;
+  if (server === undefined) {
+    if (tokenFile !== undefined) return usage('--http-token-file goes with --server');
+    if (files.length === 0 && registries.length === 0) return usage('give at least one -f <file-or-dir> or --registry <url>, or --server <url> of a running metamesh serve');
+    const limits = inputLimits(values);
+    if (typeof limits === 'string') return usage(limits);
+    return { kind: 'explain', query, output, source: 'files', files, registries, limits };
+  }
+  const offline = ['filename', 'registry', ...Object.values(LIMIT_FLAG_NAMES)].filter((f) => values[f] !== undefined);
+  if (offline.length > 0) return usage(`--server asks a running metamesh serve, which reads its own files; drop ${offline.map((f) => (f === 'filename' ? '-f' : `--${f}`)).join(', ')}`);
+  if (!/^https?:\/\/[^/?#\s]+\/?$/.test(server)) return usage(`--server must be the HTTP address of metamesh serve, such as http://127.0.0.1:8080, not ${JSON.stringify(server)}`);
+  return { kind: 'explain', query, output, source: 'server', server: server.replace(/\/$/, ''), httpTokenFile: tokenFile };
+}
+
 function serveInvocation(values: Values, files: string[], registries: RegistryConfig[], usage: (reason: string) => Invocation): Invocation {
   const cert = values['tls-cert'] as string | undefined;
   const key = values['tls-key'] as string | undefined;
@@ -138,6 +174,11 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
   if (warning !== undefined && cert === undefined) return usage('--tls-expiry-warning needs --tls-cert and --tls-key');
   const warningSeconds = warning === undefined ? undefined : parseDuration(warning);
   if (warning !== undefined && warningSeconds === undefined) return usage(`--tls-expiry-warning must be a duration such as 6h, 90m or 0s, not ${JSON.stringify(warning)}`);
+  const mcp = values.mcp === true;
+  const revision = values['mcp-revision'] as string | undefined;
+  if (revision !== undefined && !mcp) return usage('--mcp-revision needs --mcp');
+  if (revision !== undefined && !LABEL_VALUE.test(revision)) return usage(`--mcp-revision must be a label value (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit), not ${JSON.stringify(revision)}`);
+  if (mcp && ca !== undefined) return usage('--mcp cannot be used with --tls-ca: istiod presents no client certificate (only server TLS, tlsSettings mode SIMPLE, works), so it could not connect; use --tls-cert and --tls-key alone');
   const xdsAddress = (values['xds-address'] as string | undefined) ?? DEFAULT_XDS_ADDRESS;
   const httpAddress = (values['http-address'] as string | undefined) ?? DEFAULT_HTTP_ADDRESS;
   for (const [flag, a] of [['--xds-address', xdsAddress], ['--http-address', httpAddress]] as const) {
@@ -167,6 +208,8 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
     if (!validLimit(n)) return usage(`${flag} must be a positive integer, not ${JSON.stringify(v)}`);
     xdsLimits[k] = n;
   }
+  const catalog = catalogFlags(values);
+  if (typeof catalog === 'string') return usage(catalog);
   return {
     kind: 'serve',
     files,
@@ -182,8 +225,34 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
     rescanIntervalMs: rescan === undefined ? undefined : Number(rescan) * 1000,
     limits,
     xdsLimits,
+    catalog,
+    mcp: mcp ? { revision } : undefined,
   };
 }
+
+/** The longest removal grace or protection hold: a day (an outage policy is about minutes). */
+const MAX_POLICY_SECONDS = 86_400;
+
+/** The outage-policy flags given, or a usage reason. */
+function catalogFlags(values: Values): Partial<CatalogOptions> | string {
+  const out: { -readonly [K in keyof CatalogOptions]?: CatalogOptions[K] } = {};
+  for (const [flag, key] of [['registry-removal-grace', 'removalGraceMs'], ['registry-protection-hold', 'protectionHoldMs']] as const) {
+    const v = values[flag] as string | undefined;
+    if (v === undefined) continue;
+    const seconds = parseDuration(v);
+    if (seconds === undefined || seconds > MAX_POLICY_SECONDS) return `--${flag} must be a duration from 0s to 24h such as 30s or 5m, not ${JSON.stringify(v)}`;
+    out[key] = Math.round(seconds * 1000);
+  }
+  const t = values['registry-protection-threshold'] as string | undefined;
+  if (t !== undefined) {
+    if (!/^(0(\.\d{1,6})?|1(\.0{1,6})?)$/.test(t)) return `--registry-protection-threshold must be a fraction from 0 to 1 such as 0.5, not ${JSON.stringify(t)}`;
+    out.protectionThreshold = Number(t);
+  }
+  return out;
+}
+
+/** A Kubernetes label value (non-empty: an empty revision would be no revision). */
+const LABEL_VALUE = /^[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 /** The longest period a timer takes, in whole seconds (2^31-1 ms). */
 const MAX_RESCAN_SECONDS = 2147483;

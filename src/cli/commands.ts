@@ -3,6 +3,7 @@
  * (args.ts) and the help text (help.ts) are both derived from this table, so a flag cannot be
  * accepted by one command and documented for another.
  */
+import { DEFAULT_CATALOG_OPTIONS } from '../catalog/model.js';
 import { DEFAULT_INPUT_LIMITS } from '../input/limits.js';
 import { DEFAULT_HTTP_LIMITS } from '../runtime/http.js';
 import { DEFAULT_SHUTDOWN_GRACE_MS } from '../runtime/serve.js';
@@ -37,11 +38,13 @@ export interface CommandSpec {
   readonly flags: Readonly<Record<string, FlagSpec>>;
   /** Exit codes of this command, in order, with their meaning. */
   readonly exit: readonly (readonly [number, string])[];
+  /** The one argument the command takes besides flags, if any (as shown in the usage line). */
+  readonly operand?: string;
 }
 
 import { DEFAULT_RESCAN_INTERVAL_MS } from '../store/directory.js';
 
-export type CommandName = 'generate' | 'validate' | 'serve';
+export type CommandName = 'generate' | 'validate' | 'serve' | 'explain';
 
 export const DEFAULT_XDS_ADDRESS = '127.0.0.1:15010';
 export const DEFAULT_HTTP_ADDRESS = '127.0.0.1:8080';
@@ -120,9 +123,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'serve',
-    summary: 'serve the RDS route tables over xDS and follow file changes',
+    summary: 'serve the RDS route tables over xDS (and, with --mcp, Istio config to istiod) and follow file changes',
     description:
-      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS only) and HTTP (/healthz, /readyz, /debug/xds, /debug/config), re-reading the -f paths when they change; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
+      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS; with --mcp also the generated Istio config to istiod over ADS) and HTTP (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries, /debug/explain), re-reading the -f paths when they change; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
     flags: {
       filename: { ...FILES, help: 'a manifest file or directory to serve and watch; repeatable, and each must exist; at least one -f or --registry' },
       registry: REGISTRY,
@@ -131,6 +134,11 @@ export const COMMANDS: readonly CommandSpec[] = [
       'tls-cert': { type: 'string', value: 'file', help: 'PEM certificate of the xDS server; with --tls-key, serves TLS. The TLS files are re-read when they change' },
       'tls-key': { type: 'string', value: 'file', help: 'PEM private key of --tls-cert' },
       'tls-ca': { type: 'string', value: 'file', help: 'PEM CA bundle; clients must present a certificate it signed (mutual TLS)' },
+      mcp: {
+        type: 'boolean',
+        help: "also serve the generated ServiceEntries, EnvoyFilters and VirtualServices to istiod over MCP-over-xDS on the same port (ADS, state of the world): istiod's meshConfig configSources: [{address: xds://host:port}], listed before k8s://. Not with --tls-ca: istiod presents no client certificate",
+      },
+      'mcp-revision': { type: 'string', value: 'rev', help: 'with --mcp, label what istiod gets istio.io/rev=<rev> (for a revisioned istiod; unlabelled objects are taken by every revision)' },
       'rescan-interval': { type: 'string', value: 'seconds', default: String(DEFAULT_RESCAN_INTERVAL_MS / 1000), help: 'how often every -f path is read again in full, whatever the file watcher reported; 0 turns it off' },
       'tls-expiry-warning': {
         type: 'string',
@@ -147,6 +155,24 @@ export const COMMANDS: readonly CommandSpec[] = [
       'http-idle-timeout': { type: 'string', value: 'duration', default: `${DEFAULT_HTTP_LIMITS.idleTimeoutMs / 1000}s`, help: 'an HTTP connection with no traffic this long is closed' },
       'http-max-connections': { type: 'string', value: 'n', default: String(DEFAULT_HTTP_LIMITS.maxConnections), help: 'open HTTP connections at most; more are closed at once' },
       'shutdown-grace': { type: 'string', value: 'duration', default: `${DEFAULT_SHUTDOWN_GRACE_MS / 1000}s`, help: 'on SIGINT or SIGTERM, how long open xDS streams and HTTP requests may finish before they are cut and the process exits' },
+      'registry-removal-grace': {
+        type: 'string',
+        value: 'duration',
+        default: `${DEFAULT_CATALOG_OPTIONS.removalGraceMs / 1000}s`,
+        help: 'how long a service or instance must be missing from a synced registry before its endpoints are removed (see /debug/registries)',
+      },
+      'registry-protection-threshold': {
+        type: 'string',
+        value: 'fraction',
+        default: String(DEFAULT_CATALOG_OPTIONS.protectionThreshold),
+        help: 'a loss of more than this fraction of a service\'s usable instances, or of a registry\'s services, at once is refused (1: never)',
+      },
+      'registry-protection-hold': {
+        type: 'string',
+        value: 'duration',
+        default: `${DEFAULT_CATALOG_OPTIONS.protectionHoldMs / 60_000}m`,
+        help: 'how long a refused loss is held back before it is taken as intended and applied',
+      },
       ...INPUT_LIMIT_FLAGS,
       ...XDS_LIMIT_FLAGS,
       help: HELP,
@@ -155,6 +181,28 @@ export const COMMANDS: readonly CommandSpec[] = [
       [0, 'stopped by SIGINT or SIGTERM, within --shutdown-grace'],
       [1, 'could not start: an address in use, TLS files that cannot be served (unreadable, an expired or not yet valid certificate, a key that is not its key, a CA file without certificates), or an unreadable or empty --http-token-file'],
       [2, 'usage error, or an -f path that does not exist; nothing was started'],
+    ],
+  },
+  {
+    name: 'explain',
+    summary: 'say in sentences what metamesh does for a host or a MetaRouter, and why',
+    operand: '<host | namespace/metarouter>',
+    description:
+      'Explains one host or one MetaRouter in plain sentences. For a host: the ServiceEntry or Service and ports that define it, its protocol and the detection rule that made it so, its address, the MetaRouter that applies (or why none does) and the DestinationRules, the EnvoyFilters generated for it and the workloads they select, its route tables and their routes in order, its gateway listeners, and every diagnostic about these objects with its code (explained in docs/errors.md). For namespace/metarouter: whether it is in effect and for which host and gateways, and if not, why (invalid, shadowed by an older MetaRouter, a host no MetaProtocol service defines, with the nearest hosts). Offline it reads -f and --registry like generate; with --server it asks a running metamesh serve (GET /debug/explain), which also says which proxies hold which version of the route tables and whether they ACKed or NACKed it.',
+    flags: {
+      filename: FILES,
+      registry: REGISTRY,
+      output: { type: 'string', short: 'o', value: 'format', choices: ['text', 'json'], help: 'text: sentences; json: the explanation as data' },
+      server: { type: 'string', value: 'url', help: 'ask the metamesh serve listening at this HTTP address (for example http://127.0.0.1:8080) instead of reading files' },
+      'http-token-file': { type: 'string', value: 'file', help: 'with --server: the file holding the bearer token of the server (its --http-token-file)' },
+      ...INPUT_LIMIT_FLAGS,
+      help: HELP,
+    },
+    exit: [
+      [0, 'everything asked about takes effect as written'],
+      [1, 'something asked about does not take effect as written (an error or a "not in effect" diagnostic on an object involved, a host that is not MetaProtocol, a MetaRouter applied nowhere, an unknown name, with --server a proxy that NACKed the current routes), or a registry or the server could not be read'],
+      USAGE_EXIT,
+      INTERNAL_EXIT,
     ],
   },
 ];

@@ -26,7 +26,7 @@ export function commandHelp(spec: CommandSpec): string {
   const flags = Object.entries(spec.flags).map(([name, f]) => [flagLabel(name, f), flagHelp(f)] as const);
   const width = Math.max(...flags.map(([label]) => label.length));
   return [
-    `Usage: metamesh ${spec.name} ${synopsis(spec)}`,
+    `Usage: metamesh ${spec.name} ${synopsis(spec)}${spec.operand ? ` ${spec.operand}` : ''}`,
     '',
     ...wrap(spec.description, 96),
     '',

@@ -4,7 +4,8 @@
  * Exit codes: 0 when every rule takes effect as written; 1 when a diagnostic is an error or a
  * warning marked notInEffect in the catalogue (validate --strict: any warning); 2 for a usage
  * error (nothing was read or started); 3 for an internal error (a bug: one line, no stack trace).
- * `serve`: 0 after a graceful stop, 1 when it cannot start.
+ * `serve`: 0 after a graceful stop, 1 when it cannot start. `explain`: 0 when everything asked about
+ * takes effect as written, 1 otherwise (cli/explain.ts).
  * stdout carries only the result (the document, the manifests, the diagnostics of `validate`);
  * everything else goes to stderr.
  */
@@ -12,7 +13,8 @@ import { stringify } from 'yaml';
 import { readResources } from '../input/read.js';
 import type { InputLimits } from '../input/limits.js';
 import { loadBuiltinProtocols } from '../protocol/builtin.js';
-import { build } from '../pipeline/build.js';
+import { createEngine } from '../pipeline/build.js';
+import type { Engine } from '../pipeline/engine.js';
 import type { PipelineOutput } from '../pipeline/types.js';
 import { parseArgs, type Invocation } from './args.js';
 import { commandSpec } from './commands.js';
@@ -21,6 +23,7 @@ import { loadInputs } from './files.js';
 import { commandHelp, overviewHelp } from './help.js';
 import { processIo, type Io } from './io.js';
 import { serveCommand } from './serve.js';
+import { explainCommand } from './explain.js';
 import { formatDiagnostics, verdict } from './verdict.js';
 import { packageVersion } from './version.js';
 import type { Diagnostic } from '../model/diagnostics.js';
@@ -69,13 +72,15 @@ async function command(argv: readonly string[], io: Io, stop: AbortSignal | unde
       return generate(inv, io);
     case 'validate':
       return validate(inv, io);
+    case 'explain':
+      return explainCommand(inv, io, run);
   }
 }
 
 /** How long `generate` and `validate` wait for each registry to be read completely. */
 export const REGISTRY_READ_TIMEOUT_MS = 15_000;
 
-type Run = { readonly output: PipelineOutput; readonly files: number } | { readonly error: string };
+type Run = { readonly output: PipelineOutput; readonly engine: Engine; readonly files: number } | { readonly error: string };
 
 async function run(inv: { files: readonly string[]; registries: readonly RegistryConfig[]; limits: InputLimits }): Promise<Run> {
   const loaded = loadInputs(inv.files, inv.limits);
@@ -92,8 +97,8 @@ async function run(inv: { files: readonly string[]; registries: readonly Registr
       return { error: (e as Error).message };
     }
   }
-  const output = build(read.config, loadBuiltinProtocols(), [...loaded.diagnostics, ...read.diagnostics, ...registryDiagnostics]);
-  return { output, files: loaded.files.length };
+  const engine = createEngine(read.config, loadBuiltinProtocols(), [...loaded.diagnostics, ...read.diagnostics, ...registryDiagnostics]);
+  return { output: engine.output(), engine, files: loaded.files.length };
 }
 
 async function generate(inv: Extract<Invocation, { kind: 'generate' }>, io: Io): Promise<number> {

@@ -26,6 +26,8 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
       rescanIntervalMs: inv.rescanIntervalMs,
       limits: inv.limits,
       xdsLimits: inv.xdsLimits,
+      catalog: inv.catalog,
+      mcp: inv.mcp,
     });
   } catch (e) {
     if (e instanceof MissingSourceError) {
@@ -42,7 +44,8 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
   }
   const host = (a: string) => a.slice(0, a.lastIndexOf(':'));
   const mode = inv.tls ? (inv.tls.ca ? 'mutual TLS' : 'TLS') : 'plaintext';
-  io.out(`metamesh serve: xDS (gRPC, ${mode}) on ${host(inv.xdsAddress)}:${running.xdsPort}, HTTP on ${host(inv.httpAddress)}:${running.httpPort} (${DEBUG_NOTE[running.debugAccess]})\n`);
+  const what = inv.mcp ? ' with MCP for istiod' : '';
+  io.out(`metamesh serve: xDS (gRPC, ${mode}${what}) on ${host(inv.xdsAddress)}:${running.xdsPort}, HTTP on ${host(inv.httpAddress)}:${running.httpPort} (${DEBUG_NOTE[running.debugAccess]})\n`);
   await new Promise<void>((resolve) => {
     const done = () => {
       process.off('SIGINT', done);

@@ -10,7 +10,7 @@ import type * as R from '../model/resources.js';
 import type { Options } from '../model/options.js';
 import { resolveOptions } from '../config/options.js';
 import { isPlainObject, type DecodeContext } from '../util/decode.js';
-import { objectMeta, SPEC_DECODERS } from './schemas.js';
+import { objectMeta, serviceEntryStatus, SPEC_DECODERS } from './schemas.js';
 import { canonicalJson } from '../util/canonical.js';
 import { validateDestinationRule } from '../validate/destinationrule.js';
 import { validateServiceEntry } from '../validate/serviceentry.js';
@@ -226,7 +226,10 @@ function decodeDocument(doc: SourceDocument, origin: SourceDocument, diagnostics
       return key;
     }
   }
-  const resource = { apiVersion: v.apiVersion, kind, metadata, spec } as R.Resource<string, unknown>;
+  const resource = { apiVersion: v.apiVersion, kind, metadata, spec } as R.Resource<string, unknown> & { status?: unknown };
+  // Istio's auto-allocated addresses (src/serviceentry/address.ts); no other status is read.
+  const status = kind === 'ServiceEntry' ? serviceEntryStatus(v.status) : undefined;
+  if (status) resource.status = status;
   if (istio) {
     const found = istio.validate(resource);
     diagnostics.push(...found);

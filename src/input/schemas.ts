@@ -154,6 +154,23 @@ export const metaRouterSpec = object<R.MetaRouterSpec>({
 
 export const applicationProtocolSpec = object<R.ApplicationProtocolSpec>({ protocol: str, codec: str });
 
+/**
+ * The part of a ServiceEntry's status metamesh reads: the addresses istiod allocated (Istio 1.23+).
+ * Written by istiod, not by users, so anything malformed is left out without a diagnostic.
+ */
+export function serviceEntryStatus(raw: unknown): R.ServiceEntryStatus | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const list = (raw as { addresses?: unknown }).addresses;
+  if (!Array.isArray(list)) return undefined;
+  const addresses: R.ServiceEntryAddress[] = [];
+  for (const a of list) {
+    if (a === null || typeof a !== 'object' || typeof (a as { value?: unknown }).value !== 'string') continue;
+    const { value, host } = a as { value: string; host?: unknown };
+    addresses.push(typeof host === 'string' ? { value, host } : { value });
+  }
+  return addresses.length > 0 ? { addresses } : undefined;
+}
+
 export const SPEC_DECODERS: Record<string, Decoder<unknown>> = {
   ServiceEntry: serviceEntrySpec,
   Service: kubeServiceSpec,

@@ -67,6 +67,8 @@ export const CODES = {
   MM_SERVICE_MULTIPLE_HOSTS: entry('info', 'A ServiceEntry has several hosts; only the first gets sidecar patches.'),
   MM_SERVICE_VIP_ALLOCATED: entry('info', 'A ServiceEntry without addresses was given a virtual IP.'),
   MM_SERVICE_VIP_EXHAUSTED: entry('error', 'No free virtual IP was left for a ServiceEntry.'),
+  MM_SERVICE_VIP_REALLOCATED: entry('warning', 'A virtual IP metamesh allocated earlier could not be kept (outside vipCidr, or now used elsewhere); another was allocated.'),
+  MM_SERVICE_ISTIO_ADDRESS: entry('info', "A ServiceEntry without spec.addresses uses the address istiod allocated to it (status.addresses)."),
   MM_SERVICE_NO_ADDRESS: entry('warning', 'A service has no address, so no outbound patch can be scoped to it.'),
   MM_SERVICEENTRY_INVALID: entry('error', 'Istio would reject a ServiceEntry, so metamesh treats it as absent.'),
   MM_SERVICEENTRY_WARNING: entry('warning', 'istiod accepts a ServiceEntry but warns about it.'),
@@ -130,6 +132,13 @@ export const CODES = {
   MM_SERVICEENTRY_NAMESPACE: entry('warning', 'A namespace a registry or a rule asks for is not a valid namespace name; the next choice was used.'),
   MM_SERVICEENTRY_ENDPOINT_SKIPPED: entry('warning', 'Registry instances that cannot be ServiceEntry endpoints (not an IP address, a bad port, over 4096) were left out.'),
 
+  // The Kubernetes apply sink's plan (src/sink/plan.ts): what it writes, and what it refuses to.
+  MM_SINK_CONFLICT: entry('error', 'An object metamesh generates has the name of an object it does not own; neither was written.'),
+  MM_SINK_ADOPTED: entry('info', 'An object labelled managed-by metamesh without an instance label was taken over by this instance.'),
+  MM_SINK_NOT_READY: entry('warning', 'An input has never been read completely, so the sink wrote nothing.'),
+  MM_SINK_DELETIONS_HELD: entry('warning', 'An input is not synced, so the sink held every deletion.'),
+  MM_SINK_MASS_DELETION: entry('warning', 'The sink refused to withdraw more than the guard allows of its objects at once.'),
+
   // The TLS files of `metamesh serve` (--tls-cert, --tls-key, --tls-ca).
   MM_TLS_UNREADABLE: entry('error', 'A TLS file cannot be read, or is not a regular file.'),
   MM_TLS_NO_CERTIFICATE: entry('error', 'A certificate or CA file holds no PEM certificate.'),
@@ -138,6 +147,9 @@ export const CODES = {
   MM_TLS_CERT_EXPIRED: entry('error', 'The server certificate has expired.'),
   MM_TLS_CERT_NOT_YET_VALID: entry('error', 'The server certificate is not valid yet.'),
   MM_TLS_CERT_EXPIRING: entry('warning', 'The server certificate expires within the warning window.'),
+  // The MCP sink: generated objects served to istiod over MCP-over-xDS (`serve --mcp`).
+  MM_MCP_NOT_SERVED: entry('error', 'A generated object cannot be served to istiod over MCP (no <namespace>/<name>, a kind the sink does not serve, generated twice).'),
+  MM_MCP_NOT_ENCODABLE: entry('error', 'A generated object does not fit its Istio API message (an unknown field, a wrong type); its last encodable version, or nothing, is served to istiod.'),
   // Reading a ZooKeeper registry.
   MM_ZK_NODE_TOO_LARGE: entry('warning', 'A ZooKeeper node holds more data than metamesh reads from one node; it was not read.'),
   MM_ZK_TOO_MANY_CHILDREN: entry('warning', 'A ZooKeeper node has more children than metamesh lists under one node; nothing below it was read.'),

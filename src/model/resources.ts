@@ -51,7 +51,17 @@ export interface ServiceEntrySpec {
   exportTo?: string[];
   subjectAltNames?: string[];
 }
-export type ServiceEntry = Resource<'ServiceEntry', ServiceEntrySpec>;
+/** One address Istio allocated to a ServiceEntry without spec.addresses (Istio 1.23+, `status.addresses`). */
+export interface ServiceEntryAddress {
+  value: string;
+  /** The host it was allocated for (one per host); absent in older Istio versions. */
+  host?: string;
+}
+/** What metamesh reads of a ServiceEntry's status (written by istiod, read from the live object). */
+export interface ServiceEntryStatus {
+  addresses?: ServiceEntryAddress[];
+}
+export type ServiceEntry = Resource<'ServiceEntry', ServiceEntrySpec> & { status?: ServiceEntryStatus };
 
 export interface ConsistentHash {
   httpHeaderName?: string;

@@ -19,8 +19,8 @@ import { xdsClusterEnvoyFilter } from '../envoyfilter/build.js';
 import type { HostOutput } from './host.js';
 import type { GatewayStageOutput } from './gateway.js';
 import { objKey, type PipelineOutput } from './types.js';
+import { ALLOCATED_ADDRESS_ANNOTATION } from '../serviceentry/address.js';
 
-export const ALLOCATED_ADDRESS_ANNOTATION = 'metamesh.io/allocated-address';
 
 export interface AssembleInput {
   readonly options: Options;
@@ -36,6 +36,8 @@ export interface AssembleInput {
   readonly destinationRule: (host: string) => R.DestinationRule | undefined;
   /** ServiceEntry key → allocated virtual IP. */
   readonly vips: ReadonlyMap<string, string>;
+  /** The keys of `vips` that kept an address allocated earlier. */
+  readonly vipsKept: ReadonlySet<string>;
   readonly serviceEntries: ReadonlyMap<string, R.ServiceEntry>;
 }
 
@@ -66,7 +68,8 @@ export function assembleOutput(input: AssembleInput): PipelineOutput {
   }
   ruleConflicts(input, diagnostics);
   for (const [key, ip] of input.vips) {
-    diagnostics.push(diag('MM_SERVICE_VIP_ALLOCATED', key, `has no spec.addresses; metamesh gives it ${ip} (see serviceEntries in the output, annotation ${ALLOCATED_ADDRESS_ANNOTATION}).`));
+    const how = input.vipsKept.has(key) ? `keeps ${ip}, which metamesh allocated to it earlier` : `has no spec.addresses; metamesh gives it ${ip}`;
+    diagnostics.push(diag('MM_SERVICE_VIP_ALLOCATED', key, `${how} (see serviceEntries in the output, annotation ${ALLOCATED_ADDRESS_ANNOTATION}).`));
   }
   return {
     serviceEntries: allocatedServiceEntries(input),

@@ -11,6 +11,10 @@
  *
  * The engine is deterministic: its output depends only on the set of resources, never on the order
  * of changes (tests compare incremental results with full rebuilds). It does no I/O.
+ *
+ * Longer than 300 lines: the indexes above and the code that keeps them consistent on every change
+ * are one invariant, kept in one class on purpose; the stages it calls (host.ts, gateway.ts,
+ * routers.ts, vips.ts, assemble.ts, state.ts) hold everything that can live outside it.
  */
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Options } from '../model/options.js';
@@ -29,9 +33,11 @@ import { objKey, type Change, type PipelineOutput } from './types.js';
 import { assembleOutput } from './assemble.js';
 import { SetMultimap } from './multimap.js';
 import { VipState } from './vips.js';
+import { addressView } from '../serviceentry/address.js';
 import { cachedRe2Check } from '../util/regex.js';
 import { routersMeaning, routerState, type RouterState } from './routers.js';
 import { ServedRoutes } from './served.js';
+import { pipelineState, type PipelineState } from './state.js';
 
 /** What changed in the last flush: the RDS resources an xDS server must push or withdraw. */
 export interface Delta {
@@ -96,6 +102,11 @@ export class Engine {
     return this.served.get(name);
   }
 
+  /** A stored ServiceEntry's creationTimestamp (the MCP sink keeps it on the ones it re-serves). */
+  serviceEntryCreated(namespace: string, name: string): string | undefined {
+    return this.serviceEntries.get(objKey('ServiceEntry', namespace, name))?.metadata.creationTimestamp;
+  }
+
   apply(changes: Iterable<Change>): void {
     for (const c of changes) {
       if (c.op === 'upsert') this.set(c.resource.kind, objKey(c.resource.kind, c.resource.metadata.namespace, c.resource.metadata.name), c.resource);
@@ -140,7 +151,7 @@ export class Engine {
     for (const h of old?.service?.hosts ?? []) this.servicesByHost.delete(h, key);
     const se = this.serviceEntries.get(key);
     const svc = this.kubeServices.get(key);
-    const d = se ? this.vips.withVip(key, detectServiceEntry(se, this.table)) : svc ? detectKubeService(svc, this.table, this.options.domain) : undefined;
+    const d = se ? this.vips.withVip(key, detectServiceEntry(addressView(se), this.table)) : svc ? detectKubeService(svc, this.table, this.options.domain) : undefined;
     if (d) this.detected.set(key, d);
     else this.detected.delete(key);
     for (const h of d?.service?.hosts ?? []) this.servicesByHost.add(h, key);
@@ -221,7 +232,7 @@ export class Engine {
   /** Recomputes everything that is dirty and reports which RDS resources changed. */
   flush(): Delta {
     if (this.dirtyAll) this.rebuildAll();
-    for (const key of this.vips.reallocate(this.detected, this.serviceEntries.values(), this.kubeServices.values(), this.options.vipCidr)) {
+    for (const key of this.vips.reallocate(this.detected, this.serviceEntries, this.kubeServices.values(), this.options.vipCidr)) {
       this.serviceChanged(key, this.vips.addressesOf(this.serviceEntries.get(key)));
     }
     this.vips.settle();
@@ -276,6 +287,11 @@ export class Engine {
     return { hosts, gateway: this.gatewayOutput?.model ?? { listeners: [], diagnostics: [] } };
   }
 
+  /** Everything decided, as plain data, for `metamesh explain` (src/pipeline/state.ts). Call after flush(). */
+  state(): PipelineState {
+    return pipelineState({ options: this.options, serviceEntries: this.serviceEntries, kubeServices: this.kubeServices, detected: this.detected, vips: this.vips.assigned, hosts: this.hostOutputs.values(), gateway: this.gatewayOutput, routers: this.routers, destinationRules: this.destinationRules, ruleHosts: this.ruleHosts, destinationRule: this.destinationRule, isServiceHost: this.isServiceHost, diagnostics: this.output().diagnostics });
+  }
+
   /** The full, sorted output. Call after flush(). */
   output(): PipelineOutput {
     return assembleOutput({
@@ -288,6 +304,7 @@ export class Engine {
       rulesByHost: this.rulesByHost.entries(),
       destinationRule: this.destinationRule,
       vips: this.vips.assigned,
+      vipsKept: this.vips.kept,
       serviceEntries: this.serviceEntries,
     });
   }

@@ -2,26 +2,35 @@
  * The engine's virtual-IP bookkeeping: which ServiceEntries hold an allocated address, and when the
  * allocation (src/serviceentry/vip.ts, pure) must run again. It runs again only when a service needs
  * a VIP or an address inside the block appears or disappears, so one edit elsewhere never moves a VIP.
+ * An address metamesh allocated earlier and the object still carries (src/serviceentry/address.ts)
+ * is kept, so allocations survive restarts and leader changes.
  */
 import { diag, type Diagnostic } from '../model/diagnostics.js';
 import type * as R from '../model/resources.js';
 import type { Detected } from '../protocol/detect.js';
-import { allocateVips } from '../serviceentry/vip.js';
+import { addressView, allocationOf } from '../serviceentry/address.js';
+import { allocateVips, type VipMove } from '../serviceentry/vip.js';
 import { addressIp } from '../util/hosts.js';
 import { inIpv4Block, parseIpv4Cidr, type Ipv4Block } from '../util/ip.js';
 
 export class VipState {
   /** ServiceEntry key → allocated address. */
   assigned = new Map<string, string>();
+  /** The keys whose earlier allocation was kept. */
+  kept = new Set<string>();
   diagnostics: Diagnostic[] = [];
   private dirty = false;
   /** The parsed vipCidr, kept while the option stays the same. */
   private block: { cidr: string; parsed: Ipv4Block | undefined } | undefined;
 
-  /** Every address a ServiceEntry or Service holds, MetaProtocol or not (VIPs must avoid them all). */
+  /**
+   * Every address a ServiceEntry or Service holds, MetaProtocol or not (VIPs must avoid them all):
+   * its own addresses and Istio's auto-allocated ones, but not an address metamesh allocated to it
+   * (that one is the allocation's to keep or move).
+   */
   addressesOf(r: R.ServiceEntry | R.KubeService | undefined): string[] {
     if (!r) return [];
-    if (r.kind === 'ServiceEntry') return (r.spec.addresses ?? []).map(addressIp);
+    if (r.kind === 'ServiceEntry') return [...(addressView(r).spec.addresses ?? []).map(addressIp), ...(r.status?.addresses ?? []).map((a) => a.value)];
     return r.spec.clusterIPs ?? [r.spec.clusterIP ?? ''];
   }
 
@@ -58,20 +67,33 @@ export class VipState {
    * them, which must not schedule yet another allocation: hence `dirty` is cleared by the caller's
    * `settle()` afterwards).
    */
-  reallocate(detected: ReadonlyMap<string, Detected>, serviceEntries: Iterable<R.ServiceEntry>, services: Iterable<R.KubeService>, cidr: string): string[] {
+  reallocate(detected: ReadonlyMap<string, Detected>, serviceEntries: ReadonlyMap<string, R.ServiceEntry>, services: Iterable<R.KubeService>, cidr: string): string[] {
     if (!this.dirty) return [];
-    const needing: string[] = [];
-    for (const [key, d] of detected) if (d.needsVip) needing.push(key);
+    const needing: { key: string; previous: string | undefined }[] = [];
+    for (const [key, d] of detected) if (d.needsVip) needing.push({ key, previous: allocationOf(serviceEntries.get(key)!) });
     const used = new Set<string>();
-    for (const r of [...serviceEntries, ...services]) for (const a of this.addressesOf(r)) used.add(a);
-    const { assigned, exhausted } = allocateVips(needing, used, cidr);
+    for (const r of [...serviceEntries.values(), ...services]) for (const a of this.addressesOf(r)) used.add(a);
+    const { assigned, exhausted, moved } = allocateVips(needing, used, cidr);
     const before = this.assigned;
     this.assigned = assigned;
-    this.diagnostics = exhausted.map((k) => diag('MM_SERVICE_VIP_EXHAUSTED', k, `no free address is left in ${cidr}; give the ServiceEntry spec.addresses or widen vipCidr.`));
+    this.kept = new Set(needing.filter((r) => r.previous !== undefined && assigned.get(r.key) === r.previous).map((r) => r.key));
+    this.diagnostics = [
+      ...exhausted.map((k) => diag('MM_SERVICE_VIP_EXHAUSTED', k, `no free address is left in ${cidr}; give the ServiceEntry spec.addresses or widen vipCidr.`)),
+      ...moved.map((m) => movedDiagnostic(m, assigned.get(m.key), cidr)),
+    ];
     return [...new Set([...before.keys(), ...assigned.keys()])].filter((k) => before.get(k) !== assigned.get(k));
   }
 
   settle(): void {
     this.dirty = false;
   }
+}
+
+function movedDiagnostic(m: VipMove, now: string | undefined, cidr: string): Diagnostic {
+  const why =
+    m.reason === 'outside-block' ? `is not a usable address of vipCidr ${cidr} (was vipCidr changed?)`
+    : m.reason === 'used-elsewhere' ? 'is now used by another ServiceEntry or Service'
+    : `is also claimed by ${m.keptBy}, which sorts first and keeps it`;
+  const next = now === undefined ? 'no address is free, so it has none' : `it gets ${now} instead`;
+  return diag('MM_SERVICE_VIP_REALLOCATED', m.key, `the address ${m.previous} metamesh allocated to it earlier ${why}; ${next}. Its outbound listener moves with the address.`);
 }

@@ -1,7 +1,7 @@
 /**
- * Protobuf schema registry: loads metamesh's MetaProtocol API protos (proto/) together with
- * the Envoy / xDS / googleapis / PGV protos shipped inside @grpc/grpc-js-xds (deps/ folders),
- * into one protobufjs Root.
+ * Protobuf schema registry: loads metamesh's MetaProtocol API protos and its renditions of the
+ * Istio API messages (proto/) together with the Envoy / xDS / googleapis / PGV protos shipped
+ * inside @grpc/grpc-js-xds (deps/ folders), into one protobufjs Root.
  *
  * There is no module-level cache: every call parses the .proto files again (a few hundred ms),
  * so callers create one Root and keep it (see `createWire` in ./wire.ts).
@@ -25,6 +25,17 @@ export const METAMESH_PROTO_FILES: readonly string[] = [
   'aeraki/meta_protocol/codec/thrift_codec.proto',
   'aeraki/meta_protocol/codec/trpc_codec.proto',
   'aeraki/meta_protocol/codec/brpc_codec.proto',
+];
+
+/**
+ * Our renditions of the Istio API messages the MCP sink serves to istiod (src/mcp/), relative to
+ * `proto/`: the MCP envelope and the networking v1alpha3 specs metamesh generates.
+ */
+export const ISTIO_PROTO_FILES: readonly string[] = [
+  'istio/mcp/v1alpha1/resource.proto',
+  'istio/networking/v1alpha3/service_entry.proto',
+  'istio/networking/v1alpha3/envoy_filter.proto',
+  'istio/networking/v1alpha3/virtual_service.proto',
 ];
 
 /** Upstream protos loaded from the grpc-js-xds deps folders (their imports follow). */
@@ -70,7 +81,7 @@ export function protoIncludeDirs(): string[] {
 }
 
 /**
- * Loads a fresh, fully resolved Root with our MetaProtocol protos and the Envoy types listed in
+ * Loads a fresh, fully resolved Root with our MetaProtocol and Istio protos and the Envoy types listed in
  * UPSTREAM_PROTO_FILES. Field names are protobufjs' lowerCamelCase of the proto names (except in
  * the bundled google.protobuf types, e.g. Any's `type_url`), which is what the JSON converter
  * (json.ts) expects. Throws if any file or import cannot be found.
@@ -86,7 +97,7 @@ export function loadProtoRoot(): protobuf.Root {
     }
     throw new Error(`proto import "${target}" (from ${origin || '<root>'}) not found in ${includeDirs.join(', ')}`);
   };
-  root.loadSync([...METAMESH_PROTO_FILES, ...UPSTREAM_PROTO_FILES], {
+  root.loadSync([...METAMESH_PROTO_FILES, ...ISTIO_PROTO_FILES, ...UPSTREAM_PROTO_FILES], {
     keepCase: false,
     alternateCommentMode: false,
   });

@@ -13,6 +13,7 @@ import type { KubeService, ServiceEntry } from '../model/resources.js';
 import type { MetaPort, MetaService } from '../model/service.js';
 import { addressIp, isValidHost } from '../util/hosts.js';
 import { protocolFromPortName } from './portname.js';
+import { istioAddresses } from '../serviceentry/address.js';
 import type { ProtocolTable } from './table.js';
 
 export const APP_PROTOCOL_PREFIX = 'metaprotocol.aeraki.io/';
@@ -21,7 +22,10 @@ export const WORKLOAD_SELECTOR_ANNOTATION = 'workloadSelector';
 
 export interface Detected {
   service: MetaService | undefined;
-  /** The ServiceEntry needs a virtual IP from metamesh (it has MetaProtocol ports and no address). */
+  /**
+   * The ServiceEntry needs a virtual IP from metamesh: it has MetaProtocol ports and no address,
+   * neither in spec.addresses nor allocated by istiod in status.addresses.
+   */
   needsVip: boolean;
   diagnostics: Diagnostic[];
 }
@@ -90,7 +94,12 @@ export function detectServiceEntry(se: ServiceEntry, table: ProtocolTable): Dete
   if (resolution === 'NONE') {
     diagnostics.push(diag('MM_SERVICE_RESOLUTION', ref, `has resolution NONE${se.spec.resolution === undefined ? ' (none is given, and NONE is the default)' : ''}: its clusters forward to the original destination, so subsets, weights and mirrors have no effect. Use STATIC or DNS.`));
   }
-  const addresses = (se.spec.addresses ?? []).map(addressIp).filter((a) => a !== '');
+  let addresses = (se.spec.addresses ?? []).map(addressIp).filter((a) => a !== '');
+  const istio = addresses.length === 0 ? istioAddresses(se) : [];
+  if (istio.length > 0) {
+    addresses = istio;
+    diagnostics.push(diag('MM_SERVICE_ISTIO_ADDRESS', ref, `has no spec.addresses; istiod allocated ${istio.join(', ')} to ${se.spec.hosts[0]} (status.addresses), so the outbound patch uses that and metamesh allocates nothing.`));
+  }
   return {
     service: {
       ref,

@@ -3,7 +3,7 @@
  * catalog step (outage policy) and ServiceEntry generation, then a diff against what was generated
  * before, so the engine gets only real upserts and deletions. The clock is an input.
  */
-import { DEFAULT_CATALOG_OPTIONS, EMPTY_CATALOG_STATE, type CatalogOptions, type CatalogState } from '../catalog/model.js';
+import { DEFAULT_CATALOG_OPTIONS, EMPTY_CATALOG_STATE, type CatalogOptions, type CatalogState, type Decision } from '../catalog/model.js';
 import { step } from '../catalog/step.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistrySnapshot, RegistryStatus } from '../model/registry.js';
@@ -33,6 +33,8 @@ export interface SyncResult {
   /** What the engine must apply: generated ServiceEntries that are new or changed, and those gone. */
   readonly changes: Change[];
   readonly diagnostics: Diagnostic[];
+  /** What the outage policy decided at this step (src/catalog/step.ts), for /debug/registries. */
+  readonly decisions: readonly Decision[];
 }
 
 export function syncRegistries(previous: SyncState, snapshots: readonly RegistrySnapshot[], statuses: readonly RegistryStatus[], options: RegistrySyncOptions, nowMs: number): SyncResult {
@@ -54,5 +56,6 @@ export function syncRegistries(previous: SyncState, snapshots: readonly Registry
     serviceEntries: generated.serviceEntries,
     changes,
     diagnostics: [...catalog.diagnostics, ...generated.diagnostics],
+    decisions: catalog.decisions,
   };
 }

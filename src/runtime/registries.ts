@@ -1,12 +1,14 @@
 /**
  * The registries of `--registry`, running: one feed per registry (a watcher and its pure parser),
  * their latest snapshots and statuses, and the sync into ServiceEntries (src/registry/sync.ts).
- * Effects: the watchers, a debounce and a periodic tick (so removal grace periods and protection
- * holds run out even when no registry event comes).
+ * Effects: the watchers, a debounce, a timer at the next outage-policy deadline and a periodic
+ * tick (so removal grace periods and protection holds run out even when no registry event comes),
+ * and a log line for each outage-policy decision that starts or ends something.
  */
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { parse } from 'yaml';
+import type { Decision } from '../catalog/model.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistrySnapshot, RegistryStatus } from '../model/registry.js';
 import { zkAddressOf, type RegistryConfig, type ZookeeperRegistryConfig } from '../registry/config.js';
@@ -17,6 +19,7 @@ import { httpNacosApi } from '../registry/nacos/client.js';
 import type { NacosWatchConfig } from '../registry/nacos/config.js';
 import { NacosWatcher } from '../registry/nacos/watch.js';
 import { loadBuiltinProtocols } from '../protocol/builtin.js';
+import type { RegistriesDebugInput } from './registries-debug.js';
 
 /** One registry being read. */
 export interface RegistryFeed {
@@ -88,10 +91,15 @@ export interface RegistryHubOptions {
   readonly sync: RegistrySyncOptions;
   readonly logger: Logger;
   /**
-   * The ServiceEntry changes of every sync that changed something. A throw means not applied: the
-   * sync is not committed and its changes come again at the next one.
+   * Every sync that changed ServiceEntries or diagnostics (outage-policy ones included). A throw
+   * means not applied: the sync is not committed and its changes come again at the next one.
    */
   readonly onSync: (result: SyncResult) => void;
+  /**
+   * Called after every sync that was applied (or had nothing to apply) and read every registry at
+   * least once: what is served then includes every registry.
+   */
+  readonly onComplete?: () => void;
   readonly debounceMs?: number;
   /** How often the outage policy is re-evaluated without any registry event. */
   readonly tickMs?: number;
@@ -103,7 +111,13 @@ export class RegistryHub {
   private readonly feeds: RegistryFeed[];
   private state: SyncState = EMPTY_SYNC_STATE;
   private diagnostics: Diagnostic[] = [];
+  private diagnosticsKey = '';
+  private decisions: readonly Decision[] = [];
+  private syncedStatuses: readonly RegistryStatus[] | undefined;
+  /** Keys of the ongoing waits (removal pending, registry unavailable) already logged. */
+  private logged = new Set<string>();
   private debounce: NodeJS.Timeout | undefined;
+  private deadline: NodeJS.Timeout | undefined;
   private readonly tick: NodeJS.Timeout;
   private closed = false;
 
@@ -128,9 +142,18 @@ export class RegistryHub {
     return this.diagnostics;
   }
 
+  /**
+   * What /debug/registries shows (src/runtime/registries-debug.ts): the statuses, catalog state and
+   * decisions of the last sync, which belong together (the statuses now may be a debounce ahead).
+   */
+  debugInput(): RegistriesDebugInput {
+    return { statuses: this.syncedStatuses ?? this.statuses(), state: this.state.catalog, decisions: this.decisions, options: this.opts.sync.catalog, nowMs: (this.opts.now ?? Date.now)() };
+  }
+
   close(): void {
     this.closed = true;
     if (this.debounce) clearTimeout(this.debounce);
+    if (this.deadline) clearTimeout(this.deadline);
     clearInterval(this.tick);
     for (const f of this.feeds) f.close();
   }
@@ -143,9 +166,14 @@ export class RegistryHub {
 
   private sync(): void {
     if (this.closed) return;
+    const complete = this.synced();
     const snapshots = this.feeds.map((f) => f.snapshot()).filter((s): s is RegistrySnapshot => s !== undefined);
-    const result = syncRegistries(this.state, snapshots, this.statuses(), this.opts.sync, (this.opts.now ?? Date.now)());
-    if (result.changes.length > 0) {
+    const nowMs = (this.opts.now ?? Date.now)();
+    const statuses = this.statuses();
+    const result = syncRegistries(this.state, snapshots, statuses, this.opts.sync, nowMs);
+    // A policy wait changes no ServiceEntry, but its diagnostics must still reach /debug/config.
+    const key = JSON.stringify(result.diagnostics);
+    if (result.changes.length > 0 || key !== this.diagnosticsKey) {
       try {
         this.opts.onSync(result);
       } catch (e) {
@@ -157,8 +185,69 @@ export class RegistryHub {
     }
     this.state = result.state;
     this.diagnostics = result.diagnostics;
+    this.diagnosticsKey = key;
+    this.decisions = result.decisions;
+    this.syncedStatuses = statuses;
+    this.logDecisions(result.decisions, statuses);
+    this.armDeadline(result.decisions, nowMs);
+    if (complete) this.opts.onComplete?.();
+  }
+
+  /** Syncs again when the earliest grace or hold of the last step runs out, rather than at the next tick. */
+  private armDeadline(decisions: readonly Decision[], nowMs: number): void {
+    if (this.deadline) clearTimeout(this.deadline);
+    this.deadline = undefined;
+    let next = Infinity;
+    for (const d of decisions) if (d.untilMs !== undefined && d.untilMs < next) next = d.untilMs;
+    if (next === Infinity) return;
+    this.deadline = setTimeout(() => this.sync(), Math.min(MAX_TIMER_MS, Math.max(0, next - nowMs) + 1));
+    this.deadline.unref();
+  }
+
+  /** One log line when a wait starts (again, with other items) and for each one-off decision; none while it goes on. */
+  private logDecisions(decisions: readonly Decision[], statuses: readonly RegistryStatus[]): void {
+    const statusOf = new Map(statuses.map((s) => [s.registry, s]));
+    const waits = new Set<string>();
+    for (const d of decisions) {
+      if (d.kind === 'protection-held') continue;
+      const ongoing = d.kind === 'removal-pending' || d.kind === 'registry-unavailable';
+      const key = JSON.stringify([d.kind, d.registry, d.service ?? '', d.items ?? []]);
+      if (ongoing) {
+        waits.add(key);
+        if (this.logged.has(key)) continue;
+      }
+      const items = d.items ?? [];
+      const fields = {
+        event: 'outage-policy',
+        decision: d.kind,
+        registry: d.registry,
+        ...(d.service === undefined ? {} : { service: d.service }),
+        ...(items.length === 0 ? {} : { items: items.slice(0, MAX_LOGGED_ITEMS), itemsOmitted: Math.max(0, items.length - MAX_LOGGED_ITEMS) }),
+        ...(d.untilMs === undefined ? {} : { until: new Date(d.untilMs).toISOString() }),
+        ...(d.before === undefined ? {} : { before: d.before, after: d.after }),
+        ...(d.kind === 'registry-unavailable' ? { state: statusOf.get(d.registry)?.state, error: statusOf.get(d.registry)?.error } : {}),
+      };
+      // A registry not read yet (starting) holds nothing back: that is no warning.
+      const holding = d.kind === 'registry-unavailable' && statusOf.get(d.registry)?.lastSyncMs !== undefined;
+      if (holding || d.kind === 'protection-triggered') this.opts.logger.warn(fields, DECISION_MESSAGE[d.kind]);
+      else this.opts.logger.info(fields, DECISION_MESSAGE[d.kind]);
+    }
+    this.logged = waits;
   }
 }
+
+/** The longest delay a timer takes. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Items named in one log line; the rest are counted. */
+const MAX_LOGGED_ITEMS = 20;
+
+const DECISION_MESSAGE: Record<Exclude<Decision['kind'], 'protection-held'>, string> = {
+  'registry-unavailable': 'the registry is not synced; its last-known services are kept unchanged until it is',
+  'removal-pending': 'no longer in the registry; kept until the removal grace is over',
+  removed: 'missing for the whole removal grace; removed',
+  'protection-triggered': 'a loss above the protection threshold was refused; the previous ones are kept until it recovers or the hold ends',
+  'protection-released': 'the protection is lifted',
+};
 
 /**
  * `generate`: reads every registry once. Resolves when each is synced, or rejects after

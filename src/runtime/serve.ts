@@ -8,13 +8,20 @@
  *   1. load the built-in protocol descriptors (protocols/*.json)
  *   2. read the manifest directory (DirectoryStore.load)
  *   3. Engine: apply every resource, flush
- *   4. ResourceCache.setResources(engine.output().routes by name): encodes each route table once
- *   5. gRPC xDS server listens (streams are answered from the cache from the first request)
- *   6. HTTP server listens (/healthz, /readyz, /debug/xds, /debug/config); ready from here on;
- *      /readyz also shows the health of every source (DirectoryStore.status())
+ *   4. ResourceCache.setResources(engine.output().routes by name): encodes each route table once;
+ *      with --mcp, the MCP sink takes the generated objects (src/runtime/mcp.ts) and is ready at
+ *      once without registries, otherwise once every registry's first read is applied
+ *   5. gRPC xDS server listens (streams are answered from the cache from the first request; MCP
+ *      streams from istiod once the sink is ready: istiod exits if it cannot connect at start, so
+ *      the port is open before the HTTP server reports ready)
+ *   6. HTTP server listens (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries,
+ *      /debug/explain);
+ *      ready from here on; /readyz also shows the health of every source (DirectoryStore.status())
+ *      and /debug/registries what the registries' outage policy is doing (registries-debug.ts)
  *   7. watch the directory (and rescan it periodically); on each change:
  *        engine.apply(changes) + flush → cache.update(changed routes via engine.route(), removed)
- *      and the cache pushes to every subscribed stream.
+ *      and the cache pushes to every subscribed stream; the MCP sink pushes every changed
+ *      collection, complete, to every istiod.
  *
  * close() stops watching, then drains HTTP and xDS side by side within one grace period (requests
  * in progress and open streams get that long; whatever is left is then cut), then stops watching
@@ -25,7 +32,6 @@ import { Engine } from '../pipeline/engine.js';
 import { loadBuiltinProtocols } from '../protocol/builtin.js';
 import { DirectoryStore, type StoreUpdate, type Timers } from '../store/directory.js';
 import { missingPaths } from '../store/list.js';
-import { outputDocument } from '../pipeline/document.js';
 import { ResourceCache, routesByName } from '../xds/cache.js';
 import { composeCallbacks } from '../xds/callbacks.js';
 import type { XdsLimits } from '../xds/limits.js';
@@ -34,13 +40,16 @@ import { XdsServer } from '../xds/server.js';
 import { logTlsEvent } from '../xds/tls-log.js';
 import { CertificateWatcher, type TlsOptions } from '../xds/tls-watch.js';
 import type { InputLimits } from '../input/limits.js';
-import { configDebug, DEFAULT_CONFIG_LIMIT, DEFAULT_STREAMS_LIMIT, MAX_CONFIG_LIMIT, MAX_STREAMS_LIMIT, pageOf, xdsDebug } from './debug.js';
+import { debugEndpoints } from './debug-endpoints.js';
 import type { DebugAccess } from './http-policy.js';
 import { HttpServer, readTokenFile, type HttpLimits, type Reply } from './http.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistryConfig } from '../registry/config.js';
-import { DEFAULT_REGISTRY_SYNC_OPTIONS } from '../registry/sync.js';
+import { DEFAULT_REGISTRY_SYNC_OPTIONS, type RegistrySyncOptions } from '../registry/sync.js';
+import type { CatalogOptions } from '../catalog/model.js';
 import { RegistryHub } from './registries.js';
+import { McpSink } from './mcp.js';
+import { explainEndpoint } from './explain-endpoint.js';
 
 export interface ServeOptions {
   readonly files: readonly string[];
@@ -62,6 +71,8 @@ export interface ServeOptions {
   readonly limits?: InputLimits | undefined;
   /** Service registries whose services become ServiceEntries (src/runtime/registries.ts). */
   readonly registries?: readonly RegistryConfig[] | undefined;
+  /** The registries' outage policy (src/catalog/model.ts); DEFAULT_CATALOG_OPTIONS where not given. */
+  readonly catalog?: Partial<CatalogOptions> | undefined;
   readonly timers?: Timers;
   /** How long close() lets xDS streams and HTTP requests finish before cutting them (default 5 s). */
   readonly shutdownGraceMs?: number;
@@ -70,6 +81,8 @@ export interface ServeOptions {
   /** Host names HTTP clients may use besides the bound address (and localhost on loopback). */
   readonly httpHostNames?: readonly string[] | undefined;
   readonly httpLimits?: Partial<HttpLimits> | undefined;
+  /** Serve the generated Istio config to istiod over MCP-over-xDS (src/runtime/mcp.ts). */
+  readonly mcp?: { readonly revision?: string | undefined } | undefined;
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
@@ -83,6 +96,8 @@ export interface Running {
   readonly cache: ResourceCache;
   readonly engine: Engine;
   readonly store: DirectoryStore;
+  /** The MCP sink, with --mcp. */
+  readonly mcp: McpSink | undefined;
   /** How many watcher updates have been applied so far (tests wait on it). */
   readonly updates: number;
   close(): Promise<void>;
@@ -134,6 +149,10 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   // 4. the cache: every route table encoded once, shared by all streams
   const cache = new ResourceCache();
   cache.setResources(routesByName(engine.output().routes));
+  let options = first.options;
+  const mcp = opts.mcp ? new McpSink({ revision: opts.mcp.revision, logger: log }) : undefined;
+  mcp?.sync(engine, options);
+  if ((opts.registries ?? []).length === 0) mcp?.ready();
 
   let updates = 0;
   // 4b. the registries: their services become ServiceEntries, applied like file changes
@@ -146,11 +165,15 @@ export async function serve(opts: ServeOptions): Promise<Running> {
       const r = engine.route(name);
       if (r) upserts.set(name, r);
     }
-    return cache.update(upserts, delta.removedRoutes);
+    const result = cache.update(upserts, delta.removedRoutes);
+    mcp?.sync(engine, options);
+    return result;
   };
+  const given = Object.entries(opts.catalog ?? {}).filter(([, v]) => v !== undefined);
+  const sync: RegistrySyncOptions = { ...DEFAULT_REGISTRY_SYNC_OPTIONS, catalog: { ...DEFAULT_REGISTRY_SYNC_OPTIONS.catalog, ...Object.fromEntries(given) } };
   const registries = (opts.registries ?? []).length === 0 ? undefined : new RegistryHub({
     configs: opts.registries!,
-    sync: DEFAULT_REGISTRY_SYNC_OPTIONS,
+    sync,
     logger: log,
     // A throw here leaves the sync uncommitted: the hub logs it and offers the changes again.
     onSync: (r) => {
@@ -159,15 +182,17 @@ export async function serve(opts: ServeOptions): Promise<Running> {
         engine.setInputDiagnostics([...fileDiagnostics, ...registryDiagnostics]);
         engine.apply(r.changes);
         const result = push();
-        log.info({ event: 'registry-update', serviceEntryChanges: r.changes.length, routesChanged: [...result.changed], routesRemoved: [...result.removed] }, 'registry services updated');
+        // Syncs that only change diagnostics (an outage-policy wait) are logged by the hub.
+        if (r.changes.length > 0) log.info({ event: 'registry-update', serviceEntryChanges: r.changes.length, routesChanged: [...result.changed], routesRemoved: [...result.removed] }, 'registry services updated');
       } finally {
         updates++;
       }
     },
+    onComplete: () => mcp?.ready(),
   });
 
   // 5. xDS; stream events go to the log (metrics and the dashboard will subscribe here too)
-  const xds = new XdsServer({ cache, callbacks: composeCallbacks(loggingCallbacks(log)), credentials: certificates?.credentials(), limits: opts.xdsLimits });
+  const xds = new XdsServer({ cache, callbacks: composeCallbacks(loggingCallbacks(log)), credentials: certificates?.credentials(), limits: opts.xdsLimits, adsFamily: mcp?.family });
   const xdsPort = await xds.listen(opts.xdsAddress).catch((e: unknown) => {
     certificates?.close();
     registries?.close();
@@ -194,20 +219,8 @@ export async function serve(opts: ServeOptions): Promise<Running> {
           return { status: ok ? 200 : 503, json: { status: ok ? 'ready' : 'not ready', sources: store.status(), registries: registries?.statuses() ?? [] } };
         },
       },
-      '/debug/xds': {
-        debug: true,
-        handle: (q) => {
-          const page = pageOf(q, DEFAULT_STREAMS_LIMIT, MAX_STREAMS_LIMIT);
-          return 'error' in page ? text(400, page.error) : { status: 200, json: xdsDebug(xds.openStreams(), page) };
-        },
-      },
-      '/debug/config': {
-        debug: true,
-        handle: (q) => {
-          const page = pageOf(q, DEFAULT_CONFIG_LIMIT, MAX_CONFIG_LIMIT);
-          return 'error' in page ? text(400, page.error) : { status: 200, json: configDebug(outputDocument(engine.output()), page) };
-        },
-      },
+      ...debugEndpoints({ xds, engine, registries, catalog: sync.catalog }),
+      '/debug/explain': explainEndpoint({ engine, xds, cache }),
     },
   });
   const http = await httpServer.listen().catch(async (e: unknown) => {
@@ -222,7 +235,10 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   // 7. watch the files and apply their changes
   const onUpdate = (u: StoreUpdate) => {
     try {
-      if (u.optionsChanged) engine.setOptions(u.options);
+      if (u.optionsChanged) {
+        engine.setOptions(u.options);
+        options = u.options;
+      }
       fileDiagnostics = u.diagnostics;
       engine.setInputDiagnostics([...fileDiagnostics, ...registryDiagnostics]);
       engine.apply(u.changes);
@@ -247,6 +263,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     cache,
     engine,
     store,
+    mcp,
     get updates() {
       return updates;
     },

@@ -124,9 +124,10 @@ export function deltaResourcePiece(typeUrl: string, r: XdsResource): Buffer {
 
 /** The encoded envoy.service.discovery.v3.DiscoveryResponse. */
 export function encodeSotwResponse(r: SotwResponse): Buffer {
+  const anyTypeUrl = r.resourceTypeUrl ?? r.typeUrl;
   return Buffer.concat([
     stringField(1, r.versionInfo),
-    ...r.resources.map((x) => sotwResourcePiece(r.typeUrl, x)),
+    ...r.resources.map((x) => sotwResourcePiece(anyTypeUrl, x)),
     stringField(4, r.typeUrl),
     stringField(5, r.nonce),
   ]);

@@ -1,7 +1,8 @@
 /**
  * The xDS gRPC server: RouteDiscoveryService (StreamRoutes, DeltaRoutes) and
  * AggregatedDiscoveryService (StreamAggregatedResources, DeltaAggregatedResources), both serving
- * the RDS resources of one ResourceCache. Each stream is a StreamSession (session.ts) speaking the
+ * the RDS resources of one ResourceCache; ADS state-of-the-world streams also serve the type URLs
+ * of `adsFamily` when given (the MCP sink for istiod, src/mcp/). Each stream is a StreamSession (session.ts) speaking the
  * SotW or delta StreamProtocol (stream-protocol.ts). What happens is reported to the XdsCallbacks
  * given (callbacks.ts); the server itself logs nothing.
  *
@@ -27,6 +28,8 @@ import { clip } from '../util/clip.js';
 import { loadXdsServices, type DeltaDiscoveryRequestWire, type DiscoveryRequestWire, type XdsServices } from './services.js';
 import { peerOf, StreamSession, type OpenStream, type StreamInfo } from './session.js';
 import { DELTA, SOTW, type RequestWire, type StreamProtocol } from './stream-protocol.js';
+import type { SotwRequest, SotwResponse } from './sotw.js';
+import type { TypeFamily } from './family.js';
 
 export interface XdsServerOptions {
   readonly cache: ResourceCache;
@@ -42,6 +45,11 @@ export interface XdsServerOptions {
   readonly fanOutChunk?: number;
   /** DEFAULT_XDS_LIMITS where not given. */
   readonly limits?: Partial<XdsLimits>;
+  /**
+   * Type URLs served on ADS state-of-the-world streams besides RDS (family.ts): the MCP sink for
+   * istiod. None by default: only RDS is served.
+   */
+  readonly adsFamily?: TypeFamily<SotwRequest, SotwResponse> | undefined;
 }
 
 export const DEFAULT_GRPC_OPTIONS: grpc.ServerOptions = {
@@ -88,7 +96,7 @@ export class XdsServer {
       FetchRoutes: (call: grpc.ServerUnaryCall<DiscoveryRequestWire, Buffer>, callback: grpc.sendUnaryData<Buffer>) => this.fetch(call, callback),
     });
     this.server.addService(services.ads, {
-      StreamAggregatedResources: (call: SotwCall) => this.open('ads', SOTW, call),
+      StreamAggregatedResources: (call: SotwCall) => this.open('ads', SOTW, call, options.adsFamily),
       DeltaAggregatedResources: (call: DeltaCall) => this.open('ads', DELTA, call),
     });
   }
@@ -204,6 +212,7 @@ export class XdsServer {
     service: StreamService,
     protocol: StreamProtocol<W, Req, Res>,
     call: grpc.ServerDuplexStream<W, Buffer>,
+    family?: TypeFamily<Req, Res>,
   ): void {
     const peer = peerOf(call);
     const open = this.streamsByPeer.get(peer) ?? 0;
@@ -229,6 +238,7 @@ export class XdsServer {
         else this.streamsByPeer.delete(peer);
       },
       subscribe: (listener) => this.fanOut.add(listener),
+      family,
     });
     this.sessions.add(session);
   }

@@ -3,14 +3,18 @@
  * type URL (a StreamProtocol's machine, sotw.ts or delta.ts; all sharing the stream's one
  * NonceSource), writes what they return, and reports every event to the XdsCallbacks.
  *
- * - Only the cache's type URL (RDS) is served. A request for any other type URL ends THIS stream
- *   with INVALID_ARGUMENT; other streams are unaffected.
+ * - The cache's type URL (RDS) is served, and the type URLs of the stream's family if it has one
+ *   (family.ts: the MCP sink on ADS SotW streams), each by its own machine. A request for any
+ *   other type URL ends THIS stream with INVALID_ARGUMENT; other streams are unaffected. A stream
+ *   that opens more of the family's type URLs than it allows ends with RESOURCE_EXHAUSTED.
  * - Responses are written already encoded (envelope.ts) around the cache's shared resource bytes;
  *   a resource is never re-encoded per stream.
  * - Flow control: when call.write() returns false, nothing more is written until 'drain'. Requests
  *   are not read meanwhile (the call is paused) and cache changes to subscribed names are held as
  *   name sets (so they never outgrow the subscriptions); on 'drain' they are fed to the machines,
- *   whose coalescing sends only the latest versions.
+ *   whose coalescing sends only the latest versions. The family's changes are held the same way,
+ *   as the keys that changed. A session subscribes to its family's changes only once it opens one
+ *   of its type URLs (sidecar streams never do).
  * - A request over a name limit (limits.ts) ends THIS stream with RESOURCE_EXHAUSTED.
  * - The node id is clipped (clip.ts) before it is kept or reported.
  * - Callbacks are called in the order callbacks.ts documents.
@@ -19,26 +23,14 @@ import type * as grpc from '@grpc/grpc-js';
 import { foldChange, type CacheListener, type ResourceCache } from './cache.js';
 import type { StreamMode, StreamService, XdsCallbacks } from './callbacks.js';
 import { clip } from '../util/clip.js';
-import { DEFAULT_XDS_LIMITS, type NameLimits } from './limits.js';
+import type { FamilyChange, FamilyMachine, TypeFamily } from './family.js';
+import { DEFAULT_XDS_LIMITS, GRPC_RESOURCE_EXHAUSTED, type NameLimits } from './limits.js';
 import { createNonceSource, GRPC_INVALID_ARGUMENT, unknownTypeUrl, type StreamEvent, type XdsError } from './protocol.js';
 import type { RequestWire, StreamProtocol } from './stream-protocol.js';
 import type { XdsMachine } from './subscription.js';
+import type { StreamInfo } from './stream-info.js';
 
-/** What `XdsServer.streams()` reports per stream and type URL, for the dashboard. */
-export interface StreamInfo {
-  readonly id: number;
-  readonly service: StreamService;
-  readonly mode: StreamMode;
-  readonly peer: string;
-  readonly nodeId: string | undefined;
-  readonly connectedAt: string;
-  readonly typeUrl: string;
-  readonly subscribed: string[];
-  /** Per resource, the version the client runs (ACKed, or declared on a reconnect). */
-  readonly ackedVersions: Record<string, string>;
-  readonly nackCount: number;
-  readonly lastNackMessage: string | undefined;
-}
+export type { StreamInfo } from './stream-info.js';
 
 /** A session whatever its variant, as the server keeps it. */
 export interface OpenStream {
@@ -65,6 +57,8 @@ export interface SessionOptions<W extends RequestWire, Req, Res extends { readon
   readonly subscribe?: (listener: CacheListener) => () => void;
   /** Name limits of every subscription on the stream; DEFAULT_XDS_LIMITS by default. */
   readonly limits?: NameLimits;
+  /** Type URLs served besides RDS, by the family's own machines (family.ts). */
+  readonly family?: TypeFamily<Req, Res> | undefined;
 }
 
 export class StreamSession<W extends RequestWire, Req, Res extends { readonly nonce: string }> implements OpenStream {
@@ -81,9 +75,14 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
   private nodeId: string | undefined;
   private readonly nonces = createNonceSource();
   private readonly machines = new Map<string, XdsMachine<Req, Res>>();
+  private readonly family: TypeFamily<Req, Res> | undefined;
+  private readonly familyMachines = new Map<string, FamilyMachine<Req, Res>>();
+  private unsubscribeFamily: (() => void) | undefined;
   private blocked = false;
   /** Cache changes that arrived while blocked, folded together. */
   private held = { changed: new Set<string>(), removed: new Set<string>() };
+  /** Family changes that arrived while blocked. */
+  private heldFamily: Set<string> | 'all' = new Set();
   private closed = false;
   private opened = false;
   private readonly unsubscribe: () => void;
@@ -97,6 +96,7 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
     this.cb = o.callbacks;
     this.onClose = o.onClose;
     this.limits = o.limits ?? DEFAULT_XDS_LIMITS;
+    this.family = o.family;
     this.peer = peerOf(o.call);
     const subscribe = o.subscribe ?? ((l: CacheListener) => o.cache.subscribe(l));
     this.unsubscribe = subscribe((changed, removed) => this.onCacheChange(changed, removed));
@@ -116,7 +116,8 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
   }
 
   info(): StreamInfo[] {
-    return [...this.machines].map(([typeUrl, m]) => {
+    const all: Array<[string, { state(): ReturnType<XdsMachine<Req, Res>['state']> }]> = [...this.machines, ...this.familyMachines];
+    return all.map(([typeUrl, m]) => {
       const s = m.state();
       return {
         id: this.id,
@@ -130,6 +131,8 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
         ackedVersions: s.held,
         nackCount: s.nack.count,
         lastNackMessage: s.nack.lastMessage,
+        rejectedVersions: s.rejected,
+        sentVersions: s.inFlight?.resources ?? {},
       };
     });
   }
@@ -149,7 +152,10 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
     const typeUrl = w.type_url || (this.service === 'rds' ? this.cache.typeUrl : '');
     const req = this.protocol.request(w, typeUrl, this.cache);
     this.cb.request?.({ stream: this.id, nodeId: this.nodeId, typeUrl, responseNonce: w.response_nonce ?? '', ...this.protocol.requested(req) });
-    if (typeUrl !== this.cache.typeUrl) return this.fail(typeUrl, unknownTypeUrl(typeUrl || '(empty)', [this.cache.typeUrl]));
+    if (typeUrl !== this.cache.typeUrl) {
+      if (this.family?.serves(typeUrl)) return this.onFamilyRequest(this.family, typeUrl, req);
+      return this.fail(typeUrl, unknownTypeUrl(typeUrl || '(empty)', [this.cache.typeUrl, ...(this.family ? ['Istio config types (MCP)'] : [])]));
+    }
     let m = this.machines.get(typeUrl);
     if (!m) {
       m = this.protocol.machine(this.cache, this.nonces, this.limits);
@@ -159,6 +165,35 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
     if (step.error) return this.fail(typeUrl, step.error);
     for (const e of step.events) this.report(typeUrl, e);
     this.send(typeUrl, step.responses);
+  }
+
+  private onFamilyRequest(family: TypeFamily<Req, Res>, typeUrl: string, req: Req): void {
+    let m = this.familyMachines.get(typeUrl);
+    if (!m) {
+      if (this.familyMachines.size >= family.maxTypesPerStream) {
+        const message = `the request would open type URL number ${this.familyMachines.size + 1} on this stream: over the limit of ${family.maxTypesPerStream}`;
+        return this.fail(typeUrl, { kind: 'limit-exceeded', grpcCode: GRPC_RESOURCE_EXHAUSTED, message });
+      }
+      m = family.machine(typeUrl, this.nonces, this.limits);
+      this.familyMachines.set(typeUrl, m);
+      this.unsubscribeFamily ??= family.subscribe((change) => this.onFamilyChange(change));
+    }
+    const step = m.onRequest(req);
+    if (step.error) return this.fail(typeUrl, step.error);
+    for (const e of step.events) this.report(typeUrl, e);
+    this.send(typeUrl, step.responses);
+  }
+
+  private onFamilyChange(change: FamilyChange): void {
+    if (this.closed) return;
+    if (this.blocked) {
+      if (change === 'all') this.heldFamily = 'all';
+      else if (this.heldFamily !== 'all') for (const k of change) this.heldFamily.add(k);
+      return;
+    }
+    for (const [typeUrl, m] of this.familyMachines) {
+      if (change === 'all' || change.has(m.key)) this.send(typeUrl, m.onChange().responses);
+    }
   }
 
   private onCacheChange(changed: ReadonlySet<string>, removed: ReadonlySet<string>): void {
@@ -175,6 +210,11 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
     if (this.closed || !this.blocked) return;
     this.blocked = false;
     this.call.resume();
+    const family = this.heldFamily;
+    if (family === 'all' || family.size > 0) {
+      this.heldFamily = new Set();
+      this.onFamilyChange(family);
+    }
     const { changed, removed } = this.held;
     if (changed.size === 0 && removed.size === 0) return;
     this.held = { changed: new Set(), removed: new Set() };
@@ -231,6 +271,7 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
     if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
+    this.unsubscribeFamily?.();
     this.cb.streamClosed?.({ stream: this.id, nodeId: this.nodeId, peer: this.peer, reason });
     this.onClose(this);
   }

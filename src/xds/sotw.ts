@@ -53,6 +53,11 @@ export interface SotwResponse {
   readonly typeUrl: string;
   /** Encoded resources, sorted by name: the ones the client does not run yet. */
   readonly resources: XdsResource[];
+  /**
+   * The type URL of each resource's Any, when it is not `typeUrl` (MCP: every resource is an
+   * istio.mcp.v1alpha1.Resource whatever collection the response answers).
+   */
+  readonly resourceTypeUrl?: string;
 }
 
 /** SotW cannot report removals; version_info covers everything the client holds afterwards. */

@@ -11,9 +11,14 @@
  *                                      out.yaml = the RegistrySnapshot
  *   catalog, serviceentries            in.yaml = plain data of the registry side; see
  *                                      test/support/golden-registry.ts
+ *   explain                            in.yaml = `queries:` (hosts or namespace/metarouter) and
+ *                                      `manifests:` (a list of Kubernetes manifests); out.yaml = the
+ *                                      Explanation of each query, from the engine's PipelineState
  *   registry-nacos                     in.yaml = a NacosRead (`services:`, `mappings:`, as the Nacos
  *                                      watcher read them, `unreadServices:`) plus NacosParseOptions (`registry:`,
  *                                      `protocols:`, `maxInstancesPerService:`)
+ *   vips, sink-plan, status, lease     in.yaml = plain data of running in a cluster; see
+ *                                      test/support/golden-cluster.ts
  *
  * Every case is run once as written and three more times with its input shuffled (the documents,
  * or the models' hosts and gateway listeners; seeded, the seed is in the test name): the output must
@@ -49,8 +54,10 @@ import { shuffled } from '../support/random.js';
 import { parseZkTree } from '../../src/registry/zookeeper/parse.js';
 import type { ZkParseOptions } from '../../src/registry/zookeeper/options.js';
 import { REGISTRY_STAGES, type DataStage } from '../support/golden-registry.js';
+import { CLUSTER_STAGES } from '../support/golden-cluster.js';
 import { parseNacos } from '../../src/registry/nacos/parse.js';
 import type { NacosParseOptions, NacosRead } from '../../src/registry/nacos/read.js';
+import { explain } from '../../src/explain/explain.js';
 
 const ROOT = path.dirname(fileURLToPath(import.meta.url));
 const UPDATE = process.env.METAMESH_UPDATE_GOLDEN === '1';
@@ -76,6 +83,24 @@ interface Models {
   options?: unknown;
   hosts?: HostModel[];
   gateway?: GatewayModel;
+}
+
+/**
+ * The input of the explain stage: queries and manifests. `order` (never written in in.yaml) is the
+ * shuffle's permutation of the manifests; each keeps the source name of its place in in.yaml.
+ */
+interface ExplainCase {
+  queries: string[];
+  manifests: unknown[];
+  order?: number[];
+}
+
+function explainCase(input: ExplainCase) {
+  const manifests = input.manifests ?? [];
+  const documents: SourceDocument[] = (input.order ?? manifests.map((_, i) => i)).map((i) => ({ source: `${SOURCE}#${i + 1}`, value: manifests[i] }));
+  const r = readResources(documents);
+  const state = createEngine(r.config, builtins, r.diagnostics).state();
+  return (input.queries ?? []).map((q) => explain(q, state));
 }
 
 /** The input of a registry parser: what its watcher read, and how to parse it. */
@@ -180,12 +205,19 @@ const STAGES: Record<string, Stage> = {
       ...(input.mappings ? { mappings: shuffled(input.mappings, seed + 1) } : {}),
     }),
   } satisfies DataStage<NacosRead & NacosParseOptions>,
+  // explain(query, Engine.state()) for each query: the facts, sentences and diagnostics.
+  explain: {
+    kind: 'data',
+    run: explainCase,
+    shuffle: (input: ExplainCase, seed: number) => ({ ...input, order: shuffled((input.manifests ?? []).map((_, i) => i), seed) }),
+  } satisfies DataStage<ExplainCase>,
   // Exactly the document `metamesh generate` prints (checked against the CLI below).
   pipeline: {
     kind: 'manifests',
     run: (input) => outputDocument(pipeline(input)),
   },
   ...REGISTRY_STAGES,
+  ...CLUSTER_STAGES,
 };
 
 // --- seeded shuffling ---------------------------------------------------------------------------

@@ -172,6 +172,17 @@ export class ZkWriter {
     );
   }
 
+  /**
+   * Creates an EPHEMERAL_SEQUENTIAL node named `prefix` plus ZooKeeper's ten-digit sequence number
+   * (`…/member_` → `…/member_0000000003`, as a ServerSet announcer does); returns its path.
+   */
+  async createSequential(prefix: string, data: string | Buffer): Promise<string> {
+    await this.mkdirp(prefix.slice(0, prefix.lastIndexOf('/')));
+    return cb<string>((done) =>
+      this.client.create(prefix, Buffer.from(data), [new zookeeper.ACL(zookeeper.Permission.ALL, new zookeeper.Id('world', 'anyone'))], zookeeper.CreateMode.EPHEMERAL_SEQUENTIAL, done),
+    );
+  }
+
   mkdirp(p: string): Promise<string> {
     return cb<string>((done) => this.client.mkdirp(p, done));
   }

@@ -67,20 +67,39 @@ describe('catalog outage policy', () => {
     assert.deepEqual(addresses(r.at(-1)!), ['10.0.0.1:20880', '10.0.0.2:20880', '10.0.0.3:20880']);
   });
 
-  it('a service absent from a synced registry is kept until the grace period is over, then removed', () => {
-    const [, absent, before, after] = run([
-      synced(0, [svc('Greeter', range(1, 2)), svc('A', range(3, 3)), svc('B', range(4, 4))]),
-      synced(1000, [svc('A', range(3, 3)), svc('B', range(4, 4))]),
-      synced(1000 + GRACE - 1, [svc('A', range(3, 3)), svc('B', range(4, 4))]),
-      synced(1000 + GRACE, [svc('A', range(3, 3)), svc('B', range(4, 4))]),
+  it('a service absent from a synced registry (in ZooKeeper: every provider gone) keeps its instances for the grace period, has their loss protected for the hold, then is removed', () => {
+    const others = [svc('A', range(3, 3)), svc('B', range(4, 4))];
+    const [, absent, before, graceOver, held, after] = run([
+      synced(0, [svc('Greeter', range(1, 2)), ...others]),
+      synced(1000, others),
+      synced(1000 + GRACE - 1, others),
+      synced(1000 + GRACE, others),
+      synced(1000 + GRACE + HOLD - 1, others),
+      synced(1000 + GRACE + HOLD, others),
     ]);
     assert.deepEqual(addresses(absent!), ['10.0.0.1:20880', '10.0.0.2:20880']);
     assert.deepEqual(codes(absent!), ['MM_CATALOG_REMOVAL_PENDING']);
-    assert.equal(absent!.decisions[0]!.untilMs, 1000 + GRACE);
+    assert.deepEqual(absent!.decisions.map((d) => [d.kind, d.service, d.items, d.untilMs]), [['removal-pending', 'dubbo:demo.Greeter', ['10.0.0.1:20880', '10.0.0.2:20880'], 1000 + GRACE]]);
     assert.deepEqual(addresses(before!), ['10.0.0.1:20880', '10.0.0.2:20880'], 'the grace period counts from the first read without it');
+    // Losing every instance at once is the sudden loss the protection refuses.
+    assert.deepEqual(addresses(graceOver!), ['10.0.0.1:20880', '10.0.0.2:20880']);
+    assert.deepEqual(codes(graceOver!), ['MM_CATALOG_PROTECTED']);
+    assert.deepEqual(graceOver!.decisions.map((d) => [d.kind, d.before, d.after, d.untilMs]), [['protection-triggered', 2, 0, 1000 + GRACE + HOLD]]);
+    assert.deepEqual(addresses(held!), ['10.0.0.1:20880', '10.0.0.2:20880']);
     assert.deepEqual(addresses(after!), []);
-    assert.deepEqual(after!.decisions.map((d) => [d.kind, d.items]), [['removed', ['dubbo:demo.Greeter']]]);
-    assert.deepEqual(codes(after!), []);
+    assert.equal(after!.catalog.services.some((x) => x.host === 'demo.greeter'), false, 'the service is gone');
+    assert.deepEqual(after!.decisions.map((d) => [d.kind, d.items ?? []]), [['removed', ['dubbo:demo.Greeter']], ['protection-released', []], ['removed', ['10.0.0.1:20880', '10.0.0.2:20880']]]);
+    assert.deepEqual(codes(after!), ['MM_CATALOG_PROTECTION_RELEASED']);
+  });
+
+  it('a service that had no instances and is no longer listed is removed once it has been missing for the grace period', () => {
+    const nacos = (at: number, services: RegistryService[]) => ({ at, snapshots: [snap(services, NACOS)], statuses: [status('synced', NACOS)] });
+    const others = [svc('A', range(3, 3), { key: 'a' }), svc('B', range(4, 4), { key: 'b' })];
+    const [, absent, after] = run([nacos(0, [svc('Empty', [], { key: 'empty' }), ...others]), nacos(10, others), nacos(10 + GRACE, others)]);
+    assert.equal(absent!.catalog.services.some((x) => x.host === 'demo.empty'), true);
+    assert.deepEqual(absent!.decisions.map((d) => [d.kind, d.items]), [['removal-pending', ['empty']]]);
+    assert.equal(after!.catalog.services.some((x) => x.host === 'demo.empty'), false);
+    assert.deepEqual(after!.decisions.map((d) => [d.kind, d.items]), [['removed', ['empty']]]);
   });
 
   it('an instance absent from a synced registry is kept until the grace period is over, then removed', () => {

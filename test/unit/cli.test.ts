@@ -71,8 +71,8 @@ const usageCases: [string, string[], RegExp][] = [
   ['an unknown flag', ['generate', '--bogus', '-f', 'x'], /^metamesh generate: --bogus is not a flag of generate$/],
   ['a serve flag given to generate', ['generate', '-f', 'x', '--tls-cert', 'c.pem'], /^metamesh generate: --tls-cert is not a flag of generate \(it is a flag of serve\)$/],
   ['a validate flag given to generate', ['generate', '-f', 'x', '--strict'], /^metamesh generate: --strict is not a flag of generate \(it is a flag of validate\)$/],
-  ['-o given to serve', ['serve', '-f', 'x', '-o', 'json'], /^metamesh serve: -o is not a flag of serve \(it is a flag of generate, validate\)$/],
-  ['a flag before the command', ['-f', 'x', 'generate'], /^metamesh: -f is a flag of generate, validate, serve: give the command first$/],
+  ['-o given to serve', ['serve', '-f', 'x', '-o', 'json'], /^metamesh serve: -o is not a flag of serve \(it is a flag of generate, validate, explain\)$/],
+  ['a flag before the command', ['-f', 'x', 'generate'], /^metamesh: -f is a flag of generate, validate, serve, explain: give the command first$/],
   ['a flag without its value', ['validate', '-f'], /^metamesh validate: .*argument missing$/],
   ['a value given to --strict', ['validate', '-f', 'x', '--strict=yes'], /^metamesh validate: .*--strict.*$/],
   ['an extra argument', ['generate', '-f', 'x', 'y'], /^metamesh generate: unexpected argument "y"; name input files with -f$/],
@@ -85,6 +85,11 @@ const usageCases: [string, string[], RegExp][] = [
   ['a --shutdown-grace that is not a duration', ['serve', '-f', 'x', '--shutdown-grace', '5'], /^metamesh serve: --shutdown-grace must be a duration from 1ms to 1h such as 5s or 500ms, not "5"$/],
   ['a zero --http-idle-timeout', ['serve', '-f', 'x', '--http-idle-timeout', '0s'], /^metamesh serve: --http-idle-timeout must be a duration from 1ms to 1h/],
   ['a --http-max-connections of 0', ['serve', '-f', 'x', '--http-max-connections', '0'], /^metamesh serve: --http-max-connections must be a whole number from 1 to 999999, not "0"$/],
+  ['a --registry-removal-grace that is not a duration', ['serve', '-f', 'x', '--registry-removal-grace', '30'], /^metamesh serve: --registry-removal-grace must be a duration from 0s to 24h such as 30s or 5m, not "30"$/],
+  ['a --registry-protection-hold over a day', ['serve', '-f', 'x', '--registry-protection-hold', '25h'], /^metamesh serve: --registry-protection-hold must be a duration from 0s to 24h/],
+  ['a --registry-protection-threshold above 1', ['serve', '-f', 'x', '--registry-protection-threshold', '1.5'], /^metamesh serve: --registry-protection-threshold must be a fraction from 0 to 1 such as 0.5, not "1.5"$/],
+  ['a --registry-protection-threshold in percent', ['serve', '-f', 'x', '--registry-protection-threshold', '50%'], /^metamesh serve: --registry-protection-threshold must be a fraction/],
+  ['an outage-policy flag given to generate', ['generate', '-f', 'x', '--registry-removal-grace', '5s'], /^metamesh generate: --registry-removal-grace is not a flag of generate \(it is a flag of serve\)$/],
 ];
 
 for (const [name, argv, reason] of usageCases) {
@@ -177,6 +182,17 @@ test('serve: the HTTP and shutdown flags are parsed into milliseconds and counts
   );
   const bare = parseArgs(['serve', '-f', 'x']);
   assert.ok(bare.kind === 'serve' && bare.httpTokenFile === undefined && bare.shutdownGraceMs === undefined && bare.httpHostNames.length === 0);
+});
+
+test('serve: the outage-policy flags are parsed into catalog options; absent ones are left to the defaults', () => {
+  const inv = parseArgs(['serve', '--registry', 'zookeeper://127.0.0.1:2181', '--registry-removal-grace', '1m30s', '--registry-protection-threshold', '0.75', '--registry-protection-hold', '0s']);
+  assert.ok(inv.kind === 'serve');
+  if (inv.kind !== 'serve') return;
+  assert.deepEqual(inv.catalog, { removalGraceMs: 90_000, protectionThreshold: 0.75, protectionHoldMs: 0 });
+  const bare = parseArgs(['serve', '-f', 'x', '--registry-protection-threshold', '1']);
+  assert.ok(bare.kind === 'serve');
+  if (bare.kind !== 'serve') return;
+  assert.deepEqual(bare.catalog, { protectionThreshold: 1 });
 });
 
 test('serve takes the input limits too, and they reach serve() (defaults for those not given)', () => {

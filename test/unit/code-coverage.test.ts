@@ -19,6 +19,8 @@ import { DEFAULT_ZK_LIMITS, dataTooLarge, tooManyChildren } from '../../src/regi
 import { DirectoryStore } from '../../src/store/directory.js';
 import { TLS_EFFECT_CASES } from '../support/tls-cases.js';
 import { tmpTree } from '../support/cli.js';
+import { mcpObjects } from '../../src/mcp/objects.js';
+import { McpStore } from '../../src/mcp/store.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const goldenDir = path.join(root, 'test/golden');
@@ -42,6 +44,12 @@ const EFFECT_CASES: Partial<Record<Code, () => readonly Diagnostic[]>> = {
   // The ZooKeeper watcher sizes a node from its Stat with these (test/integration/zookeeper-watch.test.ts).
   MM_ZK_NODE_TOO_LARGE: () => [dataTooLarge('zk', '/a/member_1', DEFAULT_ZK_LIMITS.maxDataBytes + 1, DEFAULT_ZK_LIMITS)!],
   MM_ZK_TOO_MANY_CHILDREN: () => [tooManyChildren('zk', '/a', DEFAULT_ZK_LIMITS.maxChildren + 1, DEFAULT_ZK_LIMITS)!],
+  // The MCP sink (serve --mcp) checks what it serves to istiod (test/unit/mcp.test.ts).
+  MM_MCP_NOT_SERVED: () => mcpObjects({ serviceEntries: [{ apiVersion: 'v', kind: 'ServiceEntry', metadata: { name: 'a', namespace: '' }, spec: {} }], envoyFilters: [], virtualServices: [] }, { domain: 'cluster.local' }).diagnostics,
+  MM_MCP_NOT_ENCODABLE: () => {
+    const { objects } = mcpObjects({ serviceEntries: [{ apiVersion: 'v', kind: 'ServiceEntry', metadata: { name: 'a', namespace: 'ns' }, spec: { hosts: ['a.example.com'], wieght: 1 } }], envoyFilters: [], virtualServices: [] }, { domain: 'cluster.local' });
+    return new McpStore({ ready: true }).update(objects).diagnostics;
+  },
 };
 
 /** A watched store that read a valid MetaRouter, then reloaded after the file became `text`. */

@@ -6,6 +6,7 @@
 // Usage: go run . -f <file.json>   (use -f - for stdin)
 //
 //	go run . -manifests -f <stream.yaml>   (the output of `metamesh generate -o manifests`)
+//	go run . -descriptors -f <dump.json>  (metamesh's Istio protos vs istio.io/api: descriptors.go)
 package main
 
 import (
@@ -19,6 +20,7 @@ func main() {
 	file := flag.String("f", "", "generate document to check (JSON; - for stdin)")
 	quiet := flag.Bool("q", false, "do not print warnings")
 	manifests := flag.Bool("manifests", false, "the input is a multi-document YAML manifest stream (generate -o manifests)")
+	descriptors := flag.Bool("descriptors", false, "the input is a dump of metamesh's Istio proto messages, compared with istio.io/api")
 	flag.Parse()
 	if *file == "" {
 		fmt.Fprintln(os.Stderr, "usage: conformance [-manifests] -f <file>")
@@ -36,7 +38,9 @@ func main() {
 		os.Exit(2)
 	}
 	var res *Result
-	if *manifests {
+	if *descriptors {
+		res = CheckDescriptors(data)
+	} else if *manifests {
 		res = CheckManifests(data)
 	} else {
 		res = CheckDocument(data)

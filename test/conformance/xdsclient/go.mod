@@ -8,7 +8,10 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261019180522-ce908d29299b
 	google.golang.org/grpc v1.84.0
 	google.golang.org/protobuf v1.36.12
+	istio.io/api v1.31.1
 )
+
+require github.com/golang/protobuf v1.5.4 // indirect
 
 require (
 	cel.dev/expr v0.25.2 // indirect

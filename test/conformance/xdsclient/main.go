@@ -6,6 +6,7 @@
 // "FAIL" message on stderr on any violation (2 on bad flags).
 //
 //	xdsclient -addr 127.0.0.1:15010 -names a_1,b_2 -mode sotw|delta|ads-sotw|ads-delta|fetch -scenario basic|nack|live-update [-barrier c_3]
+//	xdsclient -addr 127.0.0.1:15010 -scenario mcp      (istiod's MCP client: mcp.go)
 //
 // -mode fetch uses the unary FetchRoutes RPC and supports -scenario basic only.
 package main
@@ -46,13 +47,17 @@ func main() {
 	flag.StringVar(&o.addr, "addr", "", "xDS server host:port (plaintext)")
 	flag.StringVar(&names, "names", "", "comma-separated RDS resource names (<host>_<port>)")
 	flag.StringVar(&o.mode, "mode", "sotw", "sotw | delta | ads-sotw | ads-delta | fetch")
-	flag.StringVar(&o.scenario, "scenario", "basic", "basic | nack | live-update")
+	flag.StringVar(&o.scenario, "scenario", "basic", "basic | nack | live-update | mcp")
 	flag.DurationVar(&o.timeout, "timeout", 10*time.Second, "deadline for receiving every requested resource")
 	flag.StringVar(&o.barrier, "barrier", "", "nack: a resource not in -names, subscribed after the NACK; the NACKed versions must not arrive before or with it")
 	flag.DurationVar(&o.updateTimeout, "update-timeout", 15*time.Second, "live-update: deadline for the new version after the ready line")
 	flag.StringVar(&o.watch, "watch", "", "the resource -expect-cluster and live-update look at (default: the first of -names)")
 	flag.StringVar(&o.expectCluster, "expect-cluster", "", "the first route of the -watch resource must route to this cluster (basic: on receipt; live-update: in the new version)")
 	flag.Parse()
+	if o.scenario == "mcp" {
+		mcpMain(o)
+		return
+	}
 	for _, n := range strings.Split(names, ",") {
 		if n = strings.TrimSpace(n); n != "" {
 			o.names = append(o.names, n)
@@ -107,6 +112,24 @@ func main() {
 		fail(o, err)
 	}
 	emit(summary)
+}
+
+// mcpMain runs the mcp scenario (mcp.go): no -names, -mode is always ADS state of the world.
+func mcpMain(o options) {
+	if o.addr == "" {
+		usage("-addr is required")
+	}
+	o.mode = "ads-sotw"
+	conn, err := grpc.NewClient(o.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		fail(o, fmt.Errorf("dial %s: %v", o.addr, err))
+	}
+	defer conn.Close()
+	s, err := runMcp(context.Background(), conn, o.timeout)
+	if err != nil {
+		fail(o, err)
+	}
+	emit(s)
 }
 
 func usage(msg string) {

@@ -1,0 +1,48 @@
+/**
+ * The /debug endpoints of `metamesh serve`: thin routes over the pure views of debug.ts and
+ * registries-debug.ts, reading the running server's state when asked.
+ */
+import { EMPTY_CATALOG_STATE, type CatalogOptions } from '../catalog/model.js';
+import { outputDocument } from '../pipeline/document.js';
+import type { Engine } from '../pipeline/engine.js';
+import type { XdsServer } from '../xds/server.js';
+import { configDebug, DEFAULT_CONFIG_LIMIT, DEFAULT_STREAMS_LIMIT, MAX_CONFIG_LIMIT, MAX_STREAMS_LIMIT, pageOf, xdsDebug } from './debug.js';
+import type { Endpoint, Reply } from './http.js';
+import { registriesDebug } from './registries-debug.js';
+import type { RegistryHub } from './registries.js';
+
+export interface DebugState {
+  readonly xds: XdsServer;
+  readonly engine: Engine;
+  readonly registries: RegistryHub | undefined;
+  /** The outage policy in force, shown even when no registry is configured. */
+  readonly catalog: CatalogOptions;
+}
+
+const text = (status: number, body: string): Reply => ({ status, text: body });
+
+export function debugEndpoints(s: DebugState): Record<string, Endpoint> {
+  return {
+    '/debug/xds': {
+      debug: true,
+      handle: (q) => {
+        const page = pageOf(q, DEFAULT_STREAMS_LIMIT, MAX_STREAMS_LIMIT);
+        return 'error' in page ? text(400, page.error) : { status: 200, json: xdsDebug(s.xds.openStreams(), page) };
+      },
+    },
+    '/debug/config': {
+      debug: true,
+      handle: (q) => {
+        const page = pageOf(q, DEFAULT_CONFIG_LIMIT, MAX_CONFIG_LIMIT);
+        return 'error' in page ? text(400, page.error) : { status: 200, json: configDebug(outputDocument(s.engine.output()), page) };
+      },
+    },
+    '/debug/registries': {
+      debug: true,
+      handle: () => ({
+        status: 200,
+        json: registriesDebug(s.registries?.debugInput() ?? { statuses: [], state: EMPTY_CATALOG_STATE, decisions: [], options: s.catalog, nowMs: Date.now() }),
+      }),
+    },
+  };
+}
