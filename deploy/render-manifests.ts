@@ -51,14 +51,16 @@ export function staleFiles(files: Map<string, string> = renderedFiles()): string
 }
 
 function run(argv: readonly string[]): number {
-  const files = renderedFiles();
   if (argv.includes('--check')) {
-    const stale = staleFiles(files);
+    const stale = staleFiles();
     for (const f of stale) process.stderr.write(`deploy:manifests: ${f} is not what the chart renders; run npm run deploy:manifests\n`);
     return stale.length === 0 ? 0 : 1;
   }
-  for (const [rel, text] of files) writeFileSync(path.join(REPO_ROOT, rel), text);
-  process.stdout.write(`deploy:manifests: wrote ${[...files.keys()].join(', ')}\n`);
+  // The chart's CRDs first: the manifests are rendered from the chart, CRDs included.
+  for (const f of CRD_FILES) writeFileSync(path.join(REPO_ROOT, 'deploy/helm/metamesh/crds', f), readFileSync(path.join(REPO_ROOT, 'crds', f), 'utf8'));
+  const written = renderedFiles();
+  for (const [rel, text] of written) writeFileSync(path.join(REPO_ROOT, rel), text);
+  process.stdout.write(`deploy:manifests: wrote ${[...written.keys()].join(', ')}\n`);
   return 0;
 }
 

@@ -3,7 +3,7 @@
  * the kube-apiserver validation harness (test/conformance/kube) built once per process.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -83,6 +83,22 @@ export function one(objects: readonly K8sObject[], kind: string, name?: string):
   const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
   if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, found ${found.length}`);
   return found[0]!;
+}
+
+/**
+ * NOTES.txt as `helm install` would print it. `helm install --dry-run` needs a cluster, so a copy
+ * of the chart gets one more template that includes NOTES.txt (a template like any other, named
+ * by its path) into a ConfigMap, rendered alone.
+ */
+export function notes(o: RenderOptions = {}): string {
+  const copy = path.join(scratchDir(), `chart-${++counter}`);
+  cpSync(o.chart ?? CHART_DIR, copy, { recursive: true });
+  writeFileSync(
+    path.join(copy, 'templates/zz-notes.yaml'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "metamesh/templates/NOTES.txt" . | toJson }}\n',
+  );
+  const [cm] = render({ ...o, chart: copy, args: [...(o.args ?? []), '--show-only', 'templates/zz-notes.yaml'] });
+  return cm!.data.notes as string;
 }
 
 export const FULL_VALUES = path.join(REPO_ROOT, 'test/helm/values-full.yaml');

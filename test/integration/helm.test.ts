@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type Invocation } from '../../src/cli/args.js';
 import { helmBinary, REPO_ROOT } from '../helm/helm.js';
-import { FULL_VALUES, kubecheck, lint, one, parseObjects, render, renderText, runKubecheck, template, type K8sObject } from '../helm/chart.js';
+import { FULL_VALUES, kubecheck, lint, notes, one, parseObjects, render, renderText, runKubecheck, template, type K8sObject } from '../helm/chart.js';
 import { CRD_FILES, staleFiles } from '../../deploy/render-manifests.js';
 
 type Serve = Extract<Invocation, { kind: 'serve' }>;
@@ -59,7 +59,8 @@ describe('chart metadata and lint', () => {
 
   test("the chart's CRDs are the repository's crds/, byte for byte", () => {
     for (const f of CRD_FILES) {
-      assert.equal(readFileSync(path.join(REPO_ROOT, 'deploy/helm/metamesh/crds', f), 'utf8'), readFileSync(path.join(REPO_ROOT, 'crds', f), 'utf8'), f);
+      const same = readFileSync(path.join(REPO_ROOT, 'deploy/helm/metamesh/crds', f), 'utf8') === readFileSync(path.join(REPO_ROOT, 'crds', f), 'utf8');
+      assert.ok(same, `deploy/helm/metamesh/crds/${f} differs from crds/${f}: run npm run deploy:manifests`);
     }
   });
 
@@ -193,6 +194,8 @@ describe('arguments', () => {
     assert.equal(inv.httpTokenFile, undefined);
     assert.deepEqual(inv.registries, []);
     assert.deepEqual(inv.xdsLimits, {});
+    assert.deepEqual(inv.catalog, {});
+    assert.equal(inv.mcp, undefined);
     assert.equal(inv.shutdownGraceMs, 5000);
   });
 
@@ -203,7 +206,9 @@ describe('arguments', () => {
     assert.equal(inv.xdsAddress, '[::]:15011');
     assert.equal(inv.httpAddress, '[::]:8081');
     assert.deepEqual(inv.httpHostNames, ['mm-metamesh', 'mm-metamesh.mesh', 'mm-metamesh.mesh.svc', 'mm-metamesh.mesh.svc.example.org', 'metamesh.example.org']);
-    assert.deepEqual(inv.tls, { cert: '/etc/metamesh/tls/cert.pem', key: '/etc/metamesh/tls/key.pem', ca: '/etc/metamesh/tls/root.pem', expiryWarningMs: 8 * 3600_000 });
+    assert.deepEqual(inv.tls, { cert: '/etc/metamesh/tls/cert.pem', key: '/etc/metamesh/tls/key.pem', ca: undefined, expiryWarningMs: 8 * 3600_000 });
+    assert.deepEqual(inv.mcp, { revision: 'canary' });
+    assert.deepEqual(inv.catalog, { removalGraceMs: 60_000, protectionThreshold: 0.25, protectionHoldMs: 600_000 });
     assert.equal(inv.httpTokenFile, '/etc/metamesh/debug-token/bearer');
     assert.equal(inv.httpIdleTimeoutMs, 20_000);
     assert.equal(inv.httpMaxConnections, 100);
@@ -318,11 +323,35 @@ describe('Service and disruption budget', () => {
   });
 });
 
+describe('NOTES.txt', () => {
+  test('default: how to check the rollout, that xDS is plaintext, how to apply what metamesh generates, and nothing pending', () => {
+    const text = notes();
+    assert.match(text, /^xDS \(RDS\/ADS over gRPC, plaintext\): metamesh\.istio-system\.svc\.cluster\.local:15010$/m);
+    assert.match(text, /kubectl -n istio-system rollout status deploy\/metamesh/);
+    assert.match(text, /\(\/debug\/\* are disabled: set debugToken\.existingSecret or debugToken\.create to use them\.\)/);
+    assert.match(text, /metamesh generate -f <the same manifests> -o manifests \| kubectl apply -f -/);
+    assert.match(text, /WARNING: xDS is plaintext/);
+    assert.doesNotMatch(text, /does not implement/);
+  });
+
+  test('every value changed: the configSources entry for istiod, the token command, and the features still pending', () => {
+    const text = notes({ release: 'mm', namespace: 'mesh', files: [FULL_VALUES] });
+    assert.match(text, /configSources:\n {7}- address: xds:\/\/mm-metamesh\.mesh\.svc:15011\n {9}tlsSettings:\n {11}mode: SIMPLE\n/);
+    assert.match(text, /- address: k8s:\/\//);
+    assert.match(text, /get secret mm-debug -o jsonpath='\{\.data\.bearer\}'/);
+    assert.doesNotMatch(text, /WARNING: xDS is plaintext/);
+    const pending = text.slice(text.indexOf('does not implement'));
+    assert.deepEqual([...pending.matchAll(/^ {2}- (\S+)/gm)].map((m) => m[1]), ['sources.kubernetes', 'sinks.apply', 'status', 'leaderElection', 'webhook']);
+  });
+});
+
 describe('values that cannot work are refused, with what to change', () => {
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
     ['no source at all', { sources: { files: { enabled: false } }, options: { create: false } }, /needs at least one source: keep sources\.files\.enabled, or list registries/],
     ['options without the ConfigMap', { sources: { files: { enabled: false } }, registries: ['nacos://n:8848'] }, /options\.create needs sources\.files\.enabled/],
     ['an empty file source', { options: { create: false } }, /sources\.files\.enabled with nothing in it/],
+    ['the MCP sink with client certificates required', { sinks: { mcp: { enabled: true } }, tls: { enabled: true, secretName: 's' } }, /sinks\.mcp\.enabled with tls\.caKey: istiod presents no client certificate/],
+    ['a revision that is not a label value', { sinks: { mcp: { enabled: true, revision: '-canary' } } }, /revision.*does not match pattern/],
     ['TLS without a Secret', { tls: { enabled: true } }, /tls\.enabled needs tls\.secretName/],
     ['a drain longer than the kubelet waits', { shutdownGraceSeconds: 30 }, /shutdownGraceSeconds \(30\) must be below terminationGracePeriodSeconds \(30\)/],
     ['two debug tokens', { debugToken: { existingSecret: 's', create: true } }, /give existingSecret or create, not both/],

@@ -107,6 +107,23 @@ The container's arguments, as a JSON list. Paths are where the pod template moun
 {{- range .Values.registries }}
 {{- $args = concat $args (list "--registry" .) -}}
 {{- end }}
+{{- with .Values.registryPolicy }}
+{{- if .removalGrace }}
+{{- $args = concat $args (list "--registry-removal-grace" .removalGrace) -}}
+{{- end }}
+{{- if ne (toString .protectionThreshold) "" }}
+{{- $args = concat $args (list "--registry-protection-threshold" (toString .protectionThreshold)) -}}
+{{- end }}
+{{- if .protectionHold }}
+{{- $args = concat $args (list "--registry-protection-hold" .protectionHold) -}}
+{{- end }}
+{{- end }}
+{{- if .Values.sinks.mcp.enabled }}
+{{- $args = append $args "--mcp" -}}
+{{- if .Values.sinks.mcp.revision }}
+{{- $args = concat $args (list "--mcp-revision" .Values.sinks.mcp.revision) -}}
+{{- end }}
+{{- end }}
 {{- $args = concat $args (list "--xds-address" (include "metamesh.listen" (list .Values.bindAddress .Values.xdsPort))) -}}
 {{- $args = concat $args (list "--http-address" (include "metamesh.listen" (list .Values.bindAddress .Values.httpPort))) -}}
 {{- range (concat (include "metamesh.serviceHosts" . | fromJsonArray) .Values.http.hosts) }}
@@ -171,6 +188,9 @@ namespace, service account, cluster domain, and whether it serves TLS).
 {{- end }}
 {{- if and .Values.sources.files.enabled (not .Values.options.create) (empty .Values.sources.files.manifests) (empty .Values.sources.files.existingConfigMaps) }}
 {{- fail "sources.files.enabled with nothing in it: options.create is false and there are no manifests or existingConfigMaps (metamesh would report an empty directory); add manifests or set sources.files.enabled=false" }}
+{{- end }}
+{{- if and .Values.sinks.mcp.enabled .Values.tls.enabled .Values.tls.caKey }}
+{{- fail "sinks.mcp.enabled with tls.caKey: istiod presents no client certificate, so serve refuses --mcp with --tls-ca; set tls.caKey to \"\" (server TLS only)" }}
 {{- end }}
 {{- if and .Values.tls.enabled (not .Values.tls.secretName) }}
 {{- fail "tls.enabled needs tls.secretName: the Secret holding the xDS server's certificate and key" }}
