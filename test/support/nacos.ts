@@ -15,6 +15,9 @@ import path from 'node:path';
 
 export const RNACOS_VERSION = '0.8.8';
 
+/** How many times a start whose config store is dead (see launch) is replaced before giving up. */
+const MAX_STARTS = 12;
+
 export function rnacosRoot(): string {
   const cache = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(cache, 'metamesh-test', `rnacos-${RNACOS_VERSION}`);
@@ -101,10 +104,11 @@ export class Rnacos {
 
   /**
    * Starts the process and waits until it serves: HTTP and gRPC answer and its config store takes
-   * a write. rnacos 0.8.8 has a start-up race: on about one start in three here, its raft apply
-   * thread panics (`raftapply.rs:421`, an unwrap on a manager not yet injected) before the HTTP port
-   * opens; naming still works, but no config write is ever applied again, though each answers
-   * `true`. Such a start is detected by a probe write and replaced, a few times at most.
+   * a write. rnacos 0.8.8 has a start-up race: on about one start in three here (more under
+   * load), its raft apply thread panics (`raftapply.rs:421`, an unwrap on a manager not yet
+   * injected) before the HTTP port opens; naming still works, but no config write is ever applied again, though each answers
+   * `true` (under load, four such starts in a row were seen). Such a start is detected by a probe
+   * write and replaced, up to MAX_STARTS times.
    */
   private async launch(bin: string, fresh: boolean): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -114,7 +118,7 @@ export class Rnacos {
       await this.stop();
       // A first start begins again from nothing; a restart keeps the data it is meant to keep.
       if (fresh) rmSync(path.join(this.dir, 'data'), { recursive: true, force: true });
-      if (attempt === 4) throw new Error(`rnacos never applied a config write in ${attempt} starts; its output: ${output}`);
+      if (attempt === MAX_STARTS) throw new Error(`rnacos never applied a config write in ${attempt} starts; its output: ${output}`);
     }
   }
 

@@ -1,0 +1,371 @@
+/**
+ * The Helm chart (deploy/helm/metamesh), with a real helm built from the Go module in test/helm:
+ * `helm lint --strict` and `helm template` with the default values and with every value changed
+ * (test/helm/values-full.yaml); the rendered objects checked for what the chart promises (pod
+ * hardening, probes, ports, arguments metamesh's own parser accepts, least-privilege RBAC per
+ * feature, the disruption budget) and by the kube-apiserver's own validation code and the
+ * restricted Pod Security Standard (test/conformance/kube); value mistakes refused with a message;
+ * the plain manifests in deploy/manifests equal to what the chart renders.
+ */
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseArgs, type Invocation } from '../../src/cli/args.js';
+import { helmBinary, REPO_ROOT } from '../helm/helm.js';
+import { FULL_VALUES, kubecheck, lint, notes, one, parseObjects, render, renderText, runKubecheck, template, type K8sObject } from '../helm/chart.js';
+import { CRD_FILES, staleFiles } from '../../deploy/render-manifests.js';
+
+type Serve = Extract<Invocation, { kind: 'serve' }>;
+
+let defaults: K8sObject[];
+let full: K8sObject[];
+
+before(() => {
+  helmBinary();
+  kubecheck();
+  defaults = render();
+  full = render({ release: 'mm', namespace: 'mesh', files: [FULL_VALUES] });
+});
+
+const container = (objects: readonly K8sObject[]) => one(objects, 'Deployment').spec.template.spec.containers[0];
+const podSpec = (objects: readonly K8sObject[]) => one(objects, 'Deployment').spec.template.spec;
+
+function serveArgs(objects: readonly K8sObject[]): Serve {
+  const args = container(objects).args as string[];
+  const inv = parseArgs(args);
+  assert.equal(inv.kind, 'serve', `metamesh refuses the rendered arguments: ${JSON.stringify(inv)}`);
+  return inv as Serve;
+}
+
+/** The port number of `host:port` / `[v6]:port`. */
+const portOf = (address: string) => Number(address.slice(address.lastIndexOf(':') + 1));
+
+describe('chart metadata and lint', () => {
+  test("Chart.yaml's version and appVersion are metamesh's version", () => {
+    const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const chart = readFileSync(path.join(REPO_ROOT, 'deploy/helm/metamesh/Chart.yaml'), 'utf8');
+    assert.match(chart, new RegExp(`^version: ${pkg.version.replace(/\./g, '\\.')}$`, 'm'));
+    assert.match(chart, new RegExp(`^appVersion: "${pkg.version.replace(/\./g, '\\.')}"$`, 'm'));
+  });
+
+  test('helm lint --strict passes with the default values and with every value changed', () => {
+    for (const r of [lint(), lint({ files: [FULL_VALUES] })]) {
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+      assert.doesNotMatch(r.stdout, /\[(WARNING|ERROR)\]/);
+    }
+  });
+
+  test("the chart's CRDs are the repository's crds/, byte for byte", () => {
+    for (const f of CRD_FILES) {
+      const same = readFileSync(path.join(REPO_ROOT, 'deploy/helm/metamesh/crds', f), 'utf8') === readFileSync(path.join(REPO_ROOT, 'crds', f), 'utf8');
+      assert.ok(same, `deploy/helm/metamesh/crds/${f} differs from crds/${f}: run npm run deploy:manifests`);
+    }
+  });
+
+  test('deploy/manifests/metamesh.yaml is what the chart renders (npm run deploy:manifests)', () => {
+    assert.deepEqual(staleFiles(), []);
+    const objects = parseObjects(readFileSync(path.join(REPO_ROOT, 'deploy/manifests/metamesh.yaml'), 'utf8'));
+    assert.deepEqual(objects.map((o) => o.kind).sort(), ['ConfigMap', 'CustomResourceDefinition', 'CustomResourceDefinition', 'Deployment', 'PodDisruptionBudget', 'Service', 'ServiceAccount']);
+    for (const o of objects) if (o.kind !== 'CustomResourceDefinition') assert.equal(o.metadata.namespace, 'istio-system', `${o.kind} ${o.metadata.name}`);
+  });
+});
+
+describe('what the Kubernetes API server would say', () => {
+  test('the default render, CRDs included, passes decoding, validation and the restricted pod security level', () => {
+    const r = runKubecheck(renderText({ includeCrds: true }));
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /^kubecheck: 7 objects checked, 0 failures$/m);
+  });
+
+  test('the render with every value changed passes too (17 objects, RBAC included), and the generated debug-token Secret', () => {
+    const r = runKubecheck(renderText({ release: 'mm', namespace: 'mesh', files: [FULL_VALUES], includeCrds: true }));
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /^kubecheck: 17 objects checked, 0 failures$/m);
+    const withSecret = runKubecheck(renderText({ values: { debugToken: { create: true } } }));
+    assert.equal(withSecret.status, 0, withSecret.output);
+    assert.match(withSecret.output, /^ok   Secret istio-system\/metamesh-debug-token$/m);
+  });
+
+  test('the harness fails a render broken in one place: an unknown field, a privileged escalation, a bad port name', () => {
+    const text = renderText();
+    const cases: Array<[string, string, RegExp]> = [
+      ['readOnlyRootFilesystem: true', 'readOnlyRootFilesystem: true\n            runAsUserr: 5', /strict decoding error: unknown field "spec\.template\.spec\.containers\[0\]\.securityContext\.runAsUserr"/],
+      ['allowPrivilegeEscalation: false', 'allowPrivilegeEscalation: true', /pod security \(restricted\): allowPrivilegeEscalation != false/],
+      ['- name: http-monitoring', '- name: http_monitoring', /spec\.ports\[1\]\.name: Invalid value: "http_monitoring"/],
+    ];
+    for (const [from, to, expected] of cases) {
+      assert.ok(text.includes(from), from);
+      const r = runKubecheck(text.replace(from, to));
+      assert.equal(r.status, 1, r.output);
+      assert.match(r.output, expected);
+    }
+  });
+});
+
+describe('default values', () => {
+  test('render a ServiceAccount, the config ConfigMap, a Service, the Deployment and a PodDisruptionBudget, and no RBAC', () => {
+    assert.deepEqual(defaults.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+      'ConfigMap/metamesh-config', 'Deployment/metamesh', 'PodDisruptionBudget/metamesh', 'Service/metamesh', 'ServiceAccount/metamesh',
+    ]);
+    assert.equal(podSpec(defaults).automountServiceAccountToken, false, 'no API access, so no token');
+    assert.equal(one(defaults, 'ServiceAccount').automountServiceAccountToken, false);
+  });
+
+  test('no object the chart renders carries the label that marks what metamesh generates', () => {
+    for (const o of [...defaults, ...full]) assert.notEqual(o.metadata.labels?.['app.kubernetes.io/managed-by'], 'metamesh', `${o.kind} ${o.metadata.name}`);
+  });
+});
+
+for (const [name, objects, user] of [['default values', () => defaults, 10001], ['every value changed', () => full, 20001]] as const) {
+  describe(`the pod (${name})`, () => {
+    test('runs as a numeric non-root user with a read-only root, no capabilities, no privilege escalation and the RuntimeDefault seccomp profile', () => {
+      const pod = podSpec(objects());
+      assert.equal(pod.securityContext.runAsNonRoot, true);
+      assert.equal(pod.securityContext.runAsUser, user);
+      assert.deepEqual(pod.securityContext.seccompProfile, { type: 'RuntimeDefault' });
+      const sc = container(objects()).securityContext;
+      assert.deepEqual(sc, {
+        allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+      });
+      assert.equal(one(objects(), 'Deployment').spec.template.metadata.labels['sidecar.istio.io/inject'], 'false');
+    });
+
+    test('writes only to /tmp: every other mount is read-only', () => {
+      const mounts = container(objects()).volumeMounts as Array<{ name: string; mountPath: string; readOnly?: boolean }>;
+      const writable = mounts.filter((m) => m.readOnly !== true).map((m) => m.mountPath);
+      assert.deepEqual(writable, ['/tmp']);
+      const tmp = podSpec(objects()).volumes.find((v: { name: string }) => v.name === 'tmp');
+      assert.equal(tmp.emptyDir.medium, 'Memory');
+    });
+
+    test('probes /healthz (startup, liveness) and /readyz (readiness) on the port metamesh serves HTTP on', () => {
+      const c = container(objects());
+      const httpPort = c.ports.find((p: { name: string }) => p.name === 'http').containerPort;
+      assert.equal(httpPort, portOf(serveArgs(objects()).httpAddress));
+      assert.deepEqual([c.startupProbe.httpGet, c.livenessProbe.httpGet, c.readinessProbe.httpGet], [
+        { path: '/healthz', port: 'http' }, { path: '/healthz', port: 'http' }, { path: '/readyz', port: 'http' },
+      ]);
+    });
+
+    test('the Service targets container ports by name, xDS on the port of --xds-address', () => {
+      const c = container(objects());
+      const names = new Map<string, number>(c.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
+      const svc = one(objects(), 'Service');
+      const xds = svc.spec.ports.find((p: { targetPort: unknown }) => p.targetPort === 'xds');
+      assert.equal(names.get('xds'), portOf(serveArgs(objects()).xdsAddress));
+      assert.equal(xds.port, names.get('xds'));
+      for (const p of svc.spec.ports) if (typeof p.targetPort === 'string') assert.ok(names.has(p.targetPort), p.targetPort);
+      assert.deepEqual(svc.spec.selector, one(objects(), 'Deployment').spec.selector.matchLabels);
+    });
+
+    test('every path in the arguments is inside a mounted volume', () => {
+      const inv = serveArgs(objects());
+      const mounts = (container(objects()).volumeMounts as Array<{ mountPath: string }>).map((m) => m.mountPath);
+      const paths = [...inv.files, ...(inv.tls ? [inv.tls.cert, inv.tls.key, ...(inv.tls.ca ? [inv.tls.ca] : [])] : []), ...(inv.httpTokenFile ? [inv.httpTokenFile] : [])];
+      assert.ok(paths.length > 0);
+      for (const p of paths) assert.ok(mounts.some((m) => p === m || p.startsWith(`${m}/`)), `${p} is not under any of ${mounts.join(', ')}`);
+    });
+
+    test('SIGTERM drains within the pod termination grace period', () => {
+      const inv = serveArgs(objects());
+      assert.ok(inv.shutdownGraceMs !== undefined);
+      assert.ok(inv.shutdownGraceMs < podSpec(objects()).terminationGracePeriodSeconds * 1000);
+    });
+
+    test("the PodDisruptionBudget selects the Deployment's pods", () => {
+      const pdb = one(objects(), 'PodDisruptionBudget');
+      const labels = one(objects(), 'Deployment').spec.template.metadata.labels;
+      for (const [k, v] of Object.entries(pdb.spec.selector.matchLabels)) assert.equal(labels[k], v, k);
+    });
+  });
+}
+
+describe('arguments', () => {
+  test('default: serve the chart ConfigMap on the wildcard address, answering to the Service names', () => {
+    const inv = serveArgs(defaults);
+    assert.deepEqual(inv.files, ['/etc/metamesh/config']);
+    assert.equal(inv.xdsAddress, '0.0.0.0:15010');
+    assert.equal(inv.httpAddress, '0.0.0.0:8080');
+    assert.deepEqual(inv.httpHostNames, ['metamesh', 'metamesh.istio-system', 'metamesh.istio-system.svc', 'metamesh.istio-system.svc.cluster.local']);
+    assert.equal(inv.tls, undefined);
+    assert.equal(inv.httpTokenFile, undefined);
+    assert.deepEqual(inv.registries, []);
+    assert.deepEqual(inv.xdsLimits, {});
+    assert.deepEqual(inv.catalog, {});
+    assert.equal(inv.mcp, undefined);
+    assert.equal(inv.shutdownGraceMs, 5000);
+  });
+
+  test('every value reaches its flag', () => {
+    const inv = serveArgs(full);
+    assert.deepEqual(inv.files, ['/etc/metamesh/config', '/etc/metamesh/configmaps/team-a.manifests', '/etc/metamesh/configmaps/team-b']);
+    assert.deepEqual(inv.registries.map((r) => r.kind), ['zookeeper', 'nacos', 'file']);
+    assert.equal(inv.xdsAddress, '[::]:15011');
+    assert.equal(inv.httpAddress, '[::]:8081');
+    assert.deepEqual(inv.httpHostNames, ['mm-metamesh', 'mm-metamesh.mesh', 'mm-metamesh.mesh.svc', 'mm-metamesh.mesh.svc.example.org', 'metamesh.example.org']);
+    assert.deepEqual(inv.tls, { cert: '/etc/metamesh/tls/cert.pem', key: '/etc/metamesh/tls/key.pem', ca: undefined, expiryWarningMs: 8 * 3600_000 });
+    assert.deepEqual(inv.mcp, { revision: 'canary' });
+    assert.deepEqual(inv.catalog, { removalGraceMs: 60_000, protectionThreshold: 0.25, protectionHoldMs: 600_000 });
+    assert.equal(inv.httpTokenFile, '/etc/metamesh/debug-token/bearer');
+    assert.equal(inv.httpIdleTimeoutMs, 20_000);
+    assert.equal(inv.httpMaxConnections, 100);
+    assert.equal(inv.rescanIntervalMs, 60_000);
+    assert.equal(inv.shutdownGraceMs, 20_000);
+    assert.deepEqual(inv.xdsLimits, { maxConnections: 20000, maxStreamsPerConnection: 500, maxNamesPerStream: 5000, maxNameLength: 512, maxRequestBytes: 8388608 });
+    // extraArgs come last, so they win over the chart's own flags (--max-depth 50 → 60).
+    assert.deepEqual(inv.limits, { maxFileBytes: 8388608, maxDocuments: 20000, maxExpandedBytes: 33554432, maxDepth: 60 });
+    assert.deepEqual((container(full).args as string[]).slice(-2), ['--max-depth', '60']);
+  });
+
+  test('debugToken.create renders a Secret with a random token and mounts it for --http-token-file', () => {
+    const objects = render({ values: { debugToken: { create: true } } });
+    const secret = one(objects, 'Secret', 'metamesh-debug-token');
+    assert.match(Buffer.from(secret.data.token, 'base64').toString(), /^[A-Za-z0-9]{48}$/);
+    const volume = podSpec(objects).volumes.find((v: { name: string }) => v.name === 'debug-token');
+    assert.equal(volume.secret.secretName, 'metamesh-debug-token');
+    assert.equal(serveArgs(objects).httpTokenFile, '/etc/metamesh/debug-token/token');
+  });
+
+  test('the volumes hold what the flags name: the TLS Secret and the token Secret whole (never subPath), each ConfigMap', () => {
+    const pod = podSpec(full);
+    const byName = new Map<string, any>(pod.volumes.map((v: { name: string }) => [v.name, v]));
+    assert.equal(byName.get('tls').secret.secretName, 'mm-xds-tls');
+    assert.equal(byName.get('debug-token').secret.secretName, 'mm-debug');
+    assert.equal(byName.get('config').configMap.name, 'mm-metamesh-config');
+    assert.deepEqual([byName.get('configmap-0').configMap.name, byName.get('configmap-1').configMap.name], ['team-a.manifests', 'team-b']);
+    for (const m of container(full).volumeMounts) assert.equal(m.subPath, undefined, m.name);
+  });
+});
+
+describe('RBAC, least privilege per feature', () => {
+  const rules = (objects: readonly K8sObject[], kind: string, name: string) => one(objects, kind, name).rules;
+
+  test('every feature on: exactly these rules, no wildcard', () => {
+    assert.deepEqual(rules(full, 'ClusterRole', 'mm-metamesh-read-config'), [
+      { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'destinationrules', 'gateways'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['metaprotocol.aeraki.io'], resources: ['metarouters', 'applicationprotocols'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    assert.deepEqual(rules(full, 'ClusterRole', 'mm-metamesh-apply'), [
+      { apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'envoyfilters', 'virtualservices'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+    ]);
+    assert.deepEqual(rules(full, 'ClusterRole', 'mm-metamesh-status'), [
+      { apiGroups: ['metaprotocol.aeraki.io'], resources: ['metarouters/status', 'applicationprotocols/status'], verbs: ['update', 'patch'] },
+    ]);
+    const meshConfig = one(full, 'Role', 'mm-metamesh-mesh-config');
+    assert.equal(meshConfig.metadata.namespace, 'istio-control');
+    assert.deepEqual(meshConfig.rules, [{ apiGroups: [''], resources: ['configmaps'], resourceNames: ['istio-mesh'], verbs: ['get', 'list', 'watch'] }]);
+    const lease = one(full, 'Role', 'mm-metamesh-leader-election');
+    assert.equal(lease.metadata.namespace, 'mesh');
+    assert.deepEqual(lease.rules, [
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], resourceNames: ['mm-leader'], verbs: ['get', 'update'] },
+    ]);
+    const all = full.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role').flatMap((o) => o.rules as Array<Record<string, string[]>>);
+    for (const r of all) for (const list of Object.values(r)) assert.ok(!list.includes('*'), JSON.stringify(r));
+    assert.ok(!all.some((r) => r.resources!.includes('secrets')), 'no access to Secrets');
+  });
+
+  test('each binding gives its role to metamesh\'s service account only', () => {
+    const roles = new Set(full.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role').map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`));
+    const bindings = full.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding');
+    assert.equal(bindings.length, roles.size);
+    for (const b of bindings) {
+      const ns = b.kind === 'RoleBinding' ? b.metadata.namespace : '';
+      assert.ok(roles.has(`${b.roleRef.kind}/${ns}/${b.roleRef.name}`), b.metadata.name);
+      assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: 'metamesh-control', namespace: 'mesh' }]);
+    }
+    assert.equal(podSpec(full).automountServiceAccountToken, true);
+    assert.equal(podSpec(full).serviceAccountName, 'metamesh-control');
+  });
+
+  const toggles: Array<[string, Record<string, unknown>, string[]]> = [
+    ['sources.kubernetes', { sources: { kubernetes: { enabled: true } } }, ['ClusterRole/metamesh-read-config', 'Role/metamesh-mesh-config']],
+    ['sinks.apply', { sinks: { apply: { enabled: true } } }, ['ClusterRole/metamesh-apply']],
+    ['sinks.mcp', { sinks: { mcp: { enabled: true } } }, []],
+    ['status', { status: { enabled: true } }, ['ClusterRole/metamesh-status']],
+    ['leaderElection', { leaderElection: { enabled: true } }, ['Role/metamesh-leader-election']],
+    ['webhook', { webhook: { enabled: true } }, []],
+  ];
+  for (const [feature, values, expected] of toggles) {
+    test(`${feature} alone grants ${expected.length === 0 ? 'nothing' : expected.join(' and ')}`, () => {
+      const objects = render({ values });
+      const granted = objects.filter((o) => o.kind === 'ClusterRole' || o.kind === 'Role').map((o) => `${o.kind}/${o.metadata.name}`);
+      assert.deepEqual(granted.sort(), [...expected].sort());
+      assert.equal(podSpec(objects).automountServiceAccountToken, expected.length > 0);
+    });
+  }
+
+  test('rbac.create=false renders no role even with every feature on', () => {
+    const objects = render({ files: [FULL_VALUES], values: { rbac: { create: false } } });
+    assert.deepEqual(objects.filter((o) => /Role/.test(o.kind)), []);
+  });
+});
+
+describe('Service and disruption budget', () => {
+  test('the webhook port appears only when enabled, on the Service only (metamesh does not listen on it yet)', () => {
+    assert.deepEqual(one(defaults, 'Service').spec.ports.map((p: { name: string }) => p.name), ['grpc-xds', 'http-monitoring']);
+    const ports = one(full, 'Service').spec.ports;
+    assert.deepEqual(ports.map((p: { name: string; port: number; targetPort: unknown }) => [p.name, p.port, p.targetPort]), [
+      ['tls-xds', 15011, 'xds'], ['http-monitoring', 8081, 'http'], ['https-webhook', 443, 9443],
+    ]);
+    assert.equal(container(full).ports.length, 2);
+  });
+
+  test('maxUnavailable 1 by default, minAvailable when set, none when disabled', () => {
+    assert.deepEqual(one(defaults, 'PodDisruptionBudget').spec.maxUnavailable, 1);
+    assert.deepEqual(Object.keys(one(full, 'PodDisruptionBudget').spec).sort(), ['minAvailable', 'selector']);
+    assert.equal(one(full, 'PodDisruptionBudget').spec.minAvailable, 2);
+    assert.deepEqual(render({ values: { podDisruptionBudget: { enabled: false } } }).filter((o) => o.kind === 'PodDisruptionBudget'), []);
+  });
+});
+
+describe('NOTES.txt', () => {
+  test('default: how to check the rollout, that xDS is plaintext, how to apply what metamesh generates, and nothing pending', () => {
+    const text = notes();
+    assert.match(text, /^xDS \(RDS\/ADS over gRPC, plaintext\): metamesh\.istio-system\.svc\.cluster\.local:15010$/m);
+    assert.match(text, /kubectl -n istio-system rollout status deploy\/metamesh/);
+    assert.match(text, /\(\/debug\/\* are disabled: set debugToken\.existingSecret or debugToken\.create to use them\.\)/);
+    assert.match(text, /metamesh generate -f <the same manifests> -o manifests \| kubectl apply -f -/);
+    assert.match(text, /WARNING: xDS is plaintext/);
+    assert.doesNotMatch(text, /does not implement/);
+  });
+
+  test('every value changed: the configSources entry for istiod, the token command, and the features still pending', () => {
+    const text = notes({ release: 'mm', namespace: 'mesh', files: [FULL_VALUES] });
+    assert.match(text, /configSources:\n {7}- address: xds:\/\/mm-metamesh\.mesh\.svc:15011\n {9}tlsSettings:\n {11}mode: SIMPLE\n/);
+    assert.match(text, /- address: k8s:\/\//);
+    assert.match(text, /get secret mm-debug -o jsonpath='\{\.data\.bearer\}'/);
+    assert.doesNotMatch(text, /WARNING: xDS is plaintext/);
+    const pending = text.slice(text.indexOf('does not implement'));
+    assert.deepEqual([...pending.matchAll(/^ {2}- (\S+)/gm)].map((m) => m[1]), ['sources.kubernetes', 'sinks.apply', 'status', 'leaderElection', 'webhook']);
+  });
+});
+
+describe('values that cannot work are refused, with what to change', () => {
+  const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['no source at all', { sources: { files: { enabled: false } }, options: { create: false } }, /needs at least one source: keep sources\.files\.enabled, or list registries/],
+    ['options without the ConfigMap', { sources: { files: { enabled: false } }, registries: ['nacos://n:8848'] }, /options\.create needs sources\.files\.enabled/],
+    ['an empty file source', { options: { create: false } }, /sources\.files\.enabled with nothing in it/],
+    ['the MCP sink with client certificates required', { sinks: { mcp: { enabled: true } }, tls: { enabled: true, secretName: 's' } }, /sinks\.mcp\.enabled with tls\.caKey: istiod presents no client certificate/],
+    ['a revision that is not a label value', { sinks: { mcp: { enabled: true, revision: '-canary' } } }, /revision.*does not match pattern/],
+    ['TLS without a Secret', { tls: { enabled: true } }, /tls\.enabled needs tls\.secretName/],
+    ['a drain longer than the kubelet waits', { shutdownGraceSeconds: 30 }, /shutdownGraceSeconds \(30\) must be below terminationGracePeriodSeconds \(30\)/],
+    ['two debug tokens', { debugToken: { existingSecret: 's', create: true } }, /give existingSecret or create, not both/],
+    ['a manifest metamesh would not read', { sources: { files: { manifests: { 'rules.txt': 'x' } } } }, /"rules\.txt" must be a file name ending in \.yaml, \.yml or \.json/],
+    ['a misspelt value', { replica: 3 }, /additional properties 'replica' not allowed/],
+    ['root', { securityContext: { runAsUser: 0 } }, /runAsUser.*minimum: got 0, want 1/],
+    ['a registry that is not one', { registries: ['http://zk:2181'] }, /'http:\/\/zk:2181' does not match pattern/],
+    ['a duration metamesh does not read', { tls: { expiryWarning: '6 hours' } }, /expiryWarning.*does not match pattern/],
+  ];
+  for (const [what, values, message] of cases) {
+    test(what, () => {
+      const r = template({ values });
+      assert.notEqual(r.status, 0, r.stdout);
+      assert.match(r.stderr, message);
+    });
+  }
+});
