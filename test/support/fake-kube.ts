@@ -3,7 +3,6 @@
  * and watch request waits until the test answers it; timers fire only when the test says so.
  */
 import type { KubeClient, ListPage, WatchHandlers } from '../../src/store/kubernetes/client.js';
-import type { Timers } from '../../src/store/store.js';
 
 export interface PendingList {
   readonly path: string;
@@ -59,29 +58,7 @@ export async function settle(): Promise<void> {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 }
 
-export function fakeTimers() {
-  let seq = 0;
-  const pending = new Map<number, { fn: () => void; ms: number; repeat: boolean }>();
-  const timers: Timers = {
-    setTimeout: (fn, ms) => (pending.set(++seq, { fn, ms, repeat: false }), seq),
-    clearTimeout: (h) => void pending.delete(h as number),
-    setInterval: (fn, ms) => (pending.set(++seq, { fn, ms, repeat: true }), seq),
-    clearInterval: (h) => void pending.delete(h as number),
-  };
-  return {
-    timers,
-    pending,
-    /** The delays of the pending one-shot timers, shortest first. */
-    delays: () => [...pending.values()].filter((t) => !t.repeat).map((t) => t.ms).sort((a, b) => a - b),
-    /** Fires the pending one-shot timer with the shortest delay. */
-    fireNext: () => {
-      const [id, t] = [...pending].filter(([, t]) => !t.repeat).sort(([, a], [, b]) => a.ms - b.ms)[0] ?? [];
-      if (id === undefined || t === undefined) throw new Error('no pending timer');
-      pending.delete(id);
-      t.fn();
-    },
-  };
-}
+export { manualTimers as fakeTimers } from './manual-timers.js';
 
 /** An API object as the API server returns it. */
 export function obj(kind: string, apiVersion: string, namespace: string, name: string, rv: string, spec: unknown, extra: Record<string, unknown> = {}) {

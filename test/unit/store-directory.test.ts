@@ -4,36 +4,17 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { DirectoryStore, type StoreUpdate, type Timers } from '../../src/store/directory.js';
+import { DirectoryStore, type StoreUpdate } from '../../src/store/directory.js';
 import { mutationRouter } from '../support/manifests.js';
+import { manualTimers } from '../support/manual-timers.js';
 
 const silent = pino({ level: 'silent' });
-
-/** Manual timers: nothing fires until the test says so. */
-function fakeTimers() {
-  let seq = 0;
-  const pending = new Map<number, { fn: () => void; ms: number; repeat: boolean }>();
-  const timers: Timers = {
-    setTimeout: (fn, ms) => (pending.set(++seq, { fn, ms, repeat: false }), seq),
-    clearTimeout: (h) => void pending.delete(h as number),
-    setInterval: (fn, ms) => (pending.set(++seq, { fn, ms, repeat: true }), seq),
-    clearInterval: (h) => void pending.delete(h as number),
-  };
-  const fire = (repeat: boolean) => {
-    for (const [id, t] of [...pending]) {
-      if (t.repeat !== repeat) continue;
-      if (!repeat) pending.delete(id);
-      t.fn();
-    }
-  };
-  return { timers, pending, fireTimeouts: () => fire(false), fireIntervals: () => fire(true) };
-}
 
 const router = mutationRouter;
 
 function setup() {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'metamesh-store-'));
-  const t = fakeTimers();
+  const t = manualTimers();
   const store = new DirectoryStore({ paths: [dir], logger: silent, watch: 'none', debounceMs: 100, timers: t.timers });
   const updates: StoreUpdate[] = [];
   return { dir, t, store, updates, cleanup: () => (store.close(), rmSync(dir, { recursive: true, force: true })) };
@@ -110,7 +91,7 @@ test('a file that stops parsing keeps its last good resources, with a diagnostic
 
 test('polling notices a changed file and schedules a reload', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'metamesh-store-'));
-  const t = fakeTimers();
+  const t = manualTimers();
   const store = new DirectoryStore({ paths: [dir], logger: silent, watch: 'poll', pollIntervalMs: 1000, timers: t.timers });
   const updates: StoreUpdate[] = [];
   try {
@@ -133,7 +114,7 @@ test('polling notices a changed file and schedules a reload', () => {
 
 test('a burst of events that never goes quiet still reloads, at the latest 10 debounce delays after its first event', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'metamesh-burst-'));
-  const t = fakeTimers();
+  const t = manualTimers();
   const store = new DirectoryStore({ paths: [dir], logger: silent, watch: 'none', timers: t.timers, debounceMs: 100, rescanIntervalMs: 0 });
   try {
     writeFileSync(path.join(dir, 'a.yaml'), mutationRouter('a', 'v1'));
