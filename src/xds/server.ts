@@ -179,11 +179,13 @@ export class XdsServer {
         clearTimeout(timer);
         resolve();
       };
+      // Not unref'd: grpc-js may hold a finished client's call open with no socket left, so
+      // tryShutdown's callback can wait for good; this timer is then what ends the shutdown, and
+      // an unref'd one let the event loop run dry with close() still pending.
       const timer = setTimeout(() => {
         this.server.forceShutdown();
         finish();
       }, graceMs);
-      timer.unref?.();
       this.listener?.close();
       this.server.tryShutdown(() => finish());
       for (const s of [...this.sessions]) s.end();
