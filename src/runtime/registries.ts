@@ -28,8 +28,14 @@ export interface RegistryFeed {
   close(): void;
 }
 
-export function openRegistry(config: RegistryConfig, onChange: () => void, now: () => number = Date.now): RegistryFeed {
-  if (config.kind === 'zookeeper') return zookeeperFeed(config, onChange);
+/** How the watchers run (their defaults where not given). */
+export interface FeedOptions {
+  /** The ZooKeeper watcher's debounce: a snapshot is parsed this long after the first change of a burst (default 100 ms). */
+  readonly zkDebounceMs?: number;
+}
+
+export function openRegistry(config: RegistryConfig, onChange: () => void, now: () => number = Date.now, feed: FeedOptions = {}): RegistryFeed {
+  if (config.kind === 'zookeeper') return zookeeperFeed(config, onChange, feed);
   if (config.kind === 'file') return fileFeed(config.name, config.path, now);
   return nacosFeed(config.watch, onChange);
 }
@@ -45,7 +51,7 @@ function nacosFeed(config: NacosWatchConfig, onChange: () => void): RegistryFeed
   return { name: config.registry, status: () => watcher.status(), snapshot: () => watcher.snapshot(), close: () => void watcher.stop() };
 }
 
-function zookeeperFeed(config: ZookeeperRegistryConfig, onChange: () => void): RegistryFeed {
+function zookeeperFeed(config: ZookeeperRegistryConfig, onChange: () => void, feed: FeedOptions): RegistryFeed {
   let snapshot: RegistrySnapshot | undefined;
   const parseOptions = {
     registry: config.name,
@@ -58,6 +64,7 @@ function zookeeperFeed(config: ZookeeperRegistryConfig, onChange: () => void): R
   const watch = watchZooKeeper({
     registry: config.name,
     address: zkAddressOf(config),
+    ...(feed.zkDebounceMs !== undefined ? { debounceMs: feed.zkDebounceMs } : {}),
     onSnapshot: (z) => {
       const parsed = parseZkTree(z.tree, parseOptions);
       snapshot = { ...parsed, diagnostics: [...z.diagnostics, ...parsed.diagnostics] };
@@ -89,7 +96,10 @@ export interface RegistryHubOptions {
   readonly logger: Logger;
   /** The ServiceEntry changes of every sync that changed something. */
   readonly onSync: (result: SyncResult) => void;
+  /** Delay from a registry's change to the sync (trailing: restarted by every change; default 200 ms). */
   readonly debounceMs?: number;
+  /** Options of the watchers themselves (their own debounce). */
+  readonly feeds?: FeedOptions;
   /** How often the outage policy is re-evaluated without any registry event. */
   readonly tickMs?: number;
   readonly now?: () => number;
@@ -105,7 +115,7 @@ export class RegistryHub {
   private closed = false;
 
   constructor(private readonly opts: RegistryHubOptions) {
-    this.feeds = opts.configs.map((c) => openRegistry(c, () => this.schedule(), opts.now));
+    this.feeds = opts.configs.map((c) => openRegistry(c, () => this.schedule(), opts.now, opts.feeds));
     this.tick = setInterval(() => this.sync(), opts.tickMs ?? 5000);
     this.tick.unref();
     this.schedule();
