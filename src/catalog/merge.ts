@@ -21,21 +21,35 @@ function name(s: Source): string {
   return `${s.service.key} of registry ${s.registry}`;
 }
 
+/**
+ * The catalog service of a host with a single source, by that source's kept service, for the
+ * registry it was merged for. A kept service stands for its content (states are not mutated), so
+ * the same one merged alone again gives the same catalog service: the object is reused, and later
+ * stages can tell by identity that the host did not change.
+ */
+const mergedAlone = new WeakMap<KeptService, { readonly registry: string; readonly service: CatalogService }>();
+
 export function mergeCatalog(registries: readonly KeptRegistry[]): { catalog: Catalog; diagnostics: Diagnostic[] } {
-  const byHost = new Map<string, Source[]>();
-  const ordered = [...registries].sort((a, b) => (a.registry < b.registry ? -1 : a.registry > b.registry ? 1 : 0));
-  for (const r of ordered) {
-    for (const service of [...r.services].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
-      const list = byHost.get(service.host) ?? [];
-      list.push({ registry: r.registry, service });
-      byHost.set(service.host, list);
-    }
+  // Every source in registry then key order; a stable sort by host then lists each host's sources
+  // in that order. (A registry's services are kept sorted by key already: the sorts are cheap.)
+  const all: Source[] = [];
+  for (const r of [...registries].sort((a, b) => (a.registry < b.registry ? -1 : a.registry > b.registry ? 1 : 0))) {
+    for (const service of [...r.services].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) all.push({ registry: r.registry, service });
   }
+  all.sort((a, b) => (a.service.host < b.service.host ? -1 : a.service.host > b.service.host ? 1 : 0));
 
   const diagnostics: Diagnostic[] = [];
   const services: CatalogService[] = [];
-  for (const [host, sources] of [...byHost].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const first = sources[0]!;
+  for (let i = 0, j = 0; i < all.length; i = j) {
+    const host = all[i]!.service.host;
+    for (j = i + 1; j < all.length && all[j]!.service.host === host; j++);
+    const first = all[i]!;
+    const alone = j === i + 1 ? mergedAlone.get(first.service) : undefined;
+    if (alone !== undefined && alone.registry === first.registry) {
+      services.push(alone.service);
+      continue;
+    }
+    const sources = all.slice(i, j);
     const same = sources.filter((s) => s.service.protocol === first.service.protocol);
     const other = sources.filter((s) => s.service.protocol !== first.service.protocol);
     const object = `CatalogService ${host}`;
@@ -63,7 +77,7 @@ export function mergeCatalog(registries: readonly KeptRegistry[]): { catalog: Ca
     }
     const f = first.service;
     const registriesOfHost = [...new Set(same.map((s) => s.registry))];
-    services.push({
+    const merged: CatalogService = {
       host,
       protocol: f.protocol,
       ...(f.interface === undefined ? {} : { interface: f.interface }),
@@ -73,7 +87,9 @@ export function mergeCatalog(registries: readonly KeptRegistry[]): { catalog: Ca
       ...(f.namespace === undefined ? {} : { namespace: f.namespace }),
       registries: registriesOfHost,
       instances: [...instances.values()].sort(byInstanceId),
-    });
+    };
+    if (sources.length === 1) mergedAlone.set(f, { registry: first.registry, service: merged });
+    services.push(merged);
   }
   return { catalog: { services }, diagnostics };
 }

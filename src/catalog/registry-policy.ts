@@ -74,7 +74,8 @@ export function stepRegistry(prev: KeptRegistry | undefined, snapshot: RegistryS
   const decisions: Decision[] = [];
   const diagnostics: Diagnostic[] = [];
   const read = uniqueByKey(snapshot.services);
-  const previous = new Map((prev?.services ?? []).map((s) => [s.key, s]));
+  const previous = new Map<string, KeptService>();
+  for (const s of prev?.services ?? []) previous.set(s.key, s);
 
   const kept: KeptService[] = [];
   const pending: KeptService[] = [];
@@ -82,8 +83,8 @@ export function stepRegistry(prev: KeptRegistry | undefined, snapshot: RegistryS
   for (const s of read.values()) {
     const r = stepService(registry, previous.get(s.key), s, options, nowMs);
     kept.push(r.service);
-    decisions.push(...r.decisions);
-    diagnostics.push(...r.diagnostics);
+    for (const d of r.decisions) decisions.push(d);
+    for (const d of r.diagnostics) diagnostics.push(d);
   }
   for (const old of previous.values()) {
     if (read.has(old.key)) continue;

@@ -52,8 +52,17 @@ export function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
 }
 
+/**
+ * Kept services that are exactly a read's instances, without clocks, by the read they came from. A
+ * read object stands for its content (snapshots are not mutated): stepping the same read again
+ * from such a service keeps it as it is, whatever the time and the options (nothing is missing,
+ * nothing is lost), so it is returned as it is, without work and with the same identity.
+ */
+const unchangedFrom = new WeakMap<KeptService, RegistryService>();
+
 /** The kept form of a service that a synced read lists, given what was kept of it before. */
 export function stepService(registry: string, prev: KeptService | undefined, read: RegistryService, options: CatalogOptions, nowMs: number): ServiceStep {
+  if (prev !== undefined && unchangedFrom.get(prev) === read) return { service: prev, decisions: [], diagnostics: [] };
   const decisions: Decision[] = [];
   const diagnostics: Diagnostic[] = [];
   const object = `RegistryService ${read.key}`;
@@ -117,7 +126,9 @@ export function stepService(registry: string, prev: KeptService | undefined, rea
       ),
     );
   }
-  return { service: finish(fields, candidate, undefined), decisions, diagnostics };
+  const service = finish(fields, candidate, undefined);
+  if (pending.length === 0) unchangedFrom.set(service, read);
+  return { service, decisions, diagnostics };
 }
 
 type ServiceFields = Omit<RegistryService, 'instances'>;

@@ -35,16 +35,39 @@ export interface SyncResult {
   readonly diagnostics: Diagnostic[];
 }
 
+/** `namespace/name` by ServiceEntry, made once per object. */
+const keys = new WeakMap<ServiceEntry, string>();
+
+function keyOf(se: ServiceEntry): string {
+  let k = keys.get(se);
+  if (k === undefined) keys.set(se, (k = `${se.metadata.namespace}/${se.metadata.name}`));
+  return k;
+}
+
+/** Canonical JSON by ServiceEntry: generation reuses the object of a service that did not change. */
+const canonicalOf = new WeakMap<ServiceEntry, string>();
+
+function canonical(se: ServiceEntry): string {
+  let c = canonicalOf.get(se);
+  if (c === undefined) canonicalOf.set(se, (c = canonicalJson(se)));
+  return c;
+}
+
 export function syncRegistries(previous: SyncState, snapshots: readonly RegistrySnapshot[], statuses: readonly RegistryStatus[], options: RegistrySyncOptions, nowMs: number): SyncResult {
   const catalog = step(previous.catalog, snapshots, statuses, options.catalog, nowMs);
   const generated = generateServiceEntries(catalog.catalog.services, options.serviceEntries);
   const next = new Map<string, { canonical: string; serviceEntry: ServiceEntry }>();
   const changes: Change[] = [];
   for (const se of generated.serviceEntries) {
-    const key = `${se.metadata.namespace}/${se.metadata.name}`;
-    const canonical = canonicalJson(se);
-    next.set(key, { canonical, serviceEntry: se });
-    if (previous.generated.get(key)?.canonical !== canonical) changes.push({ op: 'upsert', resource: se });
+    const key = keyOf(se);
+    const before = previous.generated.get(key);
+    if (before?.serviceEntry === se) {
+      next.set(key, before);
+      continue;
+    }
+    const c = canonical(se);
+    next.set(key, { canonical: c, serviceEntry: se });
+    if (before?.canonical !== c) changes.push({ op: 'upsert', resource: se });
   }
   for (const [key, old] of previous.generated) {
     if (!next.has(key)) changes.push({ op: 'delete', kind: 'ServiceEntry', namespace: old.serviceEntry.metadata.namespace, name: old.serviceEntry.metadata.name });

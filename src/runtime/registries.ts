@@ -11,7 +11,7 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistrySnapshot, RegistryStatus } from '../model/registry.js';
 import { zkAddressOf, type RegistryConfig, type ZookeeperRegistryConfig } from '../registry/config.js';
 import { EMPTY_SYNC_STATE, syncRegistries, type RegistrySyncOptions, type SyncResult, type SyncState } from '../registry/sync.js';
-import { parseZkTree } from '../registry/zookeeper/parse.js';
+import { ZkParser } from '../registry/zookeeper/parse.js';
 import { watchZooKeeper } from '../registry/zookeeper/watch.js';
 import { httpNacosApi } from '../registry/nacos/client.js';
 import type { NacosWatchConfig } from '../registry/nacos/config.js';
@@ -61,13 +61,15 @@ function zookeeperFeed(config: ZookeeperRegistryConfig, onChange: () => void, fe
     serverSets: config.serverSets.map((path) => ({ path })),
     serverSetProtocol: config.serverSetProtocol,
   };
+  // Parsed from the watcher's mirror at each change; unchanged parts are not parsed again.
+  const parser = new ZkParser(parseOptions);
   const watch = watchZooKeeper({
     registry: config.name,
     address: zkAddressOf(config),
     ...(feed.zkDebounceMs !== undefined ? { debounceMs: feed.zkDebounceMs } : {}),
-    onSnapshot: (z) => {
-      const parsed = parseZkTree(z.tree, parseOptions);
-      snapshot = { ...parsed, diagnostics: [...z.diagnostics, ...parsed.diagnostics] };
+    onNodes: (nodes, diagnostics) => {
+      const parsed = parser.parse(nodes);
+      snapshot = { ...parsed, diagnostics: [...diagnostics, ...parsed.diagnostics] };
       onChange();
     },
     onStatus: () => onChange(),

@@ -187,16 +187,39 @@ export function generateServiceEntry(s: CatalogService, options: ServiceEntryOpt
   return { serviceEntry, diagnostics };
 }
 
+/**
+ * What a catalog service generated, with the options it was generated with. A catalog service stands
+ * for its content (catalogs are not mutated), so the same one with the same options gives the same
+ * result: it is reused, ServiceEntry object included, so a consumer can tell by identity that it did
+ * not change.
+ */
+interface Generated {
+  readonly options: ServiceEntryOptions;
+  readonly serviceEntry: ServiceEntry | undefined;
+  readonly diagnostics: readonly Diagnostic[];
+  /** `namespace/name`, the sort key. */
+  readonly key: string;
+}
+const generated = new WeakMap<CatalogService, Generated>();
+
+function generateOnce(s: CatalogService, options: ServiceEntryOptions): Generated {
+  const before = generated.get(s);
+  if (before !== undefined && before.options === options) return before;
+  const r = generateServiceEntry(s, options);
+  const g: Generated = { options, serviceEntry: r.serviceEntry, diagnostics: r.diagnostics, key: r.serviceEntry ? `${r.serviceEntry.metadata.namespace}/${r.serviceEntry.metadata.name}` : '' };
+  generated.set(s, g);
+  return g;
+}
+
 /** Every catalog service's ServiceEntry, sorted by namespace and name, and the diagnostics. */
 export function generateServiceEntries(services: readonly CatalogService[], options: ServiceEntryOptions): { serviceEntries: ServiceEntry[]; diagnostics: Diagnostic[] } {
-  const serviceEntries: ServiceEntry[] = [];
+  const made: Generated[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const s of services) {
-    const r = generateServiceEntry(s, options);
-    if (r.serviceEntry) serviceEntries.push(r.serviceEntry);
-    diagnostics.push(...r.diagnostics);
+    const g = generateOnce(s, options);
+    if (g.serviceEntry) made.push(g);
+    for (const d of g.diagnostics) diagnostics.push(d);
   }
-  const key = (se: ServiceEntry) => `${se.metadata.namespace}/${se.metadata.name}`;
-  serviceEntries.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-  return { serviceEntries, diagnostics: normalizeDiagnostics(diagnostics) };
+  made.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { serviceEntries: made.map((g) => g.serviceEntry!), diagnostics: normalizeDiagnostics(diagnostics) };
 }

@@ -2,19 +2,40 @@
  * The watcher's copy of the tree: node path → data, an index of each node's children (so a removed
  * node takes its subtree with it without scanning the tree), and the nodes left unread by a limit.
  * `version` counts changes, so an unchanged tree is not reported twice.
+ *
+ * It is itself readable by the parsers (ZkNodes): a node's sorted children are kept as one array
+ * until they change, so a parser can tell an unchanged directory by identity.
  */
 import type { Diagnostic } from '../../model/diagnostics.js';
 import { cmp } from '../../model/diagnostics.js';
 import type { ZkTree } from '../../model/registry.js';
+import { NO_CHILDREN, type ZkNodes } from './tree.js';
 
-export class ZkMirror {
+export class ZkMirror implements ZkNodes {
   private readonly nodes = new Map<string, string>();
   private readonly kids = new Map<string, Set<string>>();
+  /** Sorted children, made on demand and dropped when they change. */
+  private readonly sortedKids = new Map<string, readonly string[]>();
   private readonly skipped = new Map<string, Diagnostic>();
   version = 0;
 
   has(path: string): boolean {
     return this.nodes.has(path);
+  }
+
+  get(path: string): string | undefined {
+    return this.nodes.get(path);
+  }
+
+  childrenOf(path: string): readonly string[] {
+    let sorted = this.sortedKids.get(path);
+    if (sorted === undefined) {
+      const set = this.kids.get(path);
+      if (set === undefined || set.size === 0) return NO_CHILDREN;
+      sorted = Object.freeze([...set].sort());
+      this.sortedKids.set(path, sorted);
+    }
+    return sorted;
   }
 
   put(path: string, data: string): void {
@@ -24,7 +45,10 @@ export class ZkMirror {
     const [parent, name] = split(path);
     let set = this.kids.get(parent);
     if (!set) this.kids.set(parent, (set = new Set()));
-    set.add(name);
+    if (!set.has(name)) {
+      set.add(name);
+      this.sortedKids.delete(parent);
+    }
     this.version++;
   }
 
@@ -53,11 +77,12 @@ export class ZkMirror {
   drop(path: string): void {
     for (const k of this.kids.get(path) ?? []) this.drop(child(path, k));
     this.kids.delete(path);
+    this.sortedKids.delete(path);
     if (this.skipped.delete(path)) this.version++;
     if (this.nodes.delete(path)) {
       this.version++;
       const [parent, name] = split(path);
-      this.kids.get(parent)?.delete(name);
+      if (this.kids.get(parent)?.delete(name)) this.sortedKids.delete(parent);
     }
   }
 

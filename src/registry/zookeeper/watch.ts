@@ -12,6 +12,8 @@
  * - A snapshot is only reported once a complete read of every root succeeded; after that, each
  *   change is reported `debounceMs` after the first change of a burst.
  * - Which nodes are read and watched is policy.ts; how much is read is limits.ts.
+ * - A snapshot is a sorted copy of the tree (`onSnapshot`); a consumer that reads it at once can
+ *   take the mirror itself instead (`onNodes`, valid during the call only), which costs no copy.
  */
 import zookeeper from 'node-zookeeper-client';
 import type { Client, Event } from 'node-zookeeper-client';
@@ -287,7 +289,10 @@ class ZkWatcher implements ZkWatch {
   private emit(): void {
     if (this.closed || this.mirror.version === this.emittedVersion) return;
     this.emittedVersion = this.mirror.version;
-    this.o.onSnapshot({ tree: this.mirror.tree(), diagnostics: normalizeDiagnostics(this.mirror.diagnostics()) });
+    const diagnostics = normalizeDiagnostics(this.mirror.diagnostics());
+    // The sorted copy of the tree is made only for a consumer that keeps it.
+    if (this.o.onSnapshot) this.o.onSnapshot({ tree: this.mirror.tree(), diagnostics });
+    this.o.onNodes?.(this.mirror, diagnostics);
   }
 
   private setStatus(state: RegistryState, error?: string, lastSyncMs = this.current.lastSyncMs): void {
