@@ -35,8 +35,15 @@ export function byInstanceId(a: RegistryInstance, b: RegistryInstance): number {
   return a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port;
 }
 
-/** A kept instance without clocks: what the registry said. */
+const READ_FIELDS = new Set(['address', 'port', 'labels', 'weight', 'healthy', 'enabled']);
+
+/** A kept instance without clocks: what the registry said (the instance itself when that is all it holds). */
 function asRead(i: RegistryInstance): KeptInstance {
+  if (Object.getPrototypeOf(i) === Object.prototype) {
+    let n = 0;
+    for (const k in i) if (READ_FIELDS.has(k)) n++;
+    if (n === READ_FIELDS.size && Object.keys(i).length === n) return i;
+  }
   const { address, port, labels, weight, healthy, enabled } = i;
   return { address, port, labels, weight, healthy, enabled };
 }
@@ -59,6 +66,11 @@ export function seconds(ms: number): string {
  * nothing is lost), so it is returned as it is, without work and with the same identity.
  */
 const unchangedFrom = new WeakMap<KeptService, RegistryService>();
+
+/** Whether a kept service is exactly the read it was stepped from: no clocks, nothing pending or protected. */
+export function isPlain(s: KeptService): boolean {
+  return unchangedFrom.has(s);
+}
 
 /** The kept form of a service that a synced read lists, given what was kept of it before. */
 export function stepService(registry: string, prev: KeptService | undefined, read: RegistryService, options: CatalogOptions, nowMs: number): ServiceStep {

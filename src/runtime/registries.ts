@@ -67,8 +67,8 @@ function zookeeperFeed(config: ZookeeperRegistryConfig, onChange: () => void, fe
     registry: config.name,
     address: zkAddressOf(config),
     ...(feed.zkDebounceMs !== undefined ? { debounceMs: feed.zkDebounceMs } : {}),
-    onNodes: (nodes, diagnostics) => {
-      const parsed = parser.parse(nodes);
+    onNodes: (nodes, diagnostics, changed) => {
+      const parsed = parser.parse(nodes, changed);
       snapshot = { ...parsed, diagnostics: [...diagnostics, ...parsed.diagnostics] };
       onChange();
     },

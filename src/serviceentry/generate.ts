@@ -211,15 +211,49 @@ function generateOnce(s: CatalogService, options: ServiceEntryOptions): Generate
   return g;
 }
 
+type GeneratedSet = { serviceEntries: ServiceEntry[]; diagnostics: Diagnostic[] };
+
+/**
+ * The last call: its services and options, its result, and for each service the position of its
+ * ServiceEntry in the result (-1 for none). A call with the same options and services that differ
+ * only at some positions, each generating a ServiceEntry of the same name as before and without
+ * diagnostics then or now, gives the same result but for those entries: only they are generated.
+ */
+let last: { readonly services: readonly CatalogService[]; readonly options: ServiceEntryOptions; readonly result: GeneratedSet; readonly positions: Int32Array } | undefined;
+
 /** Every catalog service's ServiceEntry, sorted by namespace and name, and the diagnostics. */
-export function generateServiceEntries(services: readonly CatalogService[], options: ServiceEntryOptions): { serviceEntries: ServiceEntry[]; diagnostics: Diagnostic[] } {
-  const made: Generated[] = [];
+export function generateServiceEntries(services: readonly CatalogService[], options: ServiceEntryOptions): GeneratedSet {
+  const quick = generateChanged(services, options);
+  if (quick !== undefined) return quick;
+  const made: { g: Generated; at: number }[] = [];
   const diagnostics: Diagnostic[] = [];
-  for (const s of services) {
+  services.forEach((s, at) => {
     const g = generateOnce(s, options);
-    if (g.serviceEntry) made.push(g);
+    if (g.serviceEntry) made.push({ g, at });
     for (const d of g.diagnostics) diagnostics.push(d);
+  });
+  made.sort((a, b) => (a.g.key < b.g.key ? -1 : a.g.key > b.g.key ? 1 : 0));
+  const positions = new Int32Array(services.length).fill(-1);
+  made.forEach((m, k) => (positions[m.at] = k));
+  const result = { serviceEntries: made.map((m) => m.g.serviceEntry!), diagnostics: normalizeDiagnostics(diagnostics) };
+  last = { services, options, result, positions };
+  return result;
+}
+
+function generateChanged(services: readonly CatalogService[], options: ServiceEntryOptions): GeneratedSet | undefined {
+  const m = last;
+  if (m === undefined || m.options !== options || m.services.length !== services.length) return undefined;
+  let serviceEntries: ServiceEntry[] | undefined;
+  for (let i = 0; i < services.length; i++) {
+    const s = services[i]!;
+    if (s === m.services[i]) continue;
+    const before = generated.get(m.services[i]!);
+    const g = generateOnce(s, options);
+    const at = m.positions[i]!;
+    if (at < 0 || before === undefined || before.options !== options || before.diagnostics.length > 0 || g.diagnostics.length > 0 || g.key !== before.key) return undefined;
+    (serviceEntries ??= [...m.result.serviceEntries])[at] = g.serviceEntry!;
   }
-  made.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { serviceEntries: made.map((g) => g.serviceEntry!), diagnostics: normalizeDiagnostics(diagnostics) };
+  const result = serviceEntries === undefined ? m.result : { serviceEntries, diagnostics: m.result.diagnostics };
+  last = { ...m, services, result };
+  return result;
 }

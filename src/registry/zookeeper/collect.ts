@@ -10,6 +10,8 @@
  */
 import { cmp, diag, type Diagnostic } from '../../model/diagnostics.js';
 import type { RegistryInstance, RegistryService } from '../../model/registry.js';
+import { joinPath } from './options.js';
+import { zkObject } from './tree.js';
 
 export type ServiceHead = Omit<RegistryService, 'instances' | 'protocol' | 'namespace'>;
 
@@ -18,8 +20,21 @@ export interface Candidate {
   readonly instance: RegistryInstance;
   /** The namespace this record asks for (`aeraki_meta_app_namespace`). */
   readonly namespace?: string;
-  /** The diagnostic object of the record it came from. */
-  readonly object: string;
+  /**
+   * The diagnostic object of the record it came from, or the node it is made from: it is needed only
+   * for a diagnostic, and at 100,000 providers the clipped node paths would be kept for nothing.
+   */
+  readonly object: string | NodeRef;
+}
+
+/** A node by its directory and name (both strings the reader holds anyway). */
+export interface NodeRef {
+  readonly dir: string;
+  readonly name: string;
+}
+
+export function candidateObject(c: Candidate): string {
+  return typeof c.object === 'string' ? c.object : zkObject(joinPath(c.object.dir, c.object.name));
 }
 
 interface Entry {
@@ -67,7 +82,7 @@ export class ServiceCollector {
     for (const key of [...this.services.keys()].sort(cmp)) {
       const { head, batches } = this.services.get(key)!;
       const before = memo?.get(key);
-      const done = before !== undefined && before.head === head && sameItems(before.batches, batches) ? before : this.gather(head, batches);
+      const done = before !== undefined && before.head === head && sameItems(before.batches, batches) ? before : gatherService(head, batches, this.maxInstances);
       for (const d of done.diagnostics) this.diagnostics.push(d);
       out.push(done.service);
       next.set(key, done);
@@ -78,36 +93,37 @@ export class ServiceCollector {
     }
     return out;
   }
+}
 
-  private gather(head: ServiceHead, batches: readonly (readonly Candidate[])[]): CollectedService {
-    const diagnostics: Diagnostic[] = [];
-    const byAddress = new Map<string, Candidate>();
-    for (const batch of batches) {
-      for (const c of batch) {
-        const at = `${c.instance.address}:${c.instance.port}`;
-        if (!byAddress.has(at)) byAddress.set(at, c);
-      }
+/** One service from its batches, in the order they were added. */
+export function gatherService(head: ServiceHead, batches: readonly (readonly Candidate[])[], maxInstances: number): CollectedService {
+  const diagnostics: Diagnostic[] = [];
+  const byAddress = new Map<string, Candidate>();
+  for (const batch of batches) {
+    for (const c of batch) {
+      const at = `${c.instance.address}:${c.instance.port}`;
+      if (!byAddress.has(at)) byAddress.set(at, c);
     }
-    const all = [...byAddress.values()].sort((a, b) => cmp(a.instance.address, b.instance.address) || a.instance.port - b.instance.port);
-    const protocol = majorityProtocol(all)!;
-    const kept: Candidate[] = [];
-    for (const c of all) {
-      if (c.protocol === protocol) kept.push(c);
-      else
-        diagnostics.push(
-          diag('MM_REGISTRY_PROTOCOL_MIXED', c.object, `${head.key} is served with ${protocol} by most instances, but ${c.instance.address}:${c.instance.port} registered ${c.protocol}; that instance was left out. Give each protocol its own service (a group or version).`),
-        );
-    }
-    if (kept.length > this.maxInstances) {
-      diagnostics.push(
-        diag('MM_REGISTRY_TOO_MANY', `Service ${head.key}`, `${head.key} has ${kept.length} instances, over the limit of ${this.maxInstances}; the first ${this.maxInstances} by address were kept.`),
-      );
-      kept.length = this.maxInstances;
-    }
-    const namespace = kept.find((c) => c.namespace !== undefined)?.namespace;
-    const service: RegistryService = { ...head, protocol, ...(namespace !== undefined ? { namespace } : {}), instances: kept.map((c) => c.instance) };
-    return { head, batches, service, diagnostics };
   }
+  const all = [...byAddress.values()].sort((a, b) => cmp(a.instance.address, b.instance.address) || a.instance.port - b.instance.port);
+  const protocol = majorityProtocol(all)!;
+  const kept: Candidate[] = [];
+  for (const c of all) {
+    if (c.protocol === protocol) kept.push(c);
+    else
+      diagnostics.push(
+        diag('MM_REGISTRY_PROTOCOL_MIXED', candidateObject(c), `${head.key} is served with ${protocol} by most instances, but ${c.instance.address}:${c.instance.port} registered ${c.protocol}; that instance was left out. Give each protocol its own service (a group or version).`),
+      );
+  }
+  if (kept.length > maxInstances) {
+    diagnostics.push(
+      diag('MM_REGISTRY_TOO_MANY', `Service ${head.key}`, `${head.key} has ${kept.length} instances, over the limit of ${maxInstances}; the first ${maxInstances} by address were kept.`),
+    );
+    kept.length = maxInstances;
+  }
+  const namespace = kept.find((c) => c.namespace !== undefined)?.namespace;
+  const service: RegistryService = { ...head, protocol, ...(namespace !== undefined ? { namespace } : {}), instances: kept.map((c) => c.instance) };
+  return { head, batches, service, diagnostics };
 }
 
 /** Whether two lists hold the same items (by identity) in the same order. */

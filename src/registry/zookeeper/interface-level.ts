@@ -5,7 +5,7 @@
  * information is in the node names: node data (Curator's default, the writer's IP) is ignored.
  */
 import { diag, type Diagnostic } from '../../model/diagnostics.js';
-import type { Candidate, ServiceCollector, ServiceHead } from './collect.js';
+import type { Candidate, NodeRef, ServiceCollector, ServiceHead } from './collect.js';
 import { applicationHead, interfaceHead } from './heads.js';
 import { activeOverrides, applyOverrides, type Override } from './configurators.js';
 import { parseNodeName } from './dubbo-url.js';
@@ -34,7 +34,7 @@ function pairKey(iface: string, app: string): string {
 }
 
 /** Children of a Dubbo 3 root that are not interfaces: the config center and the metadata report. */
-const NON_SERVICE_CHILDREN = new Set(['config', 'mapping', 'metadata']);
+export const NON_SERVICE_CHILDREN: ReadonlySet<string> = new Set(['config', 'mapping', 'metadata']);
 
 /** What one interface directory gives: per service its candidates, the applications it lists, its diagnostics. */
 export interface InterfaceUnit {
@@ -48,7 +48,7 @@ export interface InterfaceUnit {
 }
 
 /** One interface directory as the memo keeps it: its paths (made once) and what it gave last. */
-interface DirEntry {
+export interface DirEntry {
   readonly dir: string;
   readonly providersPath: string;
   readonly configuratorsPath: string;
@@ -104,7 +104,7 @@ export function readInterfaceLevel(zk: ZkIndex, o: ResolvedZkOptions, out: Servi
 }
 
 /** One interface directory: `/<root>/<encoded interface>` with its providers and overrides. */
-function readInterface(parent: ZkIndex, o: ResolvedZkOptions, dir: string, encoded: string, providers: readonly string[], configurators: readonly string[]): InterfaceUnit {
+export function readInterface(parent: ZkIndex, o: ResolvedZkOptions, dir: string, encoded: string, providers: readonly string[], configurators: readonly string[]): InterfaceUnit {
   const diagnostics: Diagnostic[] = [];
   const zk = parent.reportingTo(diagnostics);
   const byKey = new Map<string, { head: ServiceHead; candidates: Candidate[] }>();
@@ -120,16 +120,26 @@ function readInterface(parent: ZkIndex, o: ResolvedZkOptions, dir: string, encod
     return { providers, configurators, batches: [], listed: [], diagnostics };
   }
   const overrides = activeOverrides(readUrls(zk, joinPath(dir, 'configurators'), configurators, o.maxDataLength));
+  // One head per group and version: a directory's providers mostly share one.
+  const heads = new Map<string, ServiceHead>();
+  const headOf = (group: string | undefined, version: string | undefined): ServiceHead => {
+    const k = `${group ?? ''}\u0000${version ?? ''}`;
+    let h = heads.get(k);
+    if (h === undefined) heads.set(k, (h = interfaceHead(iface, group, version)));
+    return h;
+  };
   const providersDir = joinPath(dir, 'providers');
   for (const { url, name } of readUrls(zk, providersDir, providers, o.maxDataLength)) {
-    const object = zkObject(joinPath(providersDir, name));
+    // Made only for a diagnostic (see Candidate.object).
+    const ref: NodeRef = { dir: providersDir, name };
+    const object = (): string => zkObject(joinPath(providersDir, name));
     if (url.scheme === 'empty') continue;
     if (url.params.category !== undefined && url.params.category !== 'providers') {
-      diagnostics.push(diag('MM_REGISTRY_BAD_RECORD', object, `A ${url.params.category} URL sits among the providers; it was ignored.`));
+      diagnostics.push(diag('MM_REGISTRY_BAD_RECORD', object(), `A ${url.params.category} URL sits among the providers; it was ignored.`));
       continue;
     }
     if (url.host === '' || url.port === 0) {
-      diagnostics.push(diag('MM_REGISTRY_BAD_RECORD', object, 'The provider URL has no host or no port; it was ignored.'));
+      diagnostics.push(diag('MM_REGISTRY_BAD_RECORD', object(), 'The provider URL has no host or no port; it was ignored.'));
       continue;
     }
     // Listed whatever its protocol: the interface-level tree then says all this application serves.
@@ -137,18 +147,18 @@ function readInterface(parent: ZkIndex, o: ResolvedZkOptions, dir: string, encod
     if (app !== undefined) apps.add(app);
     const protocol = protocolFor(o.schemeProtocols, url.scheme);
     if (protocol === undefined) {
-      diagnostics.push(diag('MM_REGISTRY_NOT_METAPROTOCOL', object, `${iface} is served over ${url.scheme}://, which is not a MetaProtocol protocol (Istio handles gRPC and HTTP itself); this provider gets no MetaProtocol service.`));
+      diagnostics.push(diag('MM_REGISTRY_NOT_METAPROTOCOL', object(), `${iface} is served over ${url.scheme}://, which is not a MetaProtocol protocol (Istio handles gRPC and HTTP itself); this provider gets no MetaProtocol service.`));
       continue;
     }
     const params = applyOverrides(overrides, url);
     const namespace = nonEmpty(params.aeraki_meta_app_namespace);
     if (o.level === 'application') {
-      if (app !== undefined) add(applicationHead(app), { protocol, object, instance: { address: url.host, port: url.port, labels: { application: app }, weight: DEFAULT_WEIGHT, healthy: true, enabled: true } });
+      if (app !== undefined) add(applicationHead(app), { protocol, object: ref, instance: { address: url.host, port: url.port, labels: { application: app }, weight: DEFAULT_WEIGHT, healthy: true, enabled: true } });
       continue;
     }
-    add(interfaceHead(iface, nonEmpty(url.params.group), nonEmpty(url.params.version)), {
+    add(headOf(nonEmpty(url.params.group), nonEmpty(url.params.version)), {
       protocol,
-      object,
+      object: ref,
       ...(namespace ? { namespace } : {}),
       instance: { address: url.host, port: url.port, labels: dubboLabels(params), weight: dubboWeight(params, object, diagnostics), healthy: true, enabled: dubboEnabled(params) },
     });
@@ -160,14 +170,14 @@ function readInterface(parent: ZkIndex, o: ResolvedZkOptions, dir: string, encod
 function readUrls(zk: ZkIndex, dir: string, names: readonly string[], maxLength: number): Override[] {
   const urls: Override[] = [];
   for (const name of names) {
-    const object = zkObject(joinPath(dir, name));
+    const object = (): string => zkObject(joinPath(dir, name));
     if (name.length > maxLength) {
-      zk.diagnostics.push(diag('MM_REGISTRY_OVERSIZED', object, `The node name is ${name.length} characters, over the limit of ${maxLength}; it was ignored.`));
+      zk.diagnostics.push(diag('MM_REGISTRY_OVERSIZED', object(), `The node name is ${name.length} characters, over the limit of ${maxLength}; it was ignored.`));
       continue;
     }
     const r = parseNodeName(name);
     if ('url' in r) urls.push({ url: r.url, name });
-    else zk.diagnostics.push(diag(r.badEncoding ? 'MM_REGISTRY_BAD_ENCODING' : 'MM_REGISTRY_BAD_RECORD', object, `The node name ${r.error}; it was ignored. Dubbo writes URLs encoded with java.net.URLEncoder.`));
+    else zk.diagnostics.push(diag(r.badEncoding ? 'MM_REGISTRY_BAD_ENCODING' : 'MM_REGISTRY_BAD_RECORD', object(), `The node name ${r.error}; it was ignored. Dubbo writes URLs encoded with java.net.URLEncoder.`));
   }
   return urls;
 }

@@ -17,7 +17,19 @@ export class ZkMirror implements ZkNodes {
   /** Sorted children, made on demand and dropped when they change. */
   private readonly sortedKids = new Map<string, readonly string[]>();
   private readonly skipped = new Map<string, Diagnostic>();
+  /** Paths whose data or children changed since takeChanges(); undefined before the first take. */
+  private changes: Set<string> | undefined;
   version = 0;
+
+  /**
+   * The paths whose data or list of children changed since the previous call (a node created or
+   * removed counts for itself and its parent); undefined at the first call, when everything is new.
+   */
+  takeChanges(): ReadonlySet<string> | undefined {
+    const c = this.changes;
+    this.changes = new Set();
+    return c;
+  }
 
   has(path: string): boolean {
     return this.nodes.has(path);
@@ -42,12 +54,14 @@ export class ZkMirror implements ZkNodes {
     if (this.skipped.delete(path)) this.version++;
     if (this.nodes.get(path) === data) return;
     this.nodes.set(path, data);
+    this.changes?.add(path);
     const [parent, name] = split(path);
     let set = this.kids.get(parent);
     if (!set) this.kids.set(parent, (set = new Set()));
     if (!set.has(name)) {
       set.add(name);
       this.sortedKids.delete(parent);
+      this.changes?.add(parent);
     }
     this.version++;
   }
@@ -81,8 +95,12 @@ export class ZkMirror implements ZkNodes {
     if (this.skipped.delete(path)) this.version++;
     if (this.nodes.delete(path)) {
       this.version++;
+      this.changes?.add(path);
       const [parent, name] = split(path);
-      if (this.kids.get(parent)?.delete(name)) this.sortedKids.delete(parent);
+      if (this.kids.get(parent)?.delete(name)) {
+        this.sortedKids.delete(parent);
+        this.changes?.add(parent);
+      }
     }
   }
 

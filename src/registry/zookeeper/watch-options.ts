@@ -37,10 +37,11 @@ export interface ZkWatchOptions {
   readonly onSnapshot?: (snapshot: ZkSnapshot) => void;
   /**
    * At the same moments: the mirror itself, read-only and valid only during the call (the next change
-   * alters it), with the same diagnostics. No copy is made: what a parser that reads it at once
+   * alters it), with the same diagnostics and the paths whose data or children changed since the
+   * previous call (undefined the first time). No copy is made: what a parser that reads it at once
    * (ZkParser) needs at 100,000 nodes. Children arrays keep their identity while unchanged.
    */
-  readonly onNodes?: (nodes: ZkNodes, diagnostics: readonly Diagnostic[]) => void;
+  readonly onNodes?: (nodes: ZkNodes, diagnostics: readonly Diagnostic[], changed: ReadonlySet<string> | undefined) => void;
   readonly onStatus?: (status: RegistryStatus) => void;
 }
 

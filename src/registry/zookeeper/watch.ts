@@ -292,7 +292,8 @@ class ZkWatcher implements ZkWatch {
     const diagnostics = normalizeDiagnostics(this.mirror.diagnostics());
     // The sorted copy of the tree is made only for a consumer that keeps it.
     if (this.o.onSnapshot) this.o.onSnapshot({ tree: this.mirror.tree(), diagnostics });
-    this.o.onNodes?.(this.mirror, diagnostics);
+    const changed = this.mirror.takeChanges();
+    this.o.onNodes?.(this.mirror, diagnostics, changed);
   }
 
   private setStatus(state: RegistryState, error?: string, lastSyncMs = this.current.lastSyncMs): void {

@@ -1,0 +1,211 @@
+/**
+ * The incremental paths of the registry sync give exactly what a fresh computation gives:
+ *
+ * - ZkParser fed the watcher's mirror and the paths changed since its last read (what the runtime
+ *   does) equals parseZkTree of a copy of the same tree, after every one of many random edits;
+ * - syncRegistries stepping from its previous state with snapshots that reuse the objects of
+ *   unchanged services (what the parser gives) equals the same step from deep copies of the
+ *   previous state and snapshots (so that nothing can be recognised by identity).
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { DEFAULT_CATALOG_OPTIONS } from '../../src/catalog/model.js';
+import type { RegistryInstance, RegistryService, RegistrySnapshot, RegistryStatus } from '../../src/model/registry.js';
+import { DEFAULT_REGISTRY_SYNC_OPTIONS, EMPTY_SYNC_STATE, syncRegistries, type RegistrySyncOptions, type SyncResult, type SyncState } from '../../src/registry/sync.js';
+import { ZkMirror } from '../../src/registry/zookeeper/mirror.js';
+import { parseZkTree, ZkParser } from '../../src/registry/zookeeper/parse.js';
+import type { ZkParseOptions } from '../../src/registry/zookeeper/options.js';
+import { mulberry32 } from '../support/random.js';
+
+function javaEncode(s: string): string {
+  return encodeURIComponent(s)
+    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
+}
+
+const INSTANCE = (ip: string, port: number, revision = 'a'.repeat(32)) =>
+  JSON.stringify({ name: 'x', address: ip, port, payload: { metadata: { 'dubbo.endpoints': JSON.stringify([{ port, protocol: 'dubbo' }]), 'dubbo.metadata.revision': revision } } });
+
+describe('ZkParser on the mirror, with the changed paths', () => {
+  for (const seed of [1, 2, 3, 4, 5, 6]) {
+    test(`equals parseZkTree after each of 300 random edits (seed ${seed})`, () => {
+      const rnd = mulberry32(seed);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+      // Seeds 5 and 6 also hold the application-level layout (mapping, instances), and 6 reads it per application.
+      const options: ZkParseOptions = { registry: 'zookeeper://test', roots: ['/dubbo'], servicesPath: '/services', level: seed === 6 ? 'application' : 'interface', serverSets: [{ path: '/aurora/job' }] };
+      const mirror = new ZkMirror();
+      const parser = new ZkParser(options);
+      const ifaces = ['demo.A', 'demo.B', 'demo.C', 'demo.D', 'demo.Outer$Inner', 'demo.E'];
+      const apps = ['app-a', 'app-b', 'app-c'];
+      const providerUrl = () => {
+        const iface = pick(ifaces);
+        const scheme = rnd() < 0.1 ? 'tri' : 'dubbo';
+        const params = [
+          `application=${pick(apps)}`,
+          `interface=${iface}`,
+          ...(rnd() < 0.3 ? [`group=${pick(['g1', 'g2'])}`] : []),
+          ...(rnd() < 0.5 ? ['version=1.0.0'] : []),
+          ...(rnd() < 0.1 ? ['weight=x'] : rnd() < 0.2 ? ['weight=50'] : []),
+          ...(rnd() < 0.05 ? ['category=consumers'] : []),
+        ];
+        const host = rnd() < 0.03 ? '' : `10.0.${Math.floor(rnd() * 3)}.${1 + Math.floor(rnd() * 6)}`;
+        return { iface, name: javaEncode(`${scheme}://${host}:${pick([20880, 20881])}/${iface}?${params.join('&')}`) };
+      };
+      const put = (path: string, data = ''): void => {
+        // What the watcher does: every ancestor is mirrored before a node.
+        const parts = path.split('/').filter((p) => p !== '');
+        for (let k = 1; k < parts.length; k++) {
+          const p = `/${parts.slice(0, k).join('/')}`;
+          if (!mirror.has(p)) mirror.put(p, '');
+        }
+        mirror.put(path, data);
+      };
+      const existing = (prefix: string): string[] => [...mirror.tree().keys()].filter((p) => p.startsWith(prefix));
+      const edits: (() => void)[] = [
+        () => {
+          const p = providerUrl();
+          put(`/dubbo/${javaEncode(p.iface)}/providers/${p.name}`);
+        },
+        () => {
+          const p = providerUrl();
+          put(`/dubbo/${javaEncode(p.iface)}/providers/${p.name}`);
+        },
+        () => {
+          const gone = existing('/dubbo/').filter((p) => p.includes('/providers/'));
+          if (gone.length > 0) mirror.drop(pick(gone));
+        },
+        () => {
+          const iface = pick(ifaces);
+          const o = pick([`override://0.0.0.0/${iface}?category=configurators&dynamic=false&weight=7`, `override://10.0.0.1:20880/${iface}?category=configurators&disabled=true`, 'empty://0.0.0.0/x?category=configurators']);
+          put(`/dubbo/${javaEncode(iface)}/configurators/${javaEncode(o)}`);
+        },
+        () => {
+          const gone = existing('/dubbo/').filter((p) => p.includes('/configurators/'));
+          if (gone.length > 0) mirror.drop(pick(gone));
+        },
+        () => put(`/dubbo/${javaEncode(pick(ifaces))}/providers/not-a-url-${Math.floor(rnd() * 3)}`),
+        () => {
+          const dirs = existing('/dubbo/').filter((p) => p.split('/').length === 3 && !['/dubbo/mapping', '/dubbo/metadata'].includes(p));
+          if (rnd() < 0.3 && dirs.length > 0) mirror.drop(pick(dirs));
+        },
+        () => {
+          if (seed < 5) return;
+          put(`/dubbo/mapping/${pick(ifaces)}`, [...new Set([pick(apps), pick(apps)])].join(','));
+        },
+        () => {
+          if (seed < 5) return;
+          put(`/services/${pick(apps)}/10.1.0.${1 + Math.floor(rnd() * 4)}:20880`, rnd() < 0.1 ? 'not json' : INSTANCE(`10.1.0.${1 + Math.floor(rnd() * 4)}`, 20880));
+        },
+        () => {
+          if (seed < 5) return;
+          const gone = existing('/services/').filter((p) => p.split('/').length === 4);
+          if (gone.length > 0) mirror.drop(pick(gone));
+        },
+        () => put(`/aurora/job/member_000000000${Math.floor(rnd() * 4)}`, JSON.stringify({ serviceEntendpoint: {}, serviceEndpoint: { host: '10.2.0.1', port: 9000 + Math.floor(rnd() * 3) }, status: 'ALIVE' })),
+      ];
+      let fast = 0;
+      let updates = 0;
+      const update = parser['update'].bind(parser);
+      parser['update'] = (nodes, changed) => {
+        const r = update(nodes, changed);
+        if (r !== undefined) updates++;
+        return r;
+      };
+      for (let step = 0; step < 300; step++) {
+        const n = 1 + Math.floor(rnd() * 3);
+        for (let k = 0; k < n; k++) pick(edits)();
+        const changed = mirror.takeChanges();
+        const before = parser['last']?.snapshot;
+        const got = parser.parse(mirror, changed);
+        if (before !== undefined && got.services.some((s, i) => s === before.services[i])) fast++;
+        assert.deepEqual(got, parseZkTree(mirror.tree(), options), `after step ${step}`);
+      }
+      assert.ok(fast > 0, 'some reads reused services');
+      // The interface-level runs also take the path that reads only the changed directories.
+      if (options.level === 'interface') assert.ok(updates > 10, `${updates} reads of the changed directories only`);
+    });
+  }
+});
+
+describe('syncRegistries from its previous state equals a step from copies', () => {
+  const ZK = 'zookeeper://zk';
+  const NACOS = 'nacos://nacos';
+
+  // Noisy runs: two registries sharing hosts, outages, grace periods, bad records. Quiet runs: one
+  // registry whose services change one at a time, which the incremental paths are for.
+  for (const [seed, quiet] of [[11, false], [12, false], [13, false], [14, true], [15, true]] as const) {
+    test(`over 200 random steps (seed ${seed}${quiet ? ', quiet' : ''})`, () => {
+      const rnd = mulberry32(seed);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+      const options: RegistrySyncOptions = { ...DEFAULT_REGISTRY_SYNC_OPTIONS, catalog: { ...DEFAULT_CATALOG_OPTIONS, removalGraceMs: quiet ? 0 : 3000, protectionHoldMs: 10_000 } };
+      const noise = quiet ? 0 : 1;
+      const instance = (): RegistryInstance => ({
+        address: rnd() < 0.03 * noise ? 'host.name' : `10.0.0.${1 + Math.floor(rnd() * 8)}`,
+        port: 20880,
+        labels: rnd() < 0.05 * noise ? { version: '1.0.0', 'bad label!': 'x' } : { version: '1.0.0' },
+        weight: rnd() < 0.05 * noise ? 0 : 100,
+        healthy: rnd() > 0.05 * noise,
+        enabled: rnd() > 0.05 * noise,
+      });
+      const service = (registry: string, n: number): RegistryService => ({
+        key: `dubbo:demo.S${n}`,
+        // Hosts 0..2 are shared by both registries (merged or, for S2, a protocol conflict).
+        host: n === 7 && !quiet ? 'bad_host!' : `demo.s${n}`,
+        protocol: registry === NACOS && n === 2 ? 'thrift' : 'dubbo',
+        interface: `demo.S${n}`,
+        instances: Array.from({ length: quiet ? 2 : Math.floor(rnd() * 4) }, instance),
+      });
+      // The services each registry lists now, by number; objects are kept until changed.
+      const listed = new Map<string, Map<number, RegistryService>>([
+        [ZK, new Map(Array.from({ length: 12 }, (_, n) => [n, service(ZK, n)] as const))],
+        [NACOS, new Map(Array.from({ length: quiet ? 0 : 4 }, (_, n) => [n, service(NACOS, n)] as const))],
+      ]);
+      const up = new Map([
+        [ZK, true],
+        [NACOS, true],
+      ]);
+      let state: SyncState = EMPTY_SYNC_STATE;
+      let now = 1000;
+      let unchangedSteps = 0;
+      for (let s = 0; s < 200; s++) {
+        now += Math.floor(rnd() * 1500);
+        const registry = quiet || rnd() < 0.8 ? ZK : NACOS;
+        const services = listed.get(registry)!;
+        const r = quiet ? rnd() * 0.6 + (rnd() < 0.3 ? 0.4 : 0) : rnd();
+        if (r < 0.6) {
+          // Mostly: one service's instances change.
+          const n = pick([...services.keys()]);
+          if (n !== undefined) services.set(n, { ...services.get(n)!, instances: Array.from({ length: quiet ? 2 : Math.floor(rnd() * 4) }, instance) });
+        } else if (r < 0.7 && !quiet) {
+          const n = Math.floor(rnd() * 14);
+          if (services.has(n)) services.delete(n);
+          else services.set(n, service(registry, n));
+        } else if (r < 0.75 && !quiet) {
+          up.set(registry, !up.get(registry));
+        } else if (r < 0.78 && !quiet) {
+          services.clear();
+        }
+        // else: nothing changed (a periodic tick)
+        const snapshots: RegistrySnapshot[] = [...listed].map(([name, m]) => ({
+          registry: name,
+          services: [...m.keys()].sort((a, b) => String(a).localeCompare(String(b))).map((n) => m.get(n)!),
+          diagnostics: [],
+        }));
+        const statuses: RegistryStatus[] = [...up].map(([name, ok]) => ({ registry: name, state: ok ? 'synced' : 'disconnected' }));
+        const reference = syncRegistries(structuredClone(state), structuredClone(snapshots), statuses, options, now);
+        const before = state;
+        const got = syncRegistries(state, snapshots, statuses, options, now);
+        if (got.state.generated === before.generated) unchangedSteps++;
+        assert.deepEqual(plain(got), plain(reference), `step ${s}`);
+        state = got.state;
+      }
+      // A step that changes nothing keeps the very same state when every stage recognised that by identity.
+      if (quiet) assert.ok(unchangedSteps > 20, `${unchangedSteps} steps recognised as changing nothing`);
+    });
+  }
+});
+
+/** A result as plain data (the generated map as sorted entries). */
+function plain(r: SyncResult) {
+  return { ...r, state: { catalog: r.state.catalog, generated: [...r.state.generated].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) } };
+}
