@@ -52,13 +52,16 @@ describe('ZkParser on the mirror, with the changed paths', () => {
         return { iface, name: javaEncode(`${scheme}://${host}:${pick([20880, 20881])}/${iface}?${params.join('&')}`) };
       };
       const put = (path: string, data = ''): void => {
-        // What the watcher does: every ancestor is mirrored before a node.
+        // What the watcher does: every ancestor is mirrored before a node; a provider or
+        // configurator URL node is a name-only leaf.
         const parts = path.split('/').filter((p) => p !== '');
         for (let k = 1; k < parts.length; k++) {
           const p = `/${parts.slice(0, k).join('/')}`;
           if (!mirror.has(p)) mirror.put(p, '');
         }
-        mirror.put(path, data);
+        const cut = path.lastIndexOf('/');
+        if (/\/(providers|configurators)\/[^/]+$/.test(path)) mirror.putLeaf(path.slice(0, cut), path.slice(cut + 1));
+        else mirror.put(path, data);
       };
       const existing = (prefix: string): string[] => [...mirror.tree().keys()].filter((p) => p.startsWith(prefix));
       const edits: (() => void)[] = [
@@ -125,6 +128,57 @@ describe('ZkParser on the mirror, with the changed paths', () => {
       if (options.level === 'interface') assert.ok(updates > 10, `${updates} reads of the changed directories only`);
     });
   }
+});
+
+describe('ZkMirror', () => {
+  test('nodes and name-only leaves read like the tree they stand for, after random puts and drops', () => {
+    const rnd = mulberry32(99);
+    const mirror = new ZkMirror();
+    const model = new Map<string, string>();
+    const dirs = ['/a', '/a/b', '/a/c', '/d'];
+    for (const d of dirs) {
+      mirror.put(d, '');
+      model.set(d, '');
+    }
+    for (let step = 0; step < 2000; step++) {
+      const parent = dirs[Math.floor(rnd() * dirs.length)]!;
+      const name = `n${Math.floor(rnd() * 6)}`;
+      const path = `${parent}/${name}`;
+      // As the watcher does: a node's ancestors are mirrored before it.
+      for (const a of parent === '/d' ? ['/d'] : parent === '/a' ? ['/a'] : ['/a', parent]) {
+        if (!model.has(a)) {
+          mirror.put(a, '');
+          model.set(a, '');
+        }
+      }
+      const r = rnd();
+      if (r < 0.35) {
+        mirror.putLeaf(parent, name);
+        if (!model.has(path)) model.set(path, '');
+      } else if (r < 0.6) {
+        const data = rnd() < 0.5 ? '' : `x${Math.floor(rnd() * 3)}`;
+        mirror.put(path, data);
+        model.set(path, data);
+      } else if (r < 0.9) {
+        mirror.drop(path);
+        for (const k of [...model.keys()]) if (k === path || k.startsWith(`${path}/`)) model.delete(k);
+      } else {
+        const listed = Array.from({ length: 4 }, (_, i) => `n${i}`).filter(() => rnd() < 0.5);
+        mirror.setChildren(parent, listed);
+        for (const k of [...model.keys()]) {
+          const rest = k.startsWith(`${parent}/`) ? k.slice(parent.length + 1) : undefined;
+          if (rest !== undefined && !listed.includes(rest.split('/')[0]!)) model.delete(k);
+        }
+      }
+      const tree = mirror.tree();
+      assert.deepEqual([...tree], [...model].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)), `step ${step}`);
+      for (const d of [...dirs, '/', path]) {
+        assert.deepEqual(mirror.childrenOf(d), [...new Set([...model.keys()].filter((k) => k.startsWith(d === '/' ? '/' : `${d}/`)).map((k) => k.slice(d === '/' ? 1 : d.length + 1).split('/')[0]!))].sort(), `children of ${d}, step ${step}`);
+        assert.equal(mirror.get(d), model.get(d));
+        assert.equal(mirror.has(d), model.has(d));
+      }
+    }
+  });
 });
 
 describe('syncRegistries from its previous state equals a step from copies', () => {
