@@ -35,6 +35,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -148,33 +149,47 @@ type ChildMsg =
   | { type: 'synced'; coldSyncMs: number; firstSyncMs: number; syncs: number }
   | { type: 'mem'; rssMB: number; heapUsedMB: number; externalMB: number; peakRssMB: number }
   | { type: 'read'; service: string; t: number }
-  | { type: 'cycles'; cycles: { start: number; end: number }[] };
+  | { type: 'cycles'; cycles: { start: number; end: number }[] }
+  | { type: 'gc'; count: number; totalMs: number; maxMs: number };
 
 function send(m: ChildMsg): void {
   process.send!(m);
 }
 
-/** Records when the Nacos watcher read each instance list (Node's fetch, wrapped), for the poll figures. */
-function instrumentFetch(services: number) {
+/**
+ * Records when the Nacos watcher reads instance lists (Node's fetch, wrapped), for the poll figures:
+ * a poll cycle is a run of instance-list reads with no pause over `gapMs` between them; for a
+ * watched service, the first read that STARTED after the watch began (the change was stored by
+ * then, so that read sees it) is reported with the time its answer came.
+ */
+function instrumentFetch(gapMs: number) {
   const real = globalThis.fetch;
-  let calls = 0;
-  let cycleStart = 0;
+  let lastEnd = -Infinity;
+  let current: { start: number; end: number } | undefined;
   const cycles: { start: number; end: number }[] = [];
-  const waiting = new Set<string>();
+  const waiting = new Map<string, number>();
   globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     if (!url.pathname.endsWith('/v1/ns/instance/list')) return real(input, init);
-    const n = ++calls;
-    if ((n - 1) % services === 0) cycleStart = nowMs();
+    const start = nowMs();
+    if (current === undefined || start - lastEnd > gapMs) {
+      if (current !== undefined) cycles.push(current);
+      current = { start, end: start };
+    }
     const res = await real(input, init);
     const body = await res.text();
     const t = nowMs();
-    if (n % services === 0) cycles.push({ start: cycleStart, end: t });
+    lastEnd = Math.max(lastEnd, t);
+    current.end = Math.max(current.end, t);
     const name = url.searchParams.get('serviceName')?.replace(/^.*@@/, '') ?? '';
-    if (waiting.delete(name)) send({ type: 'read', service: name, t });
+    const since = waiting.get(name);
+    if (since !== undefined && start >= since) {
+      waiting.delete(name);
+      send({ type: 'read', service: name, t });
+    }
     return new Response(body, { status: res.status, headers: res.headers });
   };
-  return { watch: (name: string) => waiting.add(name), cycles: () => cycles.splice(0) };
+  return { watch: (name: string) => waiting.set(name, nowMs()), cycles: () => cycles.splice(0) };
 }
 
 async function child(cfg: ChildConfig): Promise<void> {
@@ -182,13 +197,18 @@ async function child(cfg: ChildConfig): Promise<void> {
   const gc = vm.runInNewContext('gc') as () => void;
   const config = parseRegistry(cfg.registry);
   if ('error' in config) throw new Error(config.error);
-  const fetchLog = config.kind === 'nacos' ? instrumentFetch(cfg.expectServices) : undefined;
+  const fetchLog = config.kind === 'nacos' ? instrumentFetch(Math.min(200, config.watch.pollMs / 2)) : undefined;
   // What serve() builds before the registries (no manifests): an engine, flushed, and its cache.
   const engine = new Engine(loadBuiltinProtocols(), resolveOptions(undefined, 'bench', []), []);
   engine.flush();
   const cache = new ResourceCache();
   cache.setResources(routesByName(engine.output().routes));
 
+  // Garbage-collection pauses of this process, counted from the `gc` message on.
+  let gcs: number[] = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push(e.duration);
+  }).observe({ entryTypes: ['gc'] });
   let synced = false;
   let syncs = 0;
   let firstSync: number | undefined;
@@ -240,6 +260,10 @@ async function child(cfg: ChildConfig): Promise<void> {
       }, 500);
     } else if (m.type === 'watch' && m.service !== undefined) {
       fetchLog?.watch(m.service);
+    } else if (m.type === 'gc-reset') {
+      gcs = [];
+    } else if (m.type === 'gc') {
+      send({ type: 'gc', count: gcs.length, totalMs: round(gcs.reduce((x, y) => x + y, 0)), maxMs: round(Math.max(0, ...gcs)) });
     } else if (m.type === 'cycles') {
       send({ type: 'cycles', cycles: fetchLog?.cycles() ?? [] });
     } else if (m.type === 'exit') {
@@ -303,6 +327,13 @@ class ChildLink {
     return rest as Extract<ChildMsg, { type: 'mem' }>;
   }
 
+  async gcStats(): Promise<{ count: number; totalMs: number; maxMs: number }> {
+    const from = this.messages.length;
+    this.send({ type: 'gc' });
+    const { type: _, ...rest } = await this.waitFor(from, (x): x is Extract<ChildMsg, { type: 'gc' }> => x.type === 'gc', 30_000, 'gc stats');
+    return rest;
+  }
+
   async stop(): Promise<void> {
     if (this.exited) return;
     const done = new Promise<void>((r) => this.proc.once('exit', () => r()));
@@ -317,8 +348,13 @@ const isSynced = (m: ChildMsg): m is Extract<ChildMsg, { type: 'synced' }> => m.
 /** Starts a watcher child and waits for its complete ServiceEntry set. */
 async function coldSync(cfg: ChildConfig, cpuProfDir: string | undefined, timeoutMs: number) {
   const link = ChildLink.start(cfg, cpuProfDir);
-  const synced = await link.waitFor(0, isSynced, timeoutMs, `cold sync of ${cfg.registry}`);
-  return { link, synced };
+  try {
+    const synced = await link.waitFor(0, isSynced, timeoutMs, `cold sync of ${cfg.registry}`);
+    return { link, synced };
+  } catch (e) {
+    link.proc.kill('SIGKILL');
+    throw e;
+  }
 }
 
 /** Waits for the sync that emits ServiceEntry `name` with `endpoints` endpoints. */
@@ -399,8 +435,9 @@ async function zkPhase(server: ZkServer, writer: Awaited<ReturnType<typeof conne
     const w = await watches(server, a.services);
     const memory = await link.memory();
     log(`${label}: ${w.total} watches, RSS ${memory.rssMB} MB`);
+    link.send({ type: 'gc-reset' });
     const change = changes > 0 ? await zkChanges(writer, link, a, changes, label) : undefined;
-    return { coldSyncMs: synced.coldSyncMs, firstSyncMs: synced.firstSyncMs, syncsUntilComplete: synced.syncs, watches: { ...w, beforeWatcher: before }, memory, ...(change ? { change } : {}) };
+    return { coldSyncMs: synced.coldSyncMs, firstSyncMs: synced.firstSyncMs, syncsUntilComplete: synced.syncs, loadAverage1mAfterSync: round(os.loadavg()[0]!, 2), watches: { ...w, beforeWatcher: before }, memory, ...(change ? { change } : {}) };
   } finally {
     await link.stop();
   }
@@ -412,6 +449,7 @@ async function zkChanges(writer: Awaited<ReturnType<typeof connectWriter>>, link
   const toSync: number[] = [];
   const toEngine: number[] = [];
   const ack: number[] = [];
+  const afterAck: number[] = [];
   let f: Iface | undefined;
   let path = '';
   for (let c = 0; c < changes; c++) {
@@ -424,14 +462,26 @@ async function zkChanges(writer: Awaited<ReturnType<typeof connectWriter>>, link
     const from = link.messages.length;
     const t0 = nowMs();
     await (create ? createNode(writer, path, true) : removeNode(writer, path));
-    ack.push(nowMs() - t0);
+    const tAck = nowMs();
+    ack.push(tAck - t0);
     const m = await emitted(link, from, name, a.providers + (create ? 1 : 0), `${label} change ${c} (${create ? 'create' : 'delete'} under ${name})`);
     toSync.push(m.t1 - t0);
     toEngine.push(m.t2 - t0);
+    afterAck.push(Math.max(0, m.t1 - tAck));
     await new Promise((r) => setTimeout(r, 20 + rnd() * 30));
   }
   log(`${label}: ${changes} changes, to the emitted ServiceEntry p50 ${stats(toSync)!.p50} ms p99 ${stats(toSync)!.p99} ms`);
-  return { n: changes, kinds: 'create and delete of one provider node, alternately', toServiceEntryMs: stats(toSync), toEngineFlushedMs: stats(toEngine), writeAckMs: stats(ack) };
+  const gc = await link.gcStats();
+  return {
+    n: changes,
+    kinds: 'create and delete of one provider node, alternately',
+    toServiceEntryMs: stats(toSync),
+    toEngineFlushedMs: stats(toEngine),
+    writeAckMs: stats(ack),
+    afterWriteAckMs: stats(afterAck),
+    watcherGcDuringChanges: gc,
+    loadAverage1m: round(os.loadavg()[0]!, 2),
+  };
 }
 
 // --- Nacos ---------------------------------------------------------------------------------------
@@ -447,8 +497,32 @@ function registration(f: Iface, ip: string, j: number) {
   return { serviceName: nacosServiceName(f), ip, port: 20880, metadata: nacosMetadata(f, j), ephemeral: false };
 }
 
+/**
+ * rnacos 0.8.8 sometimes panics in its Raft state machine at start-up (a race seen here in about one
+ * start of three) and then never stores persistent instances: a probe registration must read back.
+ */
+async function startRnacos(): Promise<Rnacos> {
+  for (let attempt = 1; ; attempt++) {
+    const server = await Rnacos.start();
+    // In a namespace of its own: the watcher reads `public` only.
+    const probe = { serviceName: 'metamesh-bench-probe', ip: '127.0.0.9', port: 1, ephemeral: false, namespace: 'bench-probe' };
+    await server.register(probe).catch(() => {});
+    for (let i = 0; i < 40; i++) {
+      const hosts = ((await server.instances(probe.serviceName, 'DEFAULT_GROUP', probe.namespace).catch(() => ({}))) as { hosts?: unknown[] }).hosts ?? [];
+      if (hosts.length > 0) {
+        await server.deregister(probe);
+        return server;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await server.close();
+    if (attempt >= 5) throw new Error('rnacos did not store a persistent instance after 5 starts');
+    log(`rnacos start ${attempt} cannot store instances; starting another`);
+  }
+}
+
 async function nacosPhase(a: Args) {
-  const server = await Rnacos.start();
+  const server = await startRnacos();
   const n = a.nacosServices;
   const k = a.nacosInstances;
   try {
@@ -465,6 +539,8 @@ async function nacosPhase(a: Args) {
     try {
       await new Promise((r) => setTimeout(r, 1000));
       const memory = await link.memory();
+      const loadAverage1mAfterSync = round(os.loadavg()[0]!, 2);
+      link.send({ type: 'gc-reset' });
       const rnd = lcg(23);
       const total: number[] = [];
       const readAfterChange: number[] = [];
@@ -478,10 +554,11 @@ async function nacosPhase(a: Args) {
           ip = extraIp(c / 2);
         }
         const from = link.messages.length;
-        link.send({ type: 'watch', service: nacosServiceName(f!) });
         const t0 = nowMs();
         const r = registration(f!, ip, 0);
         await (create ? server.register(r) : server.deregister(r));
+        // Reads that start from now on see the change.
+        link.send({ type: 'watch', service: nacosServiceName(f!) });
         const name = serviceEntryName(hostOf(f!));
         const m = await emitted(link, from, name, k + (create ? 1 : 0), `nacos change ${c}`);
         // The first read of the service after the change that saw it precedes the emission.
@@ -497,6 +574,7 @@ async function nacosPhase(a: Args) {
       link.send({ type: 'cycles' });
       const cycles = (await link.waitFor(fromCycles, (x): x is Extract<ChildMsg, { type: 'cycles' }> => x.type === 'cycles', 30_000, 'cycles')).cycles;
       const cycleMs = stats(cycles.map((c) => c.end - c.start));
+      const gc = await link.gcStats();
       log(`nacos: ${a.nacosChanges} changes, p50 ${stats(total)?.p50} ms; poll cycle p50 ${cycleMs?.p50} ms`);
       return {
         server: `rnacos 0.8.8 (a Rust implementation of the Nacos server), 127.0.0.1, v1 Open API`,
@@ -507,6 +585,7 @@ async function nacosPhase(a: Args) {
         pollMs: a.nacosPollMs,
         coldSyncMs: synced.coldSyncMs,
         firstSyncMs: synced.firstSyncMs,
+        loadAverage1mAfterSync,
         memory,
         pollCycleMs: cycleMs,
         change: {
@@ -515,6 +594,8 @@ async function nacosPhase(a: Args) {
           toServiceEntryMs: stats(total),
           changeToReadOfServiceMs: stats(readAfterChange),
           readToServiceEntryMs: stats(emitAfterRead),
+          watcherGcDuringChanges: gc,
+          loadAverage1m: round(os.loadavg()[0]!, 2),
         },
       };
     } finally {

@@ -12,6 +12,8 @@ import { describe, test } from 'node:test';
 import { DEFAULT_CATALOG_OPTIONS } from '../../src/catalog/model.js';
 import type { RegistryInstance, RegistryService, RegistrySnapshot, RegistryStatus } from '../../src/model/registry.js';
 import { DEFAULT_REGISTRY_SYNC_OPTIONS, EMPTY_SYNC_STATE, syncRegistries, type RegistrySyncOptions, type SyncResult, type SyncState } from '../../src/registry/sync.js';
+import { parseNacos } from '../../src/registry/nacos/parse.js';
+import type { NacosParseOptions, NacosRead, NacosServiceRead } from '../../src/registry/nacos/read.js';
 import { ZkMirror } from '../../src/registry/zookeeper/mirror.js';
 import { parseZkTree, ZkParser } from '../../src/registry/zookeeper/parse.js';
 import type { ZkParseOptions } from '../../src/registry/zookeeper/options.js';
@@ -128,6 +130,41 @@ describe('ZkParser on the mirror, with the changed paths', () => {
       if (options.level === 'interface') assert.ok(updates > 10, `${updates} reads of the changed directories only`);
     });
   }
+});
+
+describe('parseNacos given the same hosts arrays again', () => {
+  test('equals a parse of deep copies, over 300 random reads', () => {
+    const rnd = mulberry32(7);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+    const options: NacosParseOptions = { registry: 'nacos://test', protocols: ['dubbo', 'thrift'], maxInstancesPerService: 3 };
+    const names = ['providers:demo.A:1.0.0:', 'providers:demo.B::g1', 'providers:demo.C___Inner::', 'app-x', 'plain-http', 'thrift-svc', 'consumers:demo.A::', 'providers:demo.A'];
+    const host = (name: string): unknown => {
+      if (rnd() < 0.03) return 'not an object';
+      const metadata: Record<string, unknown> = { application: pick(['app-x', 'app-y']), version: '1.0.0' };
+      if (name.startsWith('providers:')) metadata.protocol = rnd() < 0.15 ? 'tri' : 'dubbo';
+      if (name === 'thrift-svc') metadata.protocol = 'thrift';
+      if (name === 'app-x' && rnd() < 0.7) metadata['dubbo.endpoints'] = rnd() < 0.1 ? 'nope' : JSON.stringify([{ port: 20880, protocol: 'dubbo' }]);
+      return { ip: `10.0.0.${1 + Math.floor(rnd() * 5)}`, port: pick([20880, 20881, '20882']), weight: pick([1, 0.5, 0]), healthy: rnd() > 0.1, enabled: rnd() > 0.1, metadata };
+    };
+    const services = new Map<string, NacosServiceRead>(names.map((n) => [n, { namespace: 'public', group: 'DEFAULT_GROUP', name: n, hosts: Array.from({ length: 3 }, () => host(n)) }]));
+    let mappings: NacosRead['mappings'] = [];
+    let reused = 0;
+    let previous: ReturnType<typeof parseNacos> | undefined;
+    for (let step = 0; step < 300; step++) {
+      const r = rnd();
+      if (r < 0.5) {
+        const n = pick(names);
+        services.set(n, { ...services.get(n)!, hosts: Array.from({ length: Math.floor(rnd() * 5) }, () => host(n)) });
+      } else if (r < 0.6) mappings = rnd() < 0.5 ? [{ namespace: 'public', interface: 'demo.X', content: 'app-x' }] : [];
+      // A new read object every time, with the unchanged services' hosts arrays as they were.
+      const read: NacosRead = { services: [...services.values()].map((x) => ({ ...x })), mappings: [...mappings] };
+      const got = parseNacos(read, options);
+      assert.deepEqual(got, parseNacos(structuredClone(read), { ...options }), `step ${step}`);
+      if (previous !== undefined && got.services.some((x) => previous!.services.includes(x))) reused++;
+      previous = got;
+    }
+    assert.ok(reused > 100, `${reused} reads reused services`);
+  });
 });
 
 describe('ZkMirror', () => {
