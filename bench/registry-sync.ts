@@ -145,7 +145,7 @@ interface SyncMsg {
 
 type ChildMsg =
   | SyncMsg
-  | { type: 'started'; t0: number }
+  | { type: 'started'; t0: number; rssMB: number; heapUsedMB: number }
   | { type: 'synced'; coldSyncMs: number; firstSyncMs: number; syncs: number }
   | { type: 'mem'; rssMB: number; heapUsedMB: number; externalMB: number; peakRssMB: number }
   | { type: 'read'; service: string; t: number }
@@ -212,8 +212,12 @@ async function child(cfg: ChildConfig): Promise<void> {
   let synced = false;
   let syncs = 0;
   let firstSync: number | undefined;
+  // What the process holds before any registry is read (modules, the tsx loader, an empty engine).
+  gc();
+  gc();
+  const idle = process.memoryUsage();
   const t0 = nowMs();
-  send({ type: 'started', t0 });
+  send({ type: 'started', t0, rssMB: round(idle.rss / MB), heapUsedMB: round(idle.heapUsed / MB) });
   const hub = new RegistryHub({
     configs: [config],
     sync: { catalog: { ...DEFAULT_CATALOG_OPTIONS, removalGraceMs: cfg.graceMs }, serviceEntries: DEFAULT_SERVICEENTRY_OPTIONS },
@@ -349,8 +353,9 @@ const isSynced = (m: ChildMsg): m is Extract<ChildMsg, { type: 'synced' }> => m.
 async function coldSync(cfg: ChildConfig, cpuProfDir: string | undefined, timeoutMs: number) {
   const link = ChildLink.start(cfg, cpuProfDir);
   try {
+    const started = await link.waitFor(0, (m): m is Extract<ChildMsg, { type: 'started' }> => m.type === 'started', 60_000, 'watcher start');
     const synced = await link.waitFor(0, isSynced, timeoutMs, `cold sync of ${cfg.registry}`);
-    return { link, synced };
+    return { link, synced, idle: { rssMB: started.rssMB, heapUsedMB: started.heapUsedMB } };
   } catch (e) {
     link.proc.kill('SIGKILL');
     throw e;
@@ -428,7 +433,7 @@ async function zookeeperPhases(a: Args) {
 async function zkPhase(server: ZkServer, writer: Awaited<ReturnType<typeof connectWriter>>, a: Args, cfg: ChildConfig, changes: number, label: string) {
   const before = Number((await mntr(server)).zk_watch_count);
   log(`${label}: starting the watcher (${before} watches on the server before)`);
-  const { link, synced } = await coldSync(cfg, a.cpuProfChild, 300_000);
+  const { link, synced, idle } = await coldSync(cfg, a.cpuProfChild, 300_000);
   log(`${label}: cold sync ${synced.coldSyncMs} ms`);
   try {
     await new Promise((r) => setTimeout(r, 1000));
@@ -437,7 +442,7 @@ async function zkPhase(server: ZkServer, writer: Awaited<ReturnType<typeof conne
     log(`${label}: ${w.total} watches, RSS ${memory.rssMB} MB`);
     link.send({ type: 'gc-reset' });
     const change = changes > 0 ? await zkChanges(writer, link, a, changes, label) : undefined;
-    return { coldSyncMs: synced.coldSyncMs, firstSyncMs: synced.firstSyncMs, syncsUntilComplete: synced.syncs, loadAverage1mAfterSync: round(os.loadavg()[0]!, 2), watches: { ...w, beforeWatcher: before }, memory, ...(change ? { change } : {}) };
+    return { coldSyncMs: synced.coldSyncMs, firstSyncMs: synced.firstSyncMs, syncsUntilComplete: synced.syncs, loadAverage1mAfterSync: round(os.loadavg()[0]!, 2), watches: { ...w, beforeWatcher: before }, memory: { ...memory, beforeReading: idle }, ...(change ? { change } : {}) };
   } finally {
     await link.stop();
   }
@@ -534,7 +539,7 @@ async function nacosPhase(a: Args) {
     log(`nacos: ${work.length} instances registered in ${populate.ms} ms`);
 
     const cfg: ChildConfig = { registry: `nacos://127.0.0.1:${server.port}?pollMs=${a.nacosPollMs}`, expectServices: n, expectEndpoints: n * k, debounceMs: 0, zkDebounceMs: 0, graceMs: 0 };
-    const { link, synced } = await coldSync(cfg, a.cpuProfChild, 600_000);
+    const { link, synced, idle } = await coldSync(cfg, a.cpuProfChild, 600_000);
     log(`nacos: cold sync ${synced.coldSyncMs} ms`);
     try {
       await new Promise((r) => setTimeout(r, 1000));
@@ -586,7 +591,7 @@ async function nacosPhase(a: Args) {
         coldSyncMs: synced.coldSyncMs,
         firstSyncMs: synced.firstSyncMs,
         loadAverage1mAfterSync,
-        memory,
+        memory: { ...memory, beforeReading: idle },
         pollCycleMs: cycleMs,
         change: {
           n: a.nacosChanges,

@@ -146,10 +146,14 @@ export function generateServiceEntry(s: CatalogService, options: ServiceEntryOpt
   }
 
   const changes: string[] = [];
+  // Endpoints on the same port share one `ports` object (memory at 100,000 endpoints; never mutated).
+  const portsOf = new Map<number, Record<string, number>>();
   const endpoints: WorkloadEntrySpec[] = kept.map((i) => {
     const fixed = fixLabels(i.labels);
     changes.push(...fixed.changes);
-    return { address: i.address, ports: { [portName]: i.port }, labels: fixed.labels, weight: i.weight };
+    let ports = portsOf.get(i.port);
+    if (ports === undefined) portsOf.set(i.port, (ports = { [portName]: i.port }));
+    return { address: i.address, ports, labels: fixed.labels, weight: i.weight };
   });
   if (changes.length > 0) {
     const distinct = [...new Set(changes)].sort();

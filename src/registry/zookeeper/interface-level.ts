@@ -122,6 +122,16 @@ export function readInterface(parent: ZkIndex, o: ResolvedZkOptions, dir: string
   const overrides = activeOverrides(readUrls(zk, joinPath(dir, 'configurators'), configurators, o.maxDataLength));
   // One head per group and version: a directory's providers mostly share one.
   const heads = new Map<string, ServiceHead>();
+  // Labels are mostly the same for every provider of a directory: one object each (memory at 100,000 providers).
+  const labelSets = new Map<string, Record<string, string>>();
+  const labelsOf = (params: Readonly<Record<string, string>>): Record<string, string> => {
+    const labels = dubboLabels(params);
+    const k = JSON.stringify(labels);
+    const known = labelSets.get(k);
+    if (known !== undefined) return known;
+    labelSets.set(k, labels);
+    return labels;
+  };
   const headOf = (group: string | undefined, version: string | undefined): ServiceHead => {
     const k = `${group ?? ''}\u0000${version ?? ''}`;
     let h = heads.get(k);
@@ -160,7 +170,7 @@ export function readInterface(parent: ZkIndex, o: ResolvedZkOptions, dir: string
       protocol,
       object: ref,
       ...(namespace ? { namespace } : {}),
-      instance: { address: url.host, port: url.port, labels: dubboLabels(params), weight: dubboWeight(params, object, diagnostics), healthy: true, enabled: dubboEnabled(params) },
+      instance: { address: url.host, port: url.port, labels: labelsOf(params), weight: dubboWeight(params, object, diagnostics), healthy: true, enabled: dubboEnabled(params) },
     });
   }
   return { providers, configurators, batches: [...byKey.values()], listed: [...apps].map((a) => pairKey(iface, a)), diagnostics };
