@@ -82,7 +82,8 @@ function cmp(a: string, b: string): number {
 }
 
 function toInstance(kind: Kind, serviceName: string, a: Address): RegistryInstance {
-  const labels = sortKeys(kind === 'application' ? { ...a.host.metadata, application: serviceName } : a.host.metadata);
+  // The host's metadata is sorted already (readHost): one object per host, not one more per instance.
+  const labels = kind === 'application' ? sortKeys({ ...a.host.metadata, application: serviceName }) : a.host.metadata;
   return { address: a.host.address, port: a.port, labels, weight: a.host.weight, healthy: a.host.healthy, enabled: a.host.enabled };
 }
 
