@@ -439,10 +439,13 @@ async function zkPhase(server: ZkServer, writer: Awaited<ReturnType<typeof conne
     await new Promise((r) => setTimeout(r, 1000));
     const w = await watches(server, a.services);
     const memory = await link.memory();
-    log(`${label}: ${w.total} watches, RSS ${memory.rssMB} MB`);
+    // V8 gives freed pages back to the system lazily: the same figure after 10 s of idleness.
+    await new Promise((r) => setTimeout(r, 10_000));
+    const settled = await link.memory();
+    log(`${label}: ${w.total} watches, RSS ${memory.rssMB} MB (${settled.rssMB} MB 10 s later)`);
     link.send({ type: 'gc-reset' });
     const change = changes > 0 ? await zkChanges(writer, link, a, changes, label) : undefined;
-    return { coldSyncMs: synced.coldSyncMs, firstSyncMs: synced.firstSyncMs, syncsUntilComplete: synced.syncs, loadAverage1mAfterSync: round(os.loadavg()[0]!, 2), watches: { ...w, beforeWatcher: before }, memory: { ...memory, beforeReading: idle }, ...(change ? { change } : {}) };
+    return { coldSyncMs: synced.coldSyncMs, firstSyncMs: synced.firstSyncMs, syncsUntilComplete: synced.syncs, loadAverage1mAfterSync: round(os.loadavg()[0]!, 2), watches: { ...w, beforeWatcher: before }, memory: { ...memory, after10sIdle: { rssMB: settled.rssMB, heapUsedMB: settled.heapUsedMB }, beforeReading: idle }, ...(change ? { change } : {}) };
   } finally {
     await link.stop();
   }
@@ -544,6 +547,8 @@ async function nacosPhase(a: Args) {
     try {
       await new Promise((r) => setTimeout(r, 1000));
       const memory = await link.memory();
+      await new Promise((r) => setTimeout(r, 10_000));
+      const settled = await link.memory();
       const loadAverage1mAfterSync = round(os.loadavg()[0]!, 2);
       link.send({ type: 'gc-reset' });
       const rnd = lcg(23);
@@ -591,7 +596,7 @@ async function nacosPhase(a: Args) {
         coldSyncMs: synced.coldSyncMs,
         firstSyncMs: synced.firstSyncMs,
         loadAverage1mAfterSync,
-        memory: { ...memory, beforeReading: idle },
+        memory: { ...memory, after10sIdle: { rssMB: settled.rssMB, heapUsedMB: settled.heapUsedMB }, beforeReading: idle },
         pollCycleMs: cycleMs,
         change: {
           n: a.nacosChanges,
