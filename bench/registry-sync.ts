@@ -149,7 +149,7 @@ type ChildMsg =
   | { type: 'synced'; coldSyncMs: number; firstSyncMs: number; syncs: number }
   | { type: 'mem'; rssMB: number; heapUsedMB: number; externalMB: number; peakRssMB: number }
   | { type: 'read'; service: string; t: number }
-  | { type: 'cycles'; cycles: { start: number; end: number }[] }
+  | { type: 'cycles'; cycles: number[] }
   | { type: 'gc'; count: number; totalMs: number; maxMs: number };
 
 function send(m: ChildMsg): void {
@@ -157,39 +157,28 @@ function send(m: ChildMsg): void {
 }
 
 /**
- * Records when the Nacos watcher reads instance lists (Node's fetch, wrapped), for the poll figures:
- * a poll cycle is a run of instance-list reads with no pause over `gapMs` between them; for a
- * watched service, the first read that STARTED after the watch began (the change was stored by
- * then, so that read sees it) is reported with the time its answer came.
+ * Records when the Nacos watcher reads instance lists (Node's fetch, wrapped): for a watched
+ * service, the first read that STARTED after the watch began (the change was stored by then, so
+ * that read sees it) is reported with the time its answer came.
  */
-function instrumentFetch(gapMs: number) {
+function instrumentFetch() {
   const real = globalThis.fetch;
-  let lastEnd = -Infinity;
-  let current: { start: number; end: number } | undefined;
-  const cycles: { start: number; end: number }[] = [];
   const waiting = new Map<string, number>();
   globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     const url = new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url);
     if (!url.pathname.endsWith('/v1/ns/instance/list')) return real(input, init);
     const start = nowMs();
-    if (current === undefined || start - lastEnd > gapMs) {
-      if (current !== undefined) cycles.push(current);
-      current = { start, end: start };
-    }
     // The answer's head is its time (the bodies are a few kB): the body is left to the watcher.
     const res = await real(input, init);
-    const t = nowMs();
-    lastEnd = Math.max(lastEnd, t);
-    current.end = Math.max(current.end, t);
     const name = url.searchParams.get('serviceName')?.replace(/^.*@@/, '') ?? '';
     const since = waiting.get(name);
     if (since !== undefined && start >= since) {
       waiting.delete(name);
-      send({ type: 'read', service: name, t });
+      send({ type: 'read', service: name, t: nowMs() });
     }
     return res;
   };
-  return { watch: (name: string) => waiting.set(name, nowMs()), cycles: () => cycles.splice(0) };
+  return { watch: (name: string) => waiting.set(name, nowMs()) };
 }
 
 async function child(cfg: ChildConfig): Promise<void> {
@@ -197,7 +186,7 @@ async function child(cfg: ChildConfig): Promise<void> {
   const gc = vm.runInNewContext('gc') as () => void;
   const config = parseRegistry(cfg.registry);
   if ('error' in config) throw new Error(config.error);
-  const fetchLog = config.kind === 'nacos' ? instrumentFetch(Math.min(200, config.watch.pollMs / 2)) : undefined;
+  const fetchLog = config.kind === 'nacos' ? instrumentFetch() : undefined;
   // What serve() builds before the registries (no manifests): an engine, flushed, and its cache.
   const engine = new Engine(loadBuiltinProtocols(), resolveOptions(undefined, 'bench', []), []);
   engine.flush();
@@ -253,6 +242,17 @@ async function child(cfg: ChildConfig): Promise<void> {
     },
   });
 
+  // When each complete read of the registry ended (its status' lastSyncMs moves), sampled every 10 ms.
+  const readEnds: number[] = [];
+  let lastSync: number | undefined;
+  setInterval(() => {
+    const at = hub.statuses()[0]?.lastSyncMs;
+    if (at !== undefined && at !== lastSync) {
+      lastSync = at;
+      readEnds.push(nowMs());
+    }
+  }, 10).unref();
+
   process.on('message', (m: { type: string; service?: string }) => {
     if (m.type === 'mem') {
       const peakRssMB = round(process.resourceUsage().maxRSS / 1024);
@@ -269,7 +269,7 @@ async function child(cfg: ChildConfig): Promise<void> {
     } else if (m.type === 'gc') {
       send({ type: 'gc', count: gcs.length, totalMs: round(gcs.reduce((x, y) => x + y, 0)), maxMs: round(Math.max(0, ...gcs)) });
     } else if (m.type === 'cycles') {
-      send({ type: 'cycles', cycles: fetchLog?.cycles() ?? [] });
+      send({ type: 'cycles', cycles: readEnds.splice(0) });
     } else if (m.type === 'exit') {
       hub.close();
       // Let the ZooKeeper client send its close (the server then drops the session's watches).
@@ -583,7 +583,8 @@ async function nacosPhase(a: Args) {
       const fromCycles = link.messages.length;
       link.send({ type: 'cycles' });
       const cycles = (await link.waitFor(fromCycles, (x): x is Extract<ChildMsg, { type: 'cycles' }> => x.type === 'cycles', 30_000, 'cycles')).cycles;
-      const cycleMs = stats(cycles.map((c) => c.end - c.start));
+      // A read starts pollMs after the previous one ended: its duration is the rest of the gap.
+      const cycleMs = stats(cycles.slice(1).map((end, i) => end - cycles[i]! - a.nacosPollMs));
       const gc = await link.gcStats();
       log(`nacos: ${a.nacosChanges} changes, p50 ${stats(total)?.p50} ms; poll cycle p50 ${cycleMs?.p50} ms`);
       return {
@@ -597,7 +598,7 @@ async function nacosPhase(a: Args) {
         firstSyncMs: synced.firstSyncMs,
         loadAverage1mAfterSync,
         memory: { ...memory, after10sIdle: { rssMB: settled.rssMB, heapUsedMB: settled.heapUsedMB }, beforeReading: idle },
-        pollCycleMs: cycleMs,
+        readOfAllServicesMs: cycleMs,
         change: {
           n: a.nacosChanges,
           kinds: 'register and deregister of one instance, alternately',
