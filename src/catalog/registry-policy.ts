@@ -18,7 +18,7 @@ import { diag, type Diagnostic } from '../model/diagnostics.js';
 import type { RegistryService, RegistrySnapshot, RegistryStatus } from '../model/registry.js';
 import { canonicalJson } from '../util/canonical.js';
 import type { CatalogOptions, Decision, KeptRegistry, KeptService } from './model.js';
-import { earliest, seconds, serviceFields, stepService } from './service-policy.js';
+import { earliest, isPlain, seconds, serviceFields, stepService } from './service-policy.js';
 
 export interface RegistryStep {
   readonly registry: KeptRegistry;
@@ -70,13 +70,54 @@ function unavailable(prev: KeptRegistry | undefined, status: RegistryStatus): Re
   };
 }
 
+/**
+ * Kept registries that are exactly their read, position for position, by that read (the snapshot's
+ * services array): the services were sorted and unique by key, nothing was pending or protected,
+ * and each kept service is the plain step of the read at its position. Such a registry stepped
+ * with a read that differs only in some services at the same positions (same keys) gives the same
+ * registry but for those: stepPlain() computes just them. At 10,000 services one changed service
+ * then costs a comparison of two arrays, not a walk over every service.
+ */
+const plainFrom = new WeakMap<KeptRegistry, readonly RegistryService[]>();
+
+function stepPlain(prev: KeptRegistry, read: readonly RegistryService[], status: RegistryStatus, options: CatalogOptions, nowMs: number): RegistryStep | undefined {
+  const from = plainFrom.get(prev);
+  if (from === undefined || from.length !== read.length || prev.protectedSinceMs !== undefined || prev.registry !== status.registry) return undefined;
+  const decisions: Decision[] = [];
+  const diagnostics: Diagnostic[] = [];
+  let services: KeptService[] | undefined;
+  let plain = true;
+  for (let i = 0; i < read.length; i++) {
+    const s = read[i]!;
+    if (s === from[i]) continue;
+    if (s.key !== from[i]!.key) return undefined;
+    const r = stepService(status.registry, prev.services[i], s, options, nowMs);
+    (services ??= [...prev.services])[i] = r.service;
+    for (const d of r.decisions) decisions.push(d);
+    for (const d of r.diagnostics) diagnostics.push(d);
+    if (!isPlain(r.service)) plain = false;
+  }
+  const registry: KeptRegistry = { registry: status.registry, state: status.state, services: services ?? prev.services };
+  if (plain) plainFrom.set(registry, read);
+  return { registry, decisions, diagnostics };
+}
+
+/** Whether the services are sorted by key with no key twice. */
+function strictlyByKey(services: readonly RegistryService[]): boolean {
+  for (let i = 1; i < services.length; i++) if (!(services[i - 1]!.key < services[i]!.key)) return false;
+  return true;
+}
+
 export function stepRegistry(prev: KeptRegistry | undefined, snapshot: RegistrySnapshot | undefined, status: RegistryStatus, options: CatalogOptions, nowMs: number): RegistryStep {
   if (status.state !== 'synced' || snapshot === undefined) return unavailable(prev, snapshot === undefined && status.state === 'synced' ? { ...status, state: 'failing', error: 'synced, but no snapshot was given' } : status);
+  const quick = prev === undefined ? undefined : stepPlain(prev, snapshot.services, status, options, nowMs);
+  if (quick !== undefined) return quick;
   const registry = status.registry;
   const decisions: Decision[] = [];
   const diagnostics: Diagnostic[] = [];
   const read = uniqueByKey(snapshot.services);
-  const previous = new Map((prev?.services ?? []).map((s) => [s.key, s]));
+  const previous = new Map<string, KeptService>();
+  for (const s of prev?.services ?? []) previous.set(s.key, s);
 
   const kept: KeptService[] = [];
   const pending: KeptService[] = [];
@@ -84,8 +125,8 @@ export function stepRegistry(prev: KeptRegistry | undefined, snapshot: RegistryS
   for (const s of read.values()) {
     const r = stepService(registry, previous.get(s.key), s, options, nowMs);
     kept.push(r.service);
-    decisions.push(...r.decisions);
-    diagnostics.push(...r.diagnostics);
+    for (const d of r.decisions) decisions.push(d);
+    for (const d of r.diagnostics) diagnostics.push(d);
   }
   const absent = [...previous.values()].filter((old) => !read.has(old.key));
   // Most of the registry gone at once (a wrong root, a wiped tree) is one registry-level matter
@@ -148,9 +189,7 @@ export function stepRegistry(prev: KeptRegistry | undefined, snapshot: RegistryS
       ),
     );
   }
-  return {
-    registry: { registry, state: status.state, ...(protectedSinceMs === undefined ? {} : { protectedSinceMs }), services: [...kept, ...pending].sort(byKey) },
-    decisions,
-    diagnostics,
-  };
+  const result: KeptRegistry = { registry, state: status.state, ...(protectedSinceMs === undefined ? {} : { protectedSinceMs }), services: [...kept, ...pending].sort(byKey) };
+  if (pending.length === 0 && due.length === 0 && protectedSinceMs === undefined && kept.every(isPlain) && strictlyByKey(snapshot.services)) plainFrom.set(result, snapshot.services);
+  return { registry: result, decisions, diagnostics };
 }

@@ -35,8 +35,15 @@ export function byInstanceId(a: RegistryInstance, b: RegistryInstance): number {
   return a.address < b.address ? -1 : a.address > b.address ? 1 : a.port - b.port;
 }
 
-/** A kept instance without clocks: what the registry said. */
+const READ_FIELDS = new Set(['address', 'port', 'labels', 'weight', 'healthy', 'enabled']);
+
+/** A kept instance without clocks: what the registry said (the instance itself when that is all it holds). */
 function asRead(i: RegistryInstance): KeptInstance {
+  if (Object.getPrototypeOf(i) === Object.prototype) {
+    let n = 0;
+    for (const k in i) if (READ_FIELDS.has(k)) n++;
+    if (n === READ_FIELDS.size && Object.keys(i).length === n) return i;
+  }
   const { address, port, labels, weight, healthy, enabled } = i;
   return { address, port, labels, weight, healthy, enabled };
 }
@@ -52,9 +59,23 @@ export function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
 }
 
+/**
+ * Kept services that are exactly a read's instances, without clocks, by the read they came from. A
+ * read object stands for its content (snapshots are not mutated): stepping the same read again
+ * from such a service keeps it as it is, whatever the time and the options (nothing is missing,
+ * nothing is lost), so it is returned as it is, without work and with the same identity.
+ */
+const unchangedFrom = new WeakMap<KeptService, RegistryService>();
+
+/** Whether a kept service is exactly the read it was stepped from: no clocks, nothing pending or protected. */
+export function isPlain(s: KeptService): boolean {
+  return unchangedFrom.has(s);
+}
+
 /** The kept form of a service that a synced read lists, given what was kept of it before. */
 /** `unlisted`: the registry no longer lists the service at all (`read` then has no instances). */
 export function stepService(registry: string, prev: KeptService | undefined, read: RegistryService, options: CatalogOptions, nowMs: number, unlisted = false): ServiceStep {
+  if (prev !== undefined && unchangedFrom.get(prev) === read) return { service: prev, decisions: [], diagnostics: [] };
   const decisions: Decision[] = [];
   const diagnostics: Diagnostic[] = [];
   const object = `RegistryService ${read.key}`;
@@ -120,7 +141,9 @@ export function stepService(registry: string, prev: KeptService | undefined, rea
       ),
     );
   }
-  return { service: finish(fields, candidate, undefined), decisions, diagnostics };
+  const service = finish(fields, candidate, undefined);
+  if (pending.length === 0) unchangedFrom.set(service, read);
+  return { service, decisions, diagnostics };
 }
 
 type ServiceFields = Omit<RegistryService, 'instances'>;

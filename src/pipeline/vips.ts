@@ -41,12 +41,18 @@ export class VipState {
     return { ...d, service: { ...d.service, addresses: [vip] } };
   }
 
+  /**
+   * The allocation depends only on which keys need a VIP and which addresses are used. An edit that
+   * changes neither (a registry ServiceEntry whose endpoints changed) leaves every VIP where it is,
+   * so it schedules no allocation: at 10,000 such services one would cost more than the edit.
+   */
   serviceChanged(old: Detected | undefined, now: Detected | undefined, before: readonly string[], after: readonly string[], cidr: string): void {
     if (this.dirty) return;
-    if (old?.needsVip || now?.needsVip) {
+    if ((old?.needsVip === true) !== (now?.needsVip === true)) {
       this.dirty = true;
       return;
     }
+    if (before.length === after.length && before.every((a, i) => a === after[i])) return;
     const block = this.blockOf(cidr);
     const inBlock = (ip: string) => block !== undefined && inIpv4Block(ip, block);
     if (before.some(inBlock) || after.some(inBlock)) this.dirty = true;

@@ -10,7 +10,7 @@ import type { RegistrySnapshot, RegistryStatus } from '../model/registry.js';
 import type { ServiceEntry } from '../model/resources.js';
 import type { Change } from '../pipeline/types.js';
 import { DEFAULT_SERVICEENTRY_OPTIONS, generateServiceEntries, type ServiceEntryOptions } from '../serviceentry/generate.js';
-import { canonicalJson } from '../util/canonical.js';
+import { sameJson } from '../util/canonical.js';
 
 export interface RegistrySyncOptions {
   readonly catalog: CatalogOptions;
@@ -19,10 +19,10 @@ export interface RegistrySyncOptions {
 
 export const DEFAULT_REGISTRY_SYNC_OPTIONS: RegistrySyncOptions = { catalog: DEFAULT_CATALOG_OPTIONS, serviceEntries: DEFAULT_SERVICEENTRY_OPTIONS };
 
-/** What the previous sync left: the catalog's state and the ServiceEntries generated, by key. */
+/** What the previous sync left: the catalog's state and the ServiceEntries generated, by `namespace/name`. */
 export interface SyncState {
   readonly catalog: CatalogState;
-  readonly generated: ReadonlyMap<string, { readonly canonical: string; readonly serviceEntry: ServiceEntry }>;
+  readonly generated: ReadonlyMap<string, ServiceEntry>;
 }
 
 export const EMPTY_SYNC_STATE: SyncState = { catalog: EMPTY_CATALOG_STATE, generated: new Map() };
@@ -37,25 +37,76 @@ export interface SyncResult {
   readonly decisions: readonly Decision[];
 }
 
+/** `namespace/name` by ServiceEntry, made once per object. */
+const keys = new WeakMap<ServiceEntry, string>();
+
+function keyOf(se: ServiceEntry): string {
+  let k = keys.get(se);
+  if (k === undefined) keys.set(se, (k = `${se.metadata.namespace}/${se.metadata.name}`));
+  return k;
+}
+
+/**
+ * The ServiceEntries (in generation order) each `generated` map was made from. When the next
+ * generation differs from them only at some positions, with the same names there, only those are
+ * compared: the rest is the same objects, so neither changed nor gone.
+ */
+const madeFrom = new WeakMap<SyncState['generated'], readonly ServiceEntry[]>();
+
 export function syncRegistries(previous: SyncState, snapshots: readonly RegistrySnapshot[], statuses: readonly RegistryStatus[], options: RegistrySyncOptions, nowMs: number): SyncResult {
   const catalog = step(previous.catalog, snapshots, statuses, options.catalog, nowMs);
   const generated = generateServiceEntries(catalog.catalog.services, options.serviceEntries);
-  const next = new Map<string, { canonical: string; serviceEntry: ServiceEntry }>();
-  const changes: Change[] = [];
-  for (const se of generated.serviceEntries) {
-    const key = `${se.metadata.namespace}/${se.metadata.name}`;
-    const canonical = canonicalJson(se);
-    next.set(key, { canonical, serviceEntry: se });
-    if (previous.generated.get(key)?.canonical !== canonical) changes.push({ op: 'upsert', resource: se });
-  }
-  for (const [key, old] of previous.generated) {
-    if (!next.has(key)) changes.push({ op: 'delete', kind: 'ServiceEntry', namespace: old.serviceEntry.metadata.namespace, name: old.serviceEntry.metadata.name });
-  }
+  const diff = diffChanged(previous.generated, generated.serviceEntries) ?? diffAll(previous.generated, generated.serviceEntries);
+  // Only a map with one entry per ServiceEntry stands for them position by position.
+  if (diff.next.size === generated.serviceEntries.length) madeFrom.set(diff.next, generated.serviceEntries);
   return {
-    state: { catalog: catalog.state, generated: next },
+    state: { catalog: catalog.state, generated: diff.next },
     serviceEntries: generated.serviceEntries,
-    changes,
+    changes: diff.changes,
     diagnostics: [...catalog.diagnostics, ...generated.diagnostics],
     decisions: catalog.decisions,
   };
+}
+
+type Generated = SyncState['generated'];
+
+/** A ServiceEntry is changed when its JSON is (the same object, or equal content, is not). */
+function changed(before: ServiceEntry | undefined, se: ServiceEntry): boolean {
+  return before === undefined || (before !== se && !sameJson(before, se));
+}
+
+function diffAll(previous: Generated, serviceEntries: readonly ServiceEntry[]): { next: Generated; changes: Change[] } {
+  const next = new Map<string, ServiceEntry>();
+  const changes: Change[] = [];
+  for (const se of serviceEntries) {
+    const key = keyOf(se);
+    if (changed(previous.get(key), se)) changes.push({ op: 'upsert', resource: se });
+    next.set(key, se);
+  }
+  for (const [key, old] of previous) {
+    if (!next.has(key)) changes.push({ op: 'delete', kind: 'ServiceEntry', namespace: old.metadata.namespace, name: old.metadata.name });
+  }
+  return { next, changes };
+}
+
+/** The diff when the ServiceEntries differ from those `previous` was made from only at some positions, names kept. */
+function diffChanged(previous: Generated, serviceEntries: readonly ServiceEntry[]): { next: Generated; changes: Change[] } | undefined {
+  const from = madeFrom.get(previous);
+  if (from === undefined || from.length !== serviceEntries.length) return undefined;
+  const positions: number[] = [];
+  for (let i = 0; i < serviceEntries.length; i++) {
+    if (serviceEntries[i] === from[i]) continue;
+    if (keyOf(serviceEntries[i]!) !== keyOf(from[i]!)) return undefined;
+    positions.push(i);
+  }
+  if (positions.length === 0) return { next: previous, changes: [] };
+  const next = new Map(previous);
+  const changes: Change[] = [];
+  for (const i of positions) {
+    const se = serviceEntries[i]!;
+    const key = keyOf(se);
+    if (changed(previous.get(key), se)) changes.push({ op: 'upsert', resource: se });
+    next.set(key, se);
+  }
+  return { next, changes };
 }

@@ -14,7 +14,7 @@ import type { RegistrySnapshot, RegistryStatus } from '../model/registry.js';
 import { zkAddressOf, type RegistryConfig, type ZookeeperRegistryConfig } from '../registry/config.js';
 import { EMPTY_SYNC_STATE, syncRegistries, type RegistrySyncOptions, type SyncResult, type SyncState } from '../registry/sync.js';
 import { parseSnapshotFile } from '../registry/file.js';
-import { parseZkTree } from '../registry/zookeeper/parse.js';
+import { ZkParser } from '../registry/zookeeper/parse.js';
 import { watchZooKeeper } from '../registry/zookeeper/watch.js';
 import { httpNacosApi } from '../registry/nacos/client.js';
 import type { NacosWatchConfig } from '../registry/nacos/config.js';
@@ -32,8 +32,14 @@ export interface RegistryFeed {
   close(): void;
 }
 
-export function openRegistry(config: RegistryConfig, onChange: () => void, now: () => number = Date.now): RegistryFeed {
-  if (config.kind === 'zookeeper') return zookeeperFeed(config, onChange);
+/** How the watchers run (their defaults where not given). */
+export interface FeedOptions {
+  /** The ZooKeeper watcher's debounce: a snapshot is parsed this long after the first change of a burst (default 100 ms). */
+  readonly zkDebounceMs?: number;
+}
+
+export function openRegistry(config: RegistryConfig, onChange: () => void, now: () => number = Date.now, feed: FeedOptions = {}): RegistryFeed {
+  if (config.kind === 'zookeeper') return zookeeperFeed(config, onChange, feed);
   if (config.kind === 'file') return fileFeed(config.name, config.path, now);
   return nacosFeed(config.watch, onChange);
 }
@@ -49,7 +55,7 @@ function nacosFeed(config: NacosWatchConfig, onChange: () => void): RegistryFeed
   return { name: config.registry, status: () => watcher.status(), snapshot: () => watcher.snapshot(), close: () => void watcher.stop() };
 }
 
-function zookeeperFeed(config: ZookeeperRegistryConfig, onChange: () => void): RegistryFeed {
+function zookeeperFeed(config: ZookeeperRegistryConfig, onChange: () => void, feed: FeedOptions): RegistryFeed {
   let snapshot: RegistrySnapshot | undefined;
   const parseOptions = {
     registry: config.name,
@@ -59,12 +65,15 @@ function zookeeperFeed(config: ZookeeperRegistryConfig, onChange: () => void): R
     serverSets: config.serverSets.map((path) => ({ path })),
     serverSetProtocol: config.serverSetProtocol,
   };
+  // Parsed from the watcher's mirror at each change; unchanged parts are not parsed again.
+  const parser = new ZkParser(parseOptions);
   const watch = watchZooKeeper({
     registry: config.name,
     address: zkAddressOf(config),
-    onSnapshot: (z) => {
-      const parsed = parseZkTree(z.tree, parseOptions);
-      snapshot = { ...parsed, diagnostics: [...z.diagnostics, ...parsed.diagnostics] };
+    ...(feed.zkDebounceMs !== undefined ? { debounceMs: feed.zkDebounceMs } : {}),
+    onNodes: (nodes, diagnostics, changed) => {
+      const parsed = parser.parse(nodes, changed);
+      snapshot = { ...parsed, diagnostics: [...diagnostics, ...parsed.diagnostics] };
       onChange();
     },
     onStatus: () => onChange(),
@@ -101,7 +110,10 @@ export interface RegistryHubOptions {
    * least once: what is served then includes every registry.
    */
   readonly onComplete?: () => void;
+  /** Delay from a registry's change to the sync (trailing: restarted by every change; default 200 ms). */
   readonly debounceMs?: number;
+  /** Options of the watchers themselves (their own debounce). */
+  readonly feeds?: FeedOptions;
   /** How often the outage policy is re-evaluated without any registry event. */
   readonly tickMs?: number;
   readonly now?: () => number;
@@ -123,7 +135,7 @@ export class RegistryHub {
   private closed = false;
 
   constructor(private readonly opts: RegistryHubOptions) {
-    this.feeds = opts.configs.map((c) => openRegistry(c, () => this.schedule(), opts.now));
+    this.feeds = opts.configs.map((c) => openRegistry(c, () => this.schedule(), opts.now, opts.feeds));
     this.tick = setInterval(() => this.sync(), opts.tickMs ?? 5000);
     this.tick.unref();
     this.schedule();

@@ -146,10 +146,14 @@ export function generateServiceEntry(s: CatalogService, options: ServiceEntryOpt
   }
 
   const changes: string[] = [];
+  // Endpoints on the same port share one `ports` object (memory at 100,000 endpoints; never mutated).
+  const portsOf = new Map<number, Record<string, number>>();
   const endpoints: WorkloadEntrySpec[] = kept.map((i) => {
     const fixed = fixLabels(i.labels);
     changes.push(...fixed.changes);
-    return { address: i.address, ports: { [portName]: i.port }, labels: fixed.labels, weight: i.weight };
+    let ports = portsOf.get(i.port);
+    if (ports === undefined) portsOf.set(i.port, (ports = { [portName]: i.port }));
+    return { address: i.address, ports, labels: fixed.labels, weight: i.weight };
   });
   if (changes.length > 0) {
     const distinct = [...new Set(changes)].sort();
@@ -187,16 +191,73 @@ export function generateServiceEntry(s: CatalogService, options: ServiceEntryOpt
   return { serviceEntry, diagnostics };
 }
 
+/**
+ * What a catalog service generated, with the options it was generated with. A catalog service stands
+ * for its content (catalogs are not mutated), so the same one with the same options gives the same
+ * result: it is reused, ServiceEntry object included, so a consumer can tell by identity that it did
+ * not change.
+ */
+interface Generated {
+  readonly options: ServiceEntryOptions;
+  readonly serviceEntry: ServiceEntry | undefined;
+  readonly diagnostics: readonly Diagnostic[];
+  /** `namespace/name`, the sort key. */
+  readonly key: string;
+}
+const generated = new WeakMap<CatalogService, Generated>();
+
+function generateOnce(s: CatalogService, options: ServiceEntryOptions): Generated {
+  const before = generated.get(s);
+  if (before !== undefined && before.options === options) return before;
+  const r = generateServiceEntry(s, options);
+  const g: Generated = { options, serviceEntry: r.serviceEntry, diagnostics: r.diagnostics, key: r.serviceEntry ? `${r.serviceEntry.metadata.namespace}/${r.serviceEntry.metadata.name}` : '' };
+  generated.set(s, g);
+  return g;
+}
+
+type GeneratedSet = { serviceEntries: ServiceEntry[]; diagnostics: Diagnostic[] };
+
+/**
+ * The last call: its services and options, its result, and for each service the position of its
+ * ServiceEntry in the result (-1 for none). A call with the same options and services that differ
+ * only at some positions, each generating a ServiceEntry of the same name as before and without
+ * diagnostics then or now, gives the same result but for those entries: only they are generated.
+ */
+let last: { readonly services: readonly CatalogService[]; readonly options: ServiceEntryOptions; readonly result: GeneratedSet; readonly positions: Int32Array } | undefined;
+
 /** Every catalog service's ServiceEntry, sorted by namespace and name, and the diagnostics. */
-export function generateServiceEntries(services: readonly CatalogService[], options: ServiceEntryOptions): { serviceEntries: ServiceEntry[]; diagnostics: Diagnostic[] } {
-  const serviceEntries: ServiceEntry[] = [];
+export function generateServiceEntries(services: readonly CatalogService[], options: ServiceEntryOptions): GeneratedSet {
+  const quick = generateChanged(services, options);
+  if (quick !== undefined) return quick;
+  const made: { g: Generated; at: number }[] = [];
   const diagnostics: Diagnostic[] = [];
-  for (const s of services) {
-    const r = generateServiceEntry(s, options);
-    if (r.serviceEntry) serviceEntries.push(r.serviceEntry);
-    diagnostics.push(...r.diagnostics);
+  services.forEach((s, at) => {
+    const g = generateOnce(s, options);
+    if (g.serviceEntry) made.push({ g, at });
+    for (const d of g.diagnostics) diagnostics.push(d);
+  });
+  made.sort((a, b) => (a.g.key < b.g.key ? -1 : a.g.key > b.g.key ? 1 : 0));
+  const positions = new Int32Array(services.length).fill(-1);
+  made.forEach((m, k) => (positions[m.at] = k));
+  const result = { serviceEntries: made.map((m) => m.g.serviceEntry!), diagnostics: normalizeDiagnostics(diagnostics) };
+  last = { services, options, result, positions };
+  return result;
+}
+
+function generateChanged(services: readonly CatalogService[], options: ServiceEntryOptions): GeneratedSet | undefined {
+  const m = last;
+  if (m === undefined || m.options !== options || m.services.length !== services.length) return undefined;
+  let serviceEntries: ServiceEntry[] | undefined;
+  for (let i = 0; i < services.length; i++) {
+    const s = services[i]!;
+    if (s === m.services[i]) continue;
+    const before = generated.get(m.services[i]!);
+    const g = generateOnce(s, options);
+    const at = m.positions[i]!;
+    if (at < 0 || before === undefined || before.options !== options || before.diagnostics.length > 0 || g.diagnostics.length > 0 || g.key !== before.key) return undefined;
+    (serviceEntries ??= [...m.result.serviceEntries])[at] = g.serviceEntry!;
   }
-  const key = (se: ServiceEntry) => `${se.metadata.namespace}/${se.metadata.name}`;
-  serviceEntries.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-  return { serviceEntries, diagnostics: normalizeDiagnostics(diagnostics) };
+  const result = serviceEntries === undefined ? m.result : { serviceEntries, diagnostics: m.result.diagnostics };
+  last = { ...m, services, result };
+  return result;
 }

@@ -90,7 +90,7 @@ export class Rnacos {
     private readonly dir: string,
   ) {}
 
-  /** Starts a server and waits until both its HTTP and gRPC ports answer. */
+  /** Starts a server and waits until it serves, config store included (see launch). */
   static async start(): Promise<Rnacos> {
     const bin = rnacosBinary();
     const server = new Rnacos(await freePortTriple(), mkdtempSync(path.join(os.tmpdir(), 'mm-rnacos-')));

@@ -120,6 +120,47 @@ spec:
   assert.equal(JSON.stringify(engine.output()), JSON.stringify(build({ ...config, serviceEntries: [...config.serviceEntries, plain] }, builtins)));
 });
 
+test('ServiceEntries needing a virtual IP: endpoint edits, address edits, deletes and re-adds keep the output equal to a full rebuild', () => {
+  // A small block so that collisions and in-block addresses happen.
+  const options = `apiVersion: metamesh.io/v1alpha1
+kind: MetameshOptions
+metadata: {name: options, namespace: metamesh-system}
+spec: {vipCidr: 240.240.0.0/27}
+`;
+  const se = (i: number, endpoints: number, address?: string) => `apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata: {name: s${i}, namespace: ns}
+spec:
+  hosts: [s${i}.example.com]
+${address ? `  addresses: [${address}]\n` : ''}  ports: [{number: 20880, name: tcp-metaprotocol-dubbo}]
+  resolution: STATIC
+  endpoints: [${Array.from({ length: endpoints }, (_, k) => `{address: 10.1.${i}.${k + 1}}`).join(', ')}]
+`;
+  const current = new Map<number, string>();
+  for (let i = 0; i < 12; i++) current.set(i, se(i, 1));
+  const all = () => configOf([options, ...current.values()].join('---\n'));
+  const engine = createEngine(all(), builtins);
+  const vips = engine.output().serviceEntries.map((x) => x.metadata.annotations?.['metamesh.io/allocated-address'] ?? '');
+  assert.ok(vips.length === 12 && vips.every((v) => /^240\.240\.0\.([1-9]|[12]\d|3[01])$/.test(v)), vips.join(' '));
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+  for (let step = 0; step < 60; step++) {
+    const i = rnd(14);
+    const kind = rnd(4);
+    if (kind === 3 && current.has(i)) {
+      current.delete(i);
+      engine.apply([{ op: 'delete', kind: 'ServiceEntry', namespace: 'ns', name: `s${i}` }]);
+    } else {
+      // Endpoint edits mostly; sometimes an address inside the block (taking a VIP's slot) or outside it.
+      const address = kind === 1 ? `240.240.0.${1 + rnd(30)}` : kind === 2 ? '10.9.9.9' : undefined;
+      current.set(i, se(i, 1 + rnd(3), address));
+      engine.apply([{ op: 'upsert', resource: configOf(current.get(i)!).serviceEntries[0]! }]);
+    }
+    engine.flush();
+    assert.equal(JSON.stringify(engine.output()), JSON.stringify(build(all(), builtins)), `after step ${step}`);
+  }
+});
+
 test('changing the domain moves a DestinationRule with a short host to its new host, as a full rebuild does', () => {
   const yaml = (domain: string) => `apiVersion: networking.istio.io/v1beta1
 kind: ServiceEntry

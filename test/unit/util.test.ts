@@ -5,6 +5,8 @@ import { isValidHost, resolveHost } from '../../src/util/hosts.js';
 import { allocateVips } from '../../src/serviceentry/vip.js';
 import { objectName } from '../../src/envoyfilter/names.js';
 import { inIpv4Block, intToIpv4, ipv4ToInt, parseIpv4Cidr } from '../../src/util/ip.js';
+import { canonicalJson, sameJson } from '../../src/util/canonical.js';
+import { mulberry32 } from '../support/random.js';
 
 test('durations in Go style parse to seconds', () => {
   assert.equal(parseDuration('1s'), 1);
@@ -82,4 +84,33 @@ describe('IPv4 arithmetic (src/util/ip.ts)', () => {
     assert.equal(parseIpv4Cidr('fe80::/64'), undefined, 'an IPv6 block is not an IPv4 block');
     assert.equal(parseIpv4Cidr('240.240.0.0'), undefined);
   });
+});
+
+test('sameJson agrees with comparing canonical JSON, over random values and their near copies', () => {
+  const rnd = mulberry32(42);
+  const leaf = (): unknown => [0, -0, 1, 1.5, NaN, Infinity, null, undefined, '', 'a', '1', true, false][Math.floor(rnd() * 13)];
+  const value = (depth: number): unknown => {
+    const r = rnd();
+    if (depth > 3 || r < 0.4) return leaf();
+    if (r < 0.7) return Array.from({ length: Math.floor(rnd() * 3) }, () => value(depth + 1));
+    const o: Record<string, unknown> = {};
+    for (const k of ['a', 'b', 'c']) if (rnd() < 0.6) o[k] = value(depth + 1);
+    return o;
+  };
+  /** A copy with keys reordered and, sometimes, one thing changed. */
+  const variant = (v: unknown): unknown => {
+    if (rnd() < 0.05) return value(3);
+    if (Array.isArray(v)) return v.map(variant);
+    if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).reverse().map(([k, x]) => [k, variant(x)]));
+    return v;
+  };
+  let equal = 0;
+  for (let i = 0; i < 3000; i++) {
+    const a = value(0);
+    const b = rnd() < 0.5 ? variant(a) : value(0);
+    const same = canonicalJson(a) === canonicalJson(b);
+    if (same) equal++;
+    assert.equal(sameJson(a, b), same, `${canonicalJson(a)} vs ${canonicalJson(b)}`);
+  }
+  assert.ok(equal > 500 && equal < 2900, `${equal} equal pairs`);
 });

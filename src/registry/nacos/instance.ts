@@ -11,7 +11,7 @@ export interface NacosHost {
   readonly weight: number;
   readonly healthy: boolean;
   readonly enabled: boolean;
-  /** The string-valued metadata entries (Dubbo writes only strings). */
+  /** The string-valued metadata entries (Dubbo writes only strings), keys sorted. */
   readonly metadata: Readonly<Record<string, string>>;
 }
 
@@ -39,9 +39,11 @@ export function readHost(raw: unknown): NacosHost | string {
   if (address === '') return 'the instance has no "ip"';
   const port = validPort(raw.port);
   if (port === undefined) return `the instance ${address} has no valid "port" (1-65535): ${JSON.stringify(raw.port)}`;
+  // Keys in sorted order: the parser then uses this object as the labels it would sort it into.
   const metadata: Record<string, string> = {};
   if (isObject(raw.metadata)) {
-    for (const [k, v] of Object.entries(raw.metadata)) if (typeof v === 'string') metadata[k] = v;
+    const m = raw.metadata;
+    for (const k of Object.keys(m).sort()) if (typeof m[k] === 'string') metadata[k] = m[k];
   }
   const nacosWeight = nonNegative(raw.weight, 1);
   const dubboWeight = nonNegative(metadata.weight, DUBBO_DEFAULT_WEIGHT);

@@ -147,13 +147,22 @@ function service(s: NacosServiceRead, kind: Kind, found: readonly Address[], opt
   };
 }
 
-export function parseNacos(read: NacosRead, options: NacosParseOptions): RegistrySnapshot {
-  const out: Diagnostic[] = [];
-  const apps = mappedApplications(read);
-  const known = new Set(options.protocols);
-  const result: RegistryService[] = [];
-  for (const s of read.services) {
-    if (IGNORED_NAME.test(s.name) && !INTERFACE_NAME.test(s.name)) continue;
+/** What one service of a read gave: its service (if any) and its diagnostics. */
+interface ServiceResult {
+  readonly service: RegistryService | undefined;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/**
+ * Results by the service's hosts array: a read that passes the same array again (the watcher does
+ * for an answer that did not change) for the same service, kind and options gets the same result,
+ * RegistryService object included, so later stages can tell by identity that it did not change.
+ */
+const results = new WeakMap<readonly unknown[], { readonly s: NacosServiceRead; readonly options: NacosParseOptions; readonly hosts: readonly NacosHost[]; readonly problems: readonly Diagnostic[]; kind?: Kind; result?: ServiceResult }>();
+
+function readService(s: NacosServiceRead, apps: Set<string>, known: ReadonlySet<string>, options: NacosParseOptions): ServiceResult {
+  let memo = results.get(s.hosts);
+  if (memo === undefined || memo.options !== options || memo.s.namespace !== s.namespace || memo.s.group !== s.group || memo.s.name !== s.name) {
     const hosts: NacosHost[] = [];
     const problems: Diagnostic[] = [];
     for (const raw of s.hosts) {
@@ -161,13 +170,35 @@ export function parseNacos(read: NacosRead, options: NacosParseOptions): Registr
       if (typeof h === 'string') problems.push(diag('MM_REGISTRY_BAD_RECORD', objectName(s), `${h[0]!.toUpperCase()}${h.slice(1)}; it was skipped.`));
       else hosts.push(h);
     }
-    const kind = classify(s, hosts, apps);
-    // A service that is not a MetaProtocol service (an HTTP service…) is none of metamesh's business,
-    // its odd records included.
-    if (kind === 'plain' && !hosts.some((h) => known.has(h.metadata.protocol ?? ''))) continue;
-    out.push(...problems);
-    const found = service(s, kind, hosts.flatMap((h) => addresses(kind, s, h, out)), options, out);
-    if (found) result.push(found);
+    memo = { s, options, hosts, problems };
+    results.set(s.hosts, memo);
+  }
+  const kind = classify(s, memo.hosts, apps);
+  if (memo.kind === kind && memo.result !== undefined) return memo.result;
+  // A service that is not a MetaProtocol service (an HTTP service…) is none of metamesh's business,
+  // its odd records included.
+  let result: ServiceResult;
+  if (kind === 'plain' && !memo.hosts.some((h) => known.has(h.metadata.protocol ?? ''))) result = { service: undefined, diagnostics: [] };
+  else {
+    const out: Diagnostic[] = [...memo.problems];
+    const found = service(s, kind, memo.hosts.flatMap((h) => addresses(kind, s, h, out)), options, out);
+    result = { service: found, diagnostics: out };
+  }
+  memo.kind = kind;
+  memo.result = result;
+  return result;
+}
+
+export function parseNacos(read: NacosRead, options: NacosParseOptions): RegistrySnapshot {
+  const out: Diagnostic[] = [];
+  const apps = mappedApplications(read);
+  const known = new Set(options.protocols);
+  const result: RegistryService[] = [];
+  for (const s of read.services) {
+    if (IGNORED_NAME.test(s.name) && !INTERFACE_NAME.test(s.name)) continue;
+    const r = readService(s, apps, known, options);
+    for (const d of r.diagnostics) out.push(d);
+    if (r.service) result.push(r.service);
   }
   if (read.unreadServices) {
     out.push(diag('MM_REGISTRY_TOO_MANY_SERVICES', `Nacos registry ${options.registry}`, `The registry lists more services than maxServices (${read.services.length}): at least ${read.unreadServices} more were not read. Narrow the namespaces, groups or service patterns, or raise maxServices.`));

@@ -9,12 +9,12 @@
  * answers badly leaves the last snapshot in place (nothing is deleted because something failed to
  * load) and the status says `disconnected` (no answer) or `failing` (a bad answer).
  */
-import { canonicalJson } from '../../util/canonical.js';
+import { canonicalJson, sameJson } from '../../util/canonical.js';
 import type { RegistrySnapshot, RegistryStatus } from '../../model/registry.js';
 import { NacosCallError, type NacosApi } from './client.js';
 import { serviceFilter, type NacosWatchConfig } from './config.js';
 import { parseNacos } from './parse.js';
-import type { NacosMappingRead, NacosRead, NacosServiceRead } from './read.js';
+import type { NacosMappingRead, NacosParseOptions, NacosRead, NacosServiceRead } from './read.js';
 
 export interface NacosWatchHooks {
   /** A new snapshot, only when it differs from the last one. */
@@ -62,22 +62,30 @@ export class NacosWatcher {
   private unread = 0;
   private nextResync = 0;
   private last: RegistrySnapshot | undefined;
-  private lastKey = '';
+  /**
+   * Each service's hosts as last read. A service whose answer has the same content is given the
+   * same array again, so the parser and the sync see by identity that it did not change (every poll
+   * reads every service: at 10,000 services nearly all of them are unchanged).
+   */
+  private hostsOf = new Map<string, readonly unknown[]>();
   private state: RegistryStatus;
   private timer: unknown;
   private stopped = true;
   private running: Promise<void> = Promise.resolve();
   private readonly accept: (name: string) => boolean;
+  /** One object for every read: the parser reuses what it made of an unchanged service with the same options. */
+  private readonly parseOptions: NacosParseOptions;
 
   constructor(
     private readonly config: NacosWatchConfig,
     private readonly api: NacosApi,
-    private readonly protocols: readonly string[],
+    protocols: readonly string[],
     private readonly hooks: NacosWatchHooks,
     private readonly clock: WatchClock = systemClock,
   ) {
     this.state = { registry: config.registry, state: 'connecting' };
     this.accept = serviceFilter(config.services, config.exclude);
+    this.parseOptions = { registry: config.registry, protocols, maxInstancesPerService: config.maxInstancesPerService };
   }
 
   /** Starts reading; the first read begins at once. */
@@ -121,10 +129,16 @@ export class NacosWatcher {
         await this.listAll();
         this.nextResync = this.clock.now() + this.config.resyncMs;
       }
-      const reads = await boundedMap(this.services!, this.config.concurrency, async (s): Promise<NacosServiceRead> => ({
-        ...s,
-        hosts: await this.api.listInstances(s.namespace, s.group, s.name),
-      }));
+      const hostsOf = new Map<string, readonly unknown[]>();
+      const reads = await boundedMap(this.services!, this.config.concurrency, async (s): Promise<NacosServiceRead> => {
+        const id = `${s.namespace}\n${s.group}\n${s.name}`;
+        const read = await this.api.listInstances(s.namespace, s.group, s.name);
+        const before = this.hostsOf.get(id);
+        const hosts = before !== undefined && sameJson(before, read) ? before : read;
+        hostsOf.set(id, hosts);
+        return { ...s, hosts };
+      });
+      this.hostsOf = hostsOf;
       this.publish({ services: reads, mappings: this.mappings });
     } catch (e) {
       // The service list is read again at the next attempt: what failed may have been a restart.
@@ -177,11 +191,9 @@ export class NacosWatcher {
   }
 
   private publish(read: NacosRead): void {
-    const snapshot = parseNacos({ ...read, unreadServices: this.unread }, { registry: this.config.registry, protocols: this.protocols, maxInstancesPerService: this.config.maxInstancesPerService });
-    const key = canonicalJson(snapshot);
-    if (key !== this.lastKey) {
+    const snapshot = parseNacos({ ...read, unreadServices: this.unread }, this.parseOptions);
+    if (this.last === undefined || !sameSnapshot(this.last, snapshot)) {
       this.last = snapshot;
-      this.lastKey = key;
       this.hooks.onSnapshot(snapshot);
     }
     this.setStatus({ registry: this.config.registry, state: 'synced', lastSyncMs: this.clock.now() });
@@ -191,4 +203,11 @@ export class NacosWatcher {
     this.state = status;
     this.hooks.onStatus(status);
   }
+}
+
+/** Equal content; services the parser reused (the same objects at the same places) are not compared. */
+function sameSnapshot(a: RegistrySnapshot, b: RegistrySnapshot): boolean {
+  if (a.registry !== b.registry || a.services.length !== b.services.length || !sameJson(a.diagnostics, b.diagnostics)) return false;
+  for (let i = 0; i < a.services.length; i++) if (a.services[i] !== b.services[i] && !sameJson(a.services[i], b.services[i])) return false;
+  return true;
 }

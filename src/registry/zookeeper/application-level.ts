@@ -19,8 +19,8 @@
  * Application services (level `application`): one per application, with every Dubbo instance under
  * `/services/<app>` and every interface-level provider whose `application` parameter names it.
  */
-import { diag } from '../../model/diagnostics.js';
-import type { ServiceCollector } from './collect.js';
+import { diag, type Diagnostic } from '../../model/diagnostics.js';
+import { sameItems, type ServiceCollector } from './collect.js';
 import type { InterfaceApps } from './interface-level.js';
 import { applicationHead, interfaceHead } from './heads.js';
 import { endpointPort, metaEndpoint, readAppInstances, type AppInstance } from './instance.js';
@@ -29,22 +29,58 @@ import { metadataDirs, readDefinitions, readRevision, type GroupVersion, type Se
 import { joinPath, protocolFor, type ResolvedZkOptions } from './options.js';
 import { zkObject, type ZkIndex } from './tree.js';
 
-/** Reads each application's instances once. */
+/** What an application's instance nodes gave at a read, and from which nodes and data. */
+export interface AppRead {
+  readonly children: readonly string[];
+  readonly data: readonly (string | undefined)[];
+  readonly instances: AppInstance[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Application → what its instances gave at the last read. */
+export type AppMemo = Map<string, AppRead>;
+
+/**
+ * Reads each application's instances once. With `memo` (what the previous read left), an
+ * application whose instance nodes and their data are the same as then is not parsed again;
+ * `commit()` replaces `memo` by what this read used.
+ */
 export class AppInstances {
   private readonly cache = new Map<string, AppInstance[]>();
+  private readonly used: AppMemo = new Map();
   constructor(
     private readonly zk: ZkIndex,
     private readonly servicesPath: string,
+    private readonly memo?: AppMemo,
   ) {}
 
   of(app: string): AppInstance[] {
-    let list = this.cache.get(app);
-    if (list === undefined) this.cache.set(app, (list = readAppInstances(this.zk, this.servicesPath, app)));
-    return list;
+    const cached = this.cache.get(app);
+    if (cached !== undefined) return cached;
+    const dir = joinPath(this.servicesPath, app);
+    const children = this.zk.childrenOf(dir);
+    const data = children.map((id) => this.zk.nodes.get(joinPath(dir, id)));
+    const before = this.memo?.get(app);
+    let read: AppRead;
+    if (before !== undefined && before.children === children && sameItems(before.data, data)) read = before;
+    else {
+      const diagnostics: Diagnostic[] = [];
+      read = { children, data, instances: readAppInstances(this.zk.reportingTo(diagnostics), this.servicesPath, app), diagnostics };
+    }
+    for (const d of read.diagnostics) this.zk.diagnostics.push(d);
+    this.used.set(app, read);
+    this.cache.set(app, read.instances);
+    return read.instances;
   }
 
   apps(): readonly string[] {
     return this.zk.childrenOf(this.servicesPath);
+  }
+
+  commit(): void {
+    if (!this.memo) return;
+    this.memo.clear();
+    for (const [k, v] of this.used) this.memo.set(k, v);
   }
 }
 
@@ -55,16 +91,18 @@ export function readMappedInterfaces(zk: ZkIndex, o: ResolvedZkOptions, apps: Ap
     const mappingDir = joinPath(root, 'mapping');
     const dirs = metadataDirs(zk, root);
     // A revision document is shared by every instance of that revision: read it once.
-    const revisions = new Map<string, ServiceInfo[] | undefined>();
+    const revisions = new Map<string, Map<string, ServiceInfo[] | undefined>>();
     const revision = (app: string, rev: string): ServiceInfo[] | undefined => {
-      const k = `${app}/${rev}`;
-      if (!revisions.has(k)) revisions.set(k, readRevision(zk, root, app, rev));
-      return revisions.get(k);
+      let ofApp = revisions.get(app);
+      if (ofApp === undefined) revisions.set(app, (ofApp = new Map()));
+      if (!ofApp.has(rev)) ofApp.set(rev, readRevision(zk, root, app, rev));
+      return ofApp.get(rev);
     };
     for (const iface of zk.childrenOf(mappingDir)) {
       const data = zk.data(joinPath(mappingDir, iface)) ?? '';
       const mapped = [...new Set(data.split(',').map((s) => s.trim()).filter((s) => s !== ''))].sort();
       for (const app of mapped) {
+        const isListed = listed.has(iface, app);
         let pairs: readonly GroupVersion[] | undefined;
         for (const inst of apps.of(app)) {
           const infos = inst.revision === undefined ? undefined : revision(app, inst.revision);
@@ -72,7 +110,7 @@ export function readMappedInterfaces(zk: ZkIndex, o: ResolvedZkOptions, apps: Ap
             addFromRevision(zk, o, out, iface, app, inst, infos);
             continue;
           }
-          if (listed.has(iface, app)) continue;
+          if (isListed) continue;
           const ep = metaEndpoint(inst, o.schemeProtocols);
           if (ep === undefined) {
             zk.diagnostics.push(diag('MM_REGISTRY_NOT_METAPROTOCOL', inst.object, `${app} lists no endpoint of a MetaProtocol protocol in dubbo.endpoints; this instance gets no MetaProtocol service.`));

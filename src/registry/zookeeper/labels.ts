@@ -16,11 +16,11 @@ export function dubboLabels(params: Readonly<Record<string, string>>): Record<st
 }
 
 /** The `weight` parameter, DEFAULT_WEIGHT when absent; a bad value is reported and the default used. */
-export function dubboWeight(params: Readonly<Record<string, string>>, object: string, diagnostics: Diagnostic[]): number {
+export function dubboWeight(params: Readonly<Record<string, string>>, object: string | (() => string), diagnostics: Diagnostic[]): number {
   const w = params.weight;
   if (w === undefined || w === '') return DEFAULT_WEIGHT;
   if (/^\d{1,9}$/.test(w)) return Number(w);
-  diagnostics.push(diag('MM_REGISTRY_BAD_RECORD', object, `weight "${w.slice(0, 40)}" is not a whole number of at least 0; the default ${DEFAULT_WEIGHT} was used.`));
+  diagnostics.push(diag('MM_REGISTRY_BAD_RECORD', typeof object === 'string' ? object : object(), `weight "${w.slice(0, 40)}" is not a whole number of at least 0; the default ${DEFAULT_WEIGHT} was used.`));
   return DEFAULT_WEIGHT;
 }
 

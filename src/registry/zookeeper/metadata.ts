@@ -25,7 +25,7 @@ export interface ServiceInfo {
 /** The services of an application revision, or undefined when the registry does not hold its document. */
 export function readRevision(zk: ZkIndex, root: string, app: string, revision: string): ServiceInfo[] | undefined {
   const path = joinPath(joinPath(joinPath(root, 'metadata'), app), revision);
-  if (!zk.tree.has(path)) return undefined;
+  if (!zk.has(path)) return undefined;
   const doc = readJsonObject(zk, path, 'a Dubbo MetadataInfo document');
   if (doc === undefined) return [];
   const services = isObject(doc.services) ? doc.services : {};
@@ -74,7 +74,7 @@ export function readDefinitions(zk: ZkIndex, root: string, dirs: MetadataDirs, i
   const found = new Map<string, GroupVersion>();
   const walk = (dir: string, depth: number): void => {
     const provider = joinPath(joinPath(dir, 'provider'), app);
-    if (zk.tree.has(provider)) {
+    if (zk.has(provider)) {
       const doc = readJsonObject(zk, provider, 'a Dubbo service definition');
       if (doc !== undefined) {
         const p = stringMap(doc.parameters);

@@ -93,3 +93,21 @@ export function impliedChildren(kind: ZkRootKind, segments: readonly string[]): 
   if (kind === 'dubbo' && segments.length === 1 && nodeRead(kind, segments) === 'name') return [...DUBBO_CATEGORIES].sort();
   return [];
 }
+
+/**
+ * The children of the node `segments` to mirror: the name-only leaves (a `name` node with no implied
+ * children, such as a provider URL node: its name is all there is, so it needs no read at all, which
+ * matters at 100,000 of them) and the others to read, as segments; `skip` children are neither.
+ */
+export function childReads(kind: ZkRootKind, segments: readonly string[], names: readonly string[]): { leaves: string[]; reads: string[][] } {
+  const leaves: string[] = [];
+  const reads: string[][] = [];
+  for (const c of names) {
+    const below = [...segments, c];
+    const how = nodeRead(kind, below);
+    if (how === 'skip') continue;
+    if (how === 'name' && impliedChildren(kind, below).length === 0) leaves.push(c);
+    else reads.push(below);
+  }
+  return { leaves, reads };
+}

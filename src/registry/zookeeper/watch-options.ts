@@ -4,6 +4,7 @@ import type { RegistryStatus, ZkTree } from '../../model/registry.js';
 import type { ZkAddress } from './address.js';
 import type { ZkLimits } from './limits.js';
 import type { Timers } from './ops.js';
+import type { ZkNodes } from './tree.js';
 
 export interface ZkSnapshot {
   /** Every mirrored node; nodes whose data is not read (directories, Dubbo URL nodes) map to ''. */
@@ -32,7 +33,15 @@ export interface ZkWatchOptions {
   readonly limits?: ZkLimits;
   readonly timers?: Timers;
   readonly now?: () => number;
-  readonly onSnapshot: (snapshot: ZkSnapshot) => void;
+  /** A copy of the tree, sorted by path, at each change (debounced). */
+  readonly onSnapshot?: (snapshot: ZkSnapshot) => void;
+  /**
+   * At the same moments: the mirror itself, read-only and valid only during the call (the next change
+   * alters it), with the same diagnostics and the paths whose data or children changed since the
+   * previous call (undefined the first time). No copy is made: what a parser that reads it at once
+   * (ZkParser) needs at 100,000 nodes. Children arrays keep their identity while unchanged.
+   */
+  readonly onNodes?: (nodes: ZkNodes, diagnostics: readonly Diagnostic[], changed: ReadonlySet<string> | undefined) => void;
   readonly onStatus?: (status: RegistryStatus) => void;
 }
 

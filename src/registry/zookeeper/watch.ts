@@ -11,7 +11,8 @@
  *   snapshot stays the one reported (state `expired`), so nothing known is dropped meanwhile.
  * - A snapshot is only reported once a complete read of every root succeeded; after that, each
  *   change is reported `debounceMs` after the first change of a burst.
- * - Which nodes are read and watched is policy.ts; how much is read is limits.ts.
+ * - Which nodes are read and watched is policy.ts; how much is read is limits.ts. A snapshot is a
+ *   sorted copy of the tree (`onSnapshot`), or the mirror itself, for the call only (`onNodes`).
  */
 import zookeeper from 'node-zookeeper-client';
 import type { Client, Event } from 'node-zookeeper-client';
@@ -22,7 +23,7 @@ import { ZkMirror } from './mirror.js';
 import { REAL_TIMERS, ZkOps, type Timers } from './ops.js';
 import { join, relative, rootOf } from './paths.js';
 import { nextStatus } from './status.js';
-import { impliedChildren, nodeRead, type ZkRoot } from './policy.js';
+import { childReads, impliedChildren, nodeRead, type ZkRoot } from './policy.js';
 import type { ZkWatch, ZkWatchOptions } from './watch-options.js';
 
 export type { ZkSnapshot, ZkWatch, ZkWatchOptions } from './watch-options.js';
@@ -91,11 +92,7 @@ class ZkWatcher implements ZkWatch {
     if (this.o.address.digest) client.addAuthInfo('digest', Buffer.from(this.o.address.digest));
     this.client = client;
     this.connected = false;
-    this.ops = new ZkOps(client, {
-      concurrency: this.o.concurrency ?? 32,
-      timeoutMs: this.o.readTimeoutMs ?? 10_000,
-      timers: this.timers,
-    });
+    this.ops = new ZkOps(client, { concurrency: this.o.concurrency ?? 128, timeoutMs: this.o.readTimeoutMs ?? 10_000, timers: this.timers });
     client.on('state', (s) => {
       if (gen === this.generation) this.onState(s);
     });
@@ -243,7 +240,9 @@ class ZkWatcher implements ZkWatch {
       if (!children) return this.mirror.drop(path);
       const fresh = this.mirror.setChildren(path, children);
       const toRead = full ? children : fresh;
-      await Promise.all(toRead.map((c) => this.read(gen, root, [...segments, c], full)));
+      const { leaves, reads } = childReads(root.kind, segments, toRead);
+      for (const c of leaves) this.mirror.putLeaf(path, c);
+      await Promise.all(reads.map((below) => this.read(gen, root, below, full)));
       return;
     }
     if (how === 'dataOnce' && !full && this.mirror.has(path)) return;
@@ -287,7 +286,9 @@ class ZkWatcher implements ZkWatch {
   private emit(): void {
     if (this.closed || this.mirror.version === this.emittedVersion) return;
     this.emittedVersion = this.mirror.version;
-    this.o.onSnapshot({ tree: this.mirror.tree(), diagnostics: normalizeDiagnostics(this.mirror.diagnostics()) });
+    const diagnostics = normalizeDiagnostics(this.mirror.diagnostics());
+    if (this.o.onSnapshot) this.o.onSnapshot({ tree: this.mirror.tree(), diagnostics }); // a copy: only for who keeps it
+    this.o.onNodes?.(this.mirror, diagnostics, this.mirror.takeChanges());
   }
 
   private setStatus(state: RegistryState, error?: string, lastSyncMs = this.current.lastSyncMs): void {
@@ -296,5 +297,4 @@ class ZkWatcher implements ZkWatch {
     this.current = next;
     this.o.onStatus?.(next);
   }
-
 }
