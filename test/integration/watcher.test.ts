@@ -12,6 +12,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { DirectoryStore, type StoreUpdate, type Timers } from '../../src/store/directory.js';
 import { mutationRouter } from '../support/manifests.js';
+import { manualTimers } from '../support/manual-timers.js';
 
 const router = mutationRouter;
 
@@ -165,21 +166,7 @@ test('a subdirectory deleted and re-created is watched again', async () => {
 });
 
 test('the periodic rescan catches a change that no notification reported', () => {
-  let seq = 0;
-  const pending = new Map<number, { fn: () => void; repeat: boolean; ms: number }>();
-  const timers: Timers = {
-    setTimeout: (fn, ms) => (pending.set(++seq, { fn, repeat: false, ms }), seq),
-    clearTimeout: (h) => void pending.delete(h as number),
-    setInterval: (fn, ms) => (pending.set(++seq, { fn, repeat: true, ms }), seq),
-    clearInterval: (h) => void pending.delete(h as number),
-  };
-  const fire = (repeat: boolean) => {
-    for (const [id, t] of [...pending]) {
-      if (t.repeat !== repeat) continue;
-      if (!repeat) pending.delete(id);
-      t.fn();
-    }
-  };
+  const { timers, pending, fireTimeouts } = manualTimers();
   const base = mkdtempSync(path.join(os.tmpdir(), 'metamesh-rescan-'));
   // Polling once an hour stands for a watcher that missed the change: only the rescan is left.
   const store = new DirectoryStore({ paths: [base], logger: pino({ level: 'silent' }), watch: 'poll', pollIntervalMs: 3_600_000, rescanIntervalMs: 5_000, timers });
@@ -192,7 +179,7 @@ test('the periodic rescan catches a change that no notification reported', () =>
     assert.ok(rescan, 'a rescan every 5 s is scheduled');
     writeFileSync(path.join(base, 'a.yaml'), router('a', 'v2'));
     rescan.fn();
-    fire(false);
+    fireTimeouts();
     assert.equal(updates.length, 1);
     assert.ok(upserted('v2')(updates[0]!));
     store.close();
