@@ -76,7 +76,8 @@ export function review(body: string, context: AdmissionContext): Reviewed | Revi
   const warnings = decision.diagnostics.filter((d) => d.severity === 'warning').map(line);
   if (decision.allowed) return { answer: allow(uid, warnings), ...about };
   const refusal = deciding(decision);
-  const message = clip(refusal.map(line).join('; '), MAX_MESSAGE_LENGTH);
+  // One diagnostic per line: kubectl prints the message as is.
+  const message = clip(refusal.map(line).join('\n'), MAX_MESSAGE_LENGTH);
   const answer: AdmissionResponse = {
     apiVersion: ADMISSION_API_VERSION,
     kind: 'AdmissionReview',

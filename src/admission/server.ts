@@ -130,19 +130,21 @@ export class WebhookServer {
     if (req.method !== 'POST') return refuse(405, `method not allowed; the webhook answers POST ${WEBHOOK_PATH}`);
     const max = this.limits.maxBodyBytes;
     const declared = Number(req.headers['content-length'] ?? NaN);
-    if (declared > max) {
-      refuse(413, `the body is ${declared} bytes, over the limit of ${max}`);
-      req.destroy();
-      return;
-    }
+    // Over the limit: the answer is sent, the rest of the body is not read, and the connection
+    // closes once the answer is out (destroying at once could lose the answer).
+    const overLimit = (message: string) => {
+      req.pause();
+      res.once('finish', () => req.socket.destroy());
+      refuse(413, message);
+    };
+    if (declared > max) return overLimit(`the body is ${declared} bytes, over the limit of ${max}`);
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > max) {
-        refuse(413, `the body is over the limit of ${max} bytes`);
-        req.destroy();
-        return;
+        req.removeAllListeners('data');
+        return overLimit(`the body is over the limit of ${max} bytes`);
       }
       chunks.push(chunk);
     });
