@@ -195,7 +195,9 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   //    (with --mcp-address the MCP family is served on its own listener, 5b, and not here)
   const callbacks = composeCallbacks(loggingCallbacks(log));
   const mcpHere = opts.mcp?.address === undefined ? mcp?.family : undefined;
-  const xds = new XdsServer({ cache, callbacks, credentials: certificates?.credentials(), limits: opts.xdsLimits, adsFamily: mcpHere, clientTrustDomains: opts.tls?.clientTrustDomains });
+  let streamId = 0;
+  const nextStreamId = () => ++streamId;
+  const xds = new XdsServer({ cache, callbacks, credentials: certificates?.credentials(), limits: opts.xdsLimits, adsFamily: mcpHere, clientTrustDomains: opts.tls?.clientTrustDomains, nextStreamId });
   const stopEarly = () => {
     certificates?.close();
     webhookCertificates?.close();
@@ -209,7 +211,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   // 5b. the MCP listener for istiod and the admission webhook (side-listeners.ts)
   const mcpApart = mcp && opts.mcp?.address !== undefined ? { address: opts.mcp.address, plaintext: opts.mcp.plaintext === true, family: mcp.family } : undefined;
   const webhook = webhookCertificates && opts.webhook ? { address: opts.webhook.address, certificates: webhookCertificates, context: () => ({ domain: options.domain, builtins, checkRegex }) } : undefined;
-  const side = await startSideListeners({ log, cache, callbacks, xdsLimits: opts.xdsLimits, xdsCertificates: certificates, mcp: mcpApart, webhook }).catch(async (e: unknown) => {
+  const side = await startSideListeners({ log, cache, callbacks, xdsLimits: opts.xdsLimits, nextStreamId, xdsCertificates: certificates, mcp: mcpApart, webhook }).catch(async (e: unknown) => {
     await xds.shutdown(0);
     stopEarly();
     throw e;
@@ -224,7 +226,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     limits: opts.httpLimits,
     endpoints: {
       ...healthEndpoints({ ready: () => ready, registries, kube, store }),
-      ...debugEndpoints({ xds, engine, registries, catalog: sync.catalog }),
+      ...debugEndpoints({ xds, engine, registries, catalog: sync.catalog, moreStreams: () => side.openStreams() }),
       '/debug/explain': explainEndpoint({ engine, xds, cache }),
     },
   });

@@ -18,6 +18,7 @@ import type { ResourceCache } from '../xds/cache.js';
 import type { XdsCallbacks } from '../xds/callbacks.js';
 import type { TypeFamily } from '../xds/family.js';
 import type { XdsLimits } from '../xds/limits.js';
+import type { OpenStream } from '../xds/session.js';
 import { XdsServer } from '../xds/server.js';
 import type { SotwRequest, SotwResponse } from '../xds/sotw.js';
 import type { CertificateWatcher } from '../xds/tls-watch.js';
@@ -29,6 +30,8 @@ export interface SideListenerOptions {
   readonly cache: ResourceCache;
   readonly callbacks: XdsCallbacks;
   readonly xdsLimits?: Partial<XdsLimits> | undefined;
+  /** The xDS server's stream ids, so that /debug/xds lists istiod's streams beside the sidecars'. */
+  readonly nextStreamId: () => number;
   /** The xDS certificate watcher, when --tls-cert is given. */
   readonly xdsCertificates?: CertificateWatcher | undefined;
   readonly webhook?: { readonly address: string; readonly certificates: CertificateWatcher; readonly context: () => AdmissionContext } | undefined;
@@ -36,6 +39,8 @@ export interface SideListenerOptions {
 
 export interface SideListeners {
   readonly mcpPort: number | undefined;
+  /** The MCP listener's open streams (none without one). */
+  openStreams(): OpenStream[];
   readonly webhookPort: number | undefined;
   close(graceMs: number): Promise<void>;
 }
@@ -51,7 +56,7 @@ export async function startSideListeners(o: SideListenerOptions): Promise<SideLi
     let mcpPort: number | undefined;
     if (o.mcp) {
       const tls = o.mcp.plaintext ? undefined : o.xdsCertificates;
-      mcp = new XdsServer({ cache: o.cache, callbacks: o.callbacks, credentials: tls?.credentials(false), limits: o.xdsLimits, adsFamily: o.mcp.family, routes: false });
+      mcp = new XdsServer({ cache: o.cache, callbacks: o.callbacks, credentials: tls?.credentials(false), limits: o.xdsLimits, adsFamily: o.mcp.family, routes: false, nextStreamId: o.nextStreamId });
       mcpPort = await mcp.listen(o.mcp.address);
       o.log.info({ event: 'mcp-listening', address: o.mcp.address, port: mcpPort, tls: tls ? 'server' : 'none' }, `MCP for istiod listening on port ${mcpPort} (${tls ? 'server TLS: istiod tlsSettings mode SIMPLE' : 'plaintext'})`);
     }
@@ -61,7 +66,8 @@ export async function startSideListeners(o: SideListenerOptions): Promise<SideLi
       webhookPort = await webhook.listen();
       o.log.info({ event: 'webhook-listening', address: o.webhook.address, port: webhookPort }, `admission webhook listening on port ${webhookPort} (HTTPS, POST /validate)`);
     }
-    return { mcpPort, webhookPort, close };
+    const server = mcp;
+    return { mcpPort, webhookPort, close, openStreams: () => server?.openStreams() ?? [] };
   } catch (e) {
     await close(0);
     throw e;

@@ -61,6 +61,8 @@ export interface XdsServerOptions {
    * stream or fetch of any other client ends with PERMISSION_DENIED. Empty: any client the CA signed.
    */
   readonly clientTrustDomains?: readonly string[] | undefined;
+  /** Stream ids, shared by servers whose streams are listed together (/debug/xds); 1, 2, … by default. */
+  readonly nextStreamId?: (() => number) | undefined;
 }
 
 const GRPC_PERMISSION_DENIED = 7;
@@ -80,7 +82,7 @@ export class XdsServer {
   private readonly server: grpc.Server;
   private readonly sessions = new Set<OpenStream>();
   private readonly callbacks: XdsCallbacks;
-  private nextId = 1;
+  private readonly nextStreamId: () => number;
   private port: number | undefined;
   private readonly fanOut: FanOut;
   readonly limits: XdsLimits;
@@ -91,6 +93,8 @@ export class XdsServer {
   constructor(private readonly options: XdsServerOptions) {
     const services = options.services ?? loadXdsServices();
     this.callbacks = options.callbacks ?? {};
+    let id = 0;
+    this.nextStreamId = options.nextStreamId ?? (() => ++id);
     this.limits = { ...DEFAULT_XDS_LIMITS, ...(options.limits ?? {}) };
     this.fanOut = new FanOut(options.cache, options.fanOutChunk ?? DEFAULT_FANOUT_CHUNK);
     this.server = new grpc.Server({
@@ -258,7 +262,7 @@ export class XdsServer {
     }
     this.streamsByPeer.set(peer, open + 1);
     const session = new StreamSession({
-      id: this.nextId++,
+      id: this.nextStreamId(),
       service,
       protocol,
       call,

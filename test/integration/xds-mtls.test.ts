@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { ISTIOD_TYPE_URLS } from '../../src/mcp/types.js';
 import type { DiscoveryResponseWire } from '../../src/xds/services.js';
-import { connectIstiod } from '../support/mcp.js';
+import { connectIstiod, ISTIOD_NODE } from '../support/mcp.js';
 import { TestPki, type Leaf } from '../support/pki.js';
 import { client, DUBBO, examplesCopy, removeTemps, services, sotwReq, start } from '../support/xds.js';
 
@@ -149,6 +149,12 @@ describe('MCP for istiod beside mutual TLS (--mcp-address)', () => {
       assert.deepEqual(responses.map((r) => r.type_url).sort(), [...ISTIOD_TYPE_URLS].sort());
       assert.ok('resources' in (await firstRoutes(srv.xdsPort, consumer)), 'sidecars still get routes');
       assert.ok(!('resources' in (await firstRoutes(srv.xdsPort, undefined))), 'and still need a certificate');
+      // /debug/xds lists istiod's streams on the MCP port with the sidecars', in id order.
+      const debug = (await (await fetch(`http://127.0.0.1:${srv.httpPort}/debug/xds`)).json()) as { streams: Array<{ id: number; nodeId?: string; typeUrl: string }> };
+      const istiodTypes = debug.streams.filter((v) => v.nodeId === ISTIOD_NODE.id).map((v) => v.typeUrl);
+      assert.equal(istiodTypes.length, ISTIOD_TYPE_URLS.length);
+      const ids = debug.streams.map((v) => v.id);
+      assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
     } finally {
       istiod.close();
       await srv.close();
