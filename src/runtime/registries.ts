@@ -1,6 +1,6 @@
 /**
- * The registries of `--registry`, running: one feed per registry (registry-feeds.ts), their latest snapshots and statuses, and the sync into ServiceEntries (src/registry/sync.ts).
- * Effects: the watchers, a debounce, a timer at the next outage-policy deadline and a periodic
+ * The registries of `--registry`, running: one feed per registry (registry-feeds.ts), their latest
+ * snapshots and statuses, and the sync into ServiceEntries (src/registry/sync.ts). Effects: the watchers, a debounce, a timer at the next outage-policy deadline and a periodic
  * tick (so removal grace periods and protection holds run out even when no registry event comes),
  * and a log line for each outage-policy decision that starts or ends something.
  */
