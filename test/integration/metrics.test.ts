@@ -28,8 +28,8 @@ const SNAPSHOT = `services:
 `;
 
 /** Scrapes until `cond` holds (each scrape is a fresh read), then returns that scrape. */
-async function scrapeUntil(port: number, cond: (s: Exposition) => boolean, what: string): Promise<Exposition> {
-  let last: Exposition | undefined;
+async function scrapeUntil(port: number, cond: (s: Exposition) => boolean, what: string): Promise<Awaited<ReturnType<typeof scrape>>> {
+  let last: Awaited<ReturnType<typeof scrape>> | undefined;
   await until(async () => cond((last = await scrape(port))), what, 20_000);
   return last!;
 }

@@ -124,3 +124,24 @@ test('the ready timeout: ready in time cancels the timer (no warning ever); 0 ar
   assert.deepEqual(closed.mt.delays(), []);
   assert.equal(closed.logs.lines.filter((l) => l.event === 'ready-timeout').length, 0);
 });
+
+test('serve --ready-timeout: a duration from 0s (never) to 24h, 5m by default; anything else is a usage error', async () => {
+  const { parseArgs } = await import('../../src/cli/args.js');
+  const { commandHelp } = await import('../../src/cli/help.js');
+  const { COMMANDS } = await import('../../src/cli/commands.js');
+  const ms = (...argv: string[]) => {
+    const inv = parseArgs(['serve', '-f', 'x', ...argv]);
+    assert.ok(inv.kind === 'serve', JSON.stringify(inv));
+    return inv.readyTimeoutMs;
+  };
+  assert.equal(ms(), undefined, 'not given: serve uses DEFAULT_READY_TIMEOUT_MS');
+  assert.equal(ms('--ready-timeout', '10m'), 600_000);
+  assert.equal(ms('--ready-timeout', '0s'), 0);
+  assert.equal(ms('--ready-timeout', '24h'), 86_400_000);
+  for (const bad of ['25h', 'soon', '5', '']) {
+    const inv = parseArgs(['serve', '-f', 'x', '--ready-timeout', bad]);
+    assert.ok(inv.kind === 'usage', bad);
+    assert.match(inv.reason, /^--ready-timeout must be a duration from 0s \(never\) to 24h/);
+  }
+  assert.match(commandHelp(COMMANDS.find((c) => c.name === 'serve')!), /--ready-timeout <duration> .*MM_SERVE_NOT_READY.*\(default 5m\)/);
+});
