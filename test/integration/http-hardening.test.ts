@@ -92,7 +92,7 @@ test('headers trickled in slower than the header timeout get 408 and the connect
 test('a Host that does not name this server gets 421 on every endpoint; localhost, the address and --http-host names are answered', async () => {
   const srv = await start(examplesCopy(), { httpHostNames: ['metamesh.test'] });
   try {
-    for (const p of ['/debug/config', '/debug/xds', '/healthz']) {
+    for (const p of ['/debug/config', '/debug/xds', '/healthz', '/metrics']) {
       const r = await get(srv.httpPort, p, { host: `rebound.attacker.example:${srv.httpPort}` });
       assert.equal(r.status, 421, p);
       assert.match(r.body, /does not answer for host "rebound\.attacker\.example:\d+"/);
@@ -121,6 +121,9 @@ test('with a token, /debug/* answers 401 with WWW-Authenticate: Bearer until the
     }
     assert.equal((await get(srv.httpPort, '/healthz')).status, 200);
     assert.equal((await get(srv.httpPort, '/readyz')).status, 200);
+    const metrics = await get(srv.httpPort, '/metrics');
+    assert.equal(metrics.status, 200, '/metrics is open like the health endpoints: Prometheus scrapes without a token');
+    assert.match(metrics.body, /^metamesh_ready 1$/m);
     assert.equal(srv.debugAccess, 'token');
     assert.ok(srv.logs.lines.some((l) => l.event === 'http-listening' && l.debug === 'token' && /bearer token/.test(String(l.msg))), 'said so at start-up');
   } finally {
