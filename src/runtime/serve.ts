@@ -208,6 +208,18 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     mcp?.sync(engine, options);
     return result;
   });
+  // Readiness (served at step 6); made before the hub, whose first complete sync consults it.
+  const health = new Health({
+    logger: log,
+    timers: opts.timers ?? realTimers,
+    readyTimeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+    input: () => ({ serving, registries: registries?.statuses() ?? [], registriesApplied: registries?.applied() ?? true, kinds: kube?.status() ?? [] }),
+    details: () => ({ sources: store.status(), registries: registries?.statuses() ?? [] }),
+    onDiagnostics: (d) => {
+      readinessDiagnostics = d;
+      setInputDiagnostics();
+    },
+  });
   const given = Object.entries(opts.catalog ?? {}).filter(([, v]) => v !== undefined);
   const sync: RegistrySyncOptions = { ...DEFAULT_REGISTRY_SYNC_OPTIONS, catalog: { ...DEFAULT_REGISTRY_SYNC_OPTIONS.catalog, ...Object.fromEntries(given) } };
   const registries = (opts.registries ?? []).length === 0 ? undefined : new RegistryHub({
@@ -244,17 +256,6 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   });
 
   // 6. HTTP
-  const health = new Health({
-    logger: log,
-    timers: opts.timers ?? realTimers,
-    readyTimeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
-    input: () => ({ serving, registries: registries?.statuses() ?? [], registriesApplied: registries?.applied() ?? true, kinds: kube?.status() ?? [] }),
-    details: () => ({ sources: store.status(), registries: registries?.statuses() ?? [] }),
-    onDiagnostics: (d) => {
-      readinessDiagnostics = d;
-      setInputDiagnostics();
-    },
-  });
   const httpServer = new HttpServer({
     address: opts.httpAddress,
     token,
