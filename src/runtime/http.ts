@@ -163,10 +163,17 @@ export class HttpServer {
     if (!endpoint) return send(res, { status: 404, text: `not found; try ${Object.keys(this.options.endpoints).join(', ')}` });
     const reply = endpoint.handle(query);
     if (!(reply instanceof Promise)) return send(res, reply);
-    reply.then(
-      (r) => send(res, r),
-      (e: unknown) => (res.headersSent ? res.destroy() : send(res, { status: 500, text: `internal error: ${(e as Error).message}` })),
-    );
+    // Never an unhandled rejection: a failed handler (or send) is a 500, or a cut connection.
+    reply
+      .then((r) => send(res, r))
+      .catch((e: unknown) => {
+        if (res.headersSent) return void res.destroy();
+        try {
+          send(res, { status: 500, text: `internal error: ${(e as Error).message}` });
+        } catch {
+          res.destroy();
+        }
+      });
   }
 }
 
