@@ -45,17 +45,17 @@ export function metricsCallbacks(metrics: Pick<Metrics, 'xds'>, now: () => numbe
       m.streams.inc({ type, mode: s.mode });
     },
     responseSent: (e) => {
-      m.pushes.inc({ type: typeLabel(e.typeUrl) });
+      m.pushes.inc(typeLabel(e.typeUrl));
       streams.get(e.stream)?.sent.set(e.typeUrl, { nonce: e.nonce, atMs: now() });
     },
     ack: (e) => {
       const type = typeLabel(e.typeUrl);
-      m.acks.inc({ type });
+      m.acks.inc(type);
       const ms = answered(e.stream, e.typeUrl, e.nonce);
       if (ms !== undefined) m.ackLatency.observe({ type }, Math.max(0, ms) / 1000);
     },
     nack: (e) => {
-      m.nacks.inc({ type: typeLabel(e.typeUrl) });
+      m.nacks.inc(typeLabel(e.typeUrl));
       answered(e.stream, e.typeUrl, e.nonce);
     },
     requestRejected: () => m.rejected.inc(),
