@@ -202,3 +202,25 @@ test('docs/metrics.md lists every metamesh_ metric with its type, and nothing el
   assert.deepEqual(documented, registered);
   for (const [name] of [...s.type].filter(([n]) => n.startsWith('metamesh_'))) assert.ok((s.help.get(name) ?? '').length > 20, `${name} has help text`);
 });
+
+test('the MCP sink counts what it writes per kind and operation, and an object it cannot encode once as a write error', async () => {
+  const { McpSink } = await import('../../src/runtime/mcp.js');
+  const { DEFAULT_OPTIONS } = await import('../../src/model/options.js');
+  const pino = (await import('pino')).default;
+  const m = createMetrics({ processMetrics: false });
+  const sink = new McpSink({ logger: pino({ level: 'silent' }), metrics: m });
+  const se = (name: string, spec: object) => ({ apiVersion: 'networking.istio.io/v1', kind: 'ServiceEntry', metadata: { name, namespace: 'ns' }, spec });
+  // A fake engine: McpSink reads only output() and serviceEntryCreated() of the real one (plain data).
+  let serviceEntries = [se('a', { hosts: ['a.example.com'] }), se('bad', { hosts: ['b.example.com'], wieght: 1 })];
+  const engine = { output: () => ({ serviceEntries, envoyFilters: [], virtualServices: [], routes: [], diagnostics: [] }), serviceEntryCreated: () => undefined } as never;
+  sink.sync(engine, DEFAULT_OPTIONS);
+  sink.sync(engine, DEFAULT_OPTIONS);
+  serviceEntries = [se('a', { hosts: ['a.example.com', 'a2.example.com'] }), se('bad', { hosts: ['b.example.com'], wieght: 1 }), se('c', { hosts: ['c.example.com'] })];
+  sink.sync(engine, DEFAULT_OPTIONS);
+  serviceEntries = [se('c', { hosts: ['c.example.com'] })];
+  sink.sync(engine, DEFAULT_OPTIONS);
+  const s = await scrape(m);
+  const w = (operation: string) => s.value('metamesh_sink_objects_written_total', { sink: 'mcp', kind: 'ServiceEntry', operation });
+  assert.deepEqual([w('create'), w('update'), w('delete')], [2, 1, 1], 'a, then c created; a updated; a deleted (bad was never written)');
+  assert.equal(s.value('metamesh_sink_write_errors_total', { sink: 'mcp', kind: 'ServiceEntry' }), 1, 'the same failure is counted once, not at every sync');
+});
