@@ -49,6 +49,8 @@ type Outcome = { readonly ok: true; readonly read: DefinitionRead; readonly chan
 interface Flight {
   readonly root: string;
   readonly iface: string;
+  /** The client generation it reads with: a newer session does not wait for it. */
+  readonly gen: number;
   next?: { full: boolean; readonly promise: Promise<Outcome>; resolve: (o: Outcome) => void };
 }
 
@@ -79,15 +81,24 @@ export class DefinitionSync {
     this.settle(root, iface, outcome, apps, false);
   }
 
-  /** After a full read of the tree: every mapped interface's definitions. Never rejects. */
+  /**
+   * After a full read of the tree: every mapped interface's definitions. Rejects with the first
+   * error when a read failed (the full read fails with it and is tried again); what was read is kept.
+   */
   async refreshAll(): Promise<void> {
-    const all: Promise<void>[] = [];
+    const all: Promise<Outcome>[] = [];
     for (const [root, iface, apps] of this.mapped()) {
       for (const app of apps) this.index(app, root, iface);
-      all.push(this.refresh(root, iface, true).then((outcome) => this.settle(root, iface, outcome, apps, true)));
+      all.push(
+        this.refresh(root, iface, true).then((outcome) => {
+          this.settle(root, iface, outcome, apps, true);
+          return outcome;
+        }),
+      );
     }
-    await Promise.all(all);
+    const failed = (await Promise.all(all)).find((o) => !o.ok);
     this.armRescan();
+    if (failed !== undefined && !failed.ok) throw failed.error;
   }
 
   /** An instance of `app` appeared or changed: the interfaces mapped to it are read again. */
@@ -114,7 +125,8 @@ export class DefinitionSync {
   private refresh(root: string, iface: string, full: boolean): Promise<Outcome> {
     const key = keyOf(root, iface);
     const flight = this.flights.get(key);
-    if (flight === undefined) return this.fly(key, { root, iface }, full);
+    const gen = this.o.generation();
+    if (flight === undefined || flight.gen !== gen) return this.fly(key, { root, iface, gen }, full);
     if (flight.next) {
       flight.next.full ||= full;
       return flight.next.promise;
@@ -129,8 +141,11 @@ export class DefinitionSync {
     this.flights.set(key, flight);
     return this.readAndApply(flight.root, flight.iface, full).then((outcome) => {
       const next = flight.next;
-      if (next === undefined) this.flights.delete(key);
-      else void this.fly(key, { root: flight.root, iface: flight.iface }, next.full).then(next.resolve);
+      if (this.flights.get(key) !== flight) {
+        // A newer session's read took over: what waited for this one joins that one.
+        if (next !== undefined) void this.refresh(flight.root, flight.iface, next.full).then(next.resolve);
+      } else if (next === undefined) this.flights.delete(key);
+      else void this.fly(key, { root: flight.root, iface: flight.iface, gen: this.o.generation() }, next.full).then(next.resolve);
       return outcome;
     });
   }
@@ -199,7 +214,9 @@ export class DefinitionSync {
       if (this.closed) return;
       const all = this.mapped().map(([root, iface]) =>
         this.refresh(root, iface, false).then((outcome) => {
-          if (!outcome.ok) this.settle(root, iface, outcome, this.appsNow(root, iface), false);
+          // Follow-up reads only for what failed or changed: an interface that stays incomplete
+          // (an application that publishes no definitions) is read again at the next rescan.
+          if (!outcome.ok || outcome.changed) this.settle(root, iface, outcome, this.appsNow(root, iface), false);
         }),
       );
       void Promise.all(all).then(() => this.armRescan());

@@ -11,7 +11,8 @@
  *   snapshot stays the one reported (state `expired`), so nothing known is dropped meanwhile.
  * - A snapshot is only reported once a complete read of every root succeeded; after that, each
  *   change is reported `debounceMs` after the first change of a burst.
- * - Which nodes are read and watched is policy.ts; how much is read is limits.ts. A snapshot is a
+ * - Which nodes are read and watched is policy.ts; how much is read is limits.ts. The providers'
+ *   service definitions are read without watches, when definition-sync.ts says. A snapshot is a
  *   sorted copy of the tree (`onSnapshot`), or the mirror itself, for the call only (`onNodes`).
  */
 import zookeeper from 'node-zookeeper-client';
