@@ -9,7 +9,7 @@
  *
  * Both istiods are real (pilot-discovery built from istio.io/istio, support/istiod-build.ts); the
  * test asks them for what proxies get as pilot-agent would (an ADS client with pilot-agent's node
- * metadata; the pods are WorkloadEntries, as there is no kubelet) and checks the listeners: the
+ * metadata; the pods exist in the API server, with no kubelet to run them) and checks the listeners: the
  * MetaProtocol Proxy with RDS via the metamesh-xds cluster on the outbound listener of labelled
  * sidecars, on the inbound chains of the selected labelled servers and on the gateway's listener;
  * tcp_proxy everywhere else. Also: istiod killed and restarted reads everything again from
@@ -36,7 +36,7 @@ const XDS_CLUSTER = 'metamesh-xds';
 const DUBBO_HOST = 'org.apache.dubbo.samples.basic.api.demoservice';
 const DUBBO = { vip: '240.240.0.10', port: 20880, route: `${DUBBO_HOST}_20880`, gatewayRoute: `gateway/istio-system/dubbo-ingress/${DUBBO_HOST}_20880` };
 
-/** The test proxies; each is a WorkloadEntry of fixtures/workloads.yaml at the same IP with the same labels. */
+/** The test proxies; each is a Pod of fixtures/pods.yaml with the same name and labels. */
 const PROXIES = {
   consumer: { ip: '10.0.2.1', name: 'consumer', namespace: 'dubbo', labels: { app: 'dubbo-consumer', 'metamesh.io/proxy': 'metaprotocol' } },
   plain: { ip: '10.0.2.2', name: 'plain', namespace: 'dubbo', labels: { app: 'plain' } },
@@ -54,7 +54,7 @@ before(async () => {
   cluster = await startKube({ istioCrds: () => true, log: (l) => console.error(`# ${l}`) });
   await cluster.apply(NAMESPACES);
   await cluster.apply(RBAC);
-  for (const f of ['dubbo.yaml', 'workloads.yaml']) await cluster.apply(readFileSync(path.join(FIXTURES, f), 'utf8'));
+  for (const f of ['dubbo.yaml', 'pods.yaml']) await cluster.apply(readFileSync(path.join(FIXTURES, f), 'utf8'));
 });
 
 after(async () => {
@@ -65,11 +65,19 @@ after(async () => {
 /** Polls `check` on what `proxy` gets until it passes; fails with its last assertion at the deadline. */
 async function eventuallyProxy(istiod: Istiod, proxy: ProxySpec, what: string, check: (d: ProxyConfigDump) => void): Promise<ProxyConfigDump> {
   let last: ProxyConfigDump | undefined;
+  let fatal: Error | undefined;
   await pollUntil(`${proxy.name}.${proxy.namespace}: ${what}`, LISTENER_DEADLINE_MS, undefined, async () => {
-    last = await istiod.proxy(proxy);
+    try {
+      last = await istiod.proxy(proxy);
+    } catch (e) {
+      if (!(e as { fatal?: boolean }).fatal) throw e;
+      fatal = e as Error;
+      return true;
+    }
     check(last);
     return true;
   });
+  if (fatal) throw fatal;
   return last!;
 }
 
@@ -152,9 +160,13 @@ describe('istiod with metamesh as its MCP config source (serve --mcp --kubeconfi
   });
 
   test('metamesh killed while istiod runs: istiod keeps its config; once metamesh is back, istiod gets its changes', async () => {
+    const drops = () => istiod.logText().split('connection closed with err').length - 1;
+    const before = drops();
     await metamesh.kill();
-    // istiod has lost its stream but not its config: every check still holds.
+    // istiod has seen its MCP stream end (its adsc client logs it) but keeps its config.
+    await pollUntil('istiod to log the end of its MCP stream', 60_000, undefined, async () => drops() > before);
     await checkAllProxies(istiod);
+    assert.ok((await istiod.configz()).some((o) => o.kind === 'EnvoyFilter' && o.metadata.name === `metamesh-outbound-${DUBBO_HOST}-20880`), 'istiod still holds the outbound EnvoyFilter');
 
     await metamesh.start();
     // A new Dubbo service while istiod reconnects: its listener changes only through metamesh.

@@ -15,7 +15,7 @@
  * and prints the paths: what .ci/run and `npm run test:e2e` do before the tests.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, cacheRoot, repoRoot, requireGo } from './kube-build.js';
@@ -68,6 +68,8 @@ export async function ensureIstiodBinaries(log: (line: string) => void = () => {
     log,
   );
   await build({ name: 'adsclient', version: ISTIO_VERSION, moduleDir, target: './adsclient', ldflags: '-s -w', out: adsClient }, log);
+  // Builds of earlier sources of the client are of no further use.
+  for (const f of readdirSync(dir())) if (f.startsWith('adsclient-') && f !== path.basename(adsClient) && !f.includes('.tmp-')) rmSync(path.join(dir(), f), { force: true });
   return { pilotDiscovery, adsClient };
 }
 

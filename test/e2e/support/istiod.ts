@@ -15,7 +15,6 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { stringify } from 'yaml';
 import { ensureIstiodBinaries, ISTIO_RELEASE } from './istiod-build.js';
 import { freePorts, pollUntil } from './kube.js';
 import type { ProxyConfigDump } from './listeners.js';
@@ -89,10 +88,10 @@ export async function createIstiod(opts: IstiodOptions): Promise<Istiod> {
     rootNamespace: 'istio-system',
     trustDomain: 'cluster.local',
     ingressControllerMode: 'OFF',
-    enableAutoMtls: true,
     configSources: opts.configSources.map((s) => ({ ...s })),
   };
-  writeFileSync(path.join(dir, 'mesh.yaml'), stringify(mesh));
+  // As JSON: istiod reads YAML 1.1, where an unquoted OFF is false.
+  writeFileSync(path.join(dir, 'mesh.yaml'), JSON.stringify(mesh, null, 2));
   const [httpPort, grpcPort, monitoringPort] = await freePorts(3);
   const httpAddress = `127.0.0.1:${httpPort}`;
   const grpcAddress = `127.0.0.1:${grpcPort}`;
@@ -183,7 +182,11 @@ function queryProxy(client: string, grpcAddress: string, p: ProxySpec): Promise<
   ];
   return new Promise((resolve, reject) => {
     execFile(client, args, { maxBuffer: 256 * 1024 * 1024, timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`adsclient for ${p.name}.${p.namespace}: ${stderr.trim() || err.message}`));
+      if (err) {
+        // Exit 3: istiod sent what the client cannot decode; asking again will not help.
+        const fatal = (err as { code?: unknown }).code === 3;
+        return reject(Object.assign(new Error(`adsclient for ${p.name}.${p.namespace}: ${stderr.trim() || err.message}`), { fatal }));
+      }
       try {
         resolve(JSON.parse(stdout) as ProxyConfigDump);
       } catch (e) {

@@ -8,8 +8,9 @@
 //	adsclient -addr 127.0.0.1:15010 -type sidecar -ip 10.0.1.11 -name pod -namespace dubbo \
 //	  -labels '{"app":"x"}' -istio-version 1.31 [-timeout 20s]
 //
-// Exit status: 0 with the JSON; 1 when istiod did not answer both within -timeout, or closed
-// the stream, or sent something undecodable (the reason on stderr); 2 for a usage error.
+// Exit status: 0 with the JSON; 1 when istiod did not answer both within -timeout or closed the
+// stream; 2 for a usage error; 3 when istiod sent something this client cannot decode (a gap in
+// the types it registers: asking again will not help). The reason is on stderr.
 package main
 
 import (
@@ -27,7 +28,10 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
 
-	// Registers every Envoy extension type Istio knows, so each typed_config decodes.
+	// Registers every Envoy extension type Istio knows, so each typed_config decodes, and the
+	// TypedStructs EnvoyFilter patches carry (metamesh's MetaProtocol Proxy config among them).
+	_ "github.com/cncf/xds/go/udpa/type/v1"
+	_ "github.com/cncf/xds/go/xds/type/v3"
 	_ "istio.io/istio/pkg/config/xds"
 )
 
@@ -62,10 +66,15 @@ func main() {
 		fmt.Fprintf(os.Stderr, "adsclient: %v\n", err)
 		os.Exit(2)
 	}
-	out, err := fetch(o, node)
+	res, err := fetch(o, node)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "adsclient: %v\n", err)
 		os.Exit(1)
+	}
+	out, err := render(node.Id, res[clusterType], res[listenerType])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "adsclient: %v\n", err)
+		os.Exit(3)
 	}
 	os.Stdout.Write(out)
 }
@@ -105,8 +114,8 @@ func nodeOf(o options) (*core.Node, error) {
 	return &core.Node{Id: id, Cluster: workload + "." + o.namespace, Metadata: meta}, nil
 }
 
-// fetch asks for CDS, ACKs it, asks for LDS, ACKs it, and returns both as JSON.
-func fetch(o options, node *core.Node) ([]byte, error) {
+// fetch asks for CDS, ACKs it, asks for LDS, ACKs it, and returns both responses by type URL.
+func fetch(o options, node *core.Node) (map[string]*discovery.DiscoveryResponse, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	defer cancel()
 	conn, err := grpc.NewClient(o.addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
@@ -142,7 +151,7 @@ func fetch(o options, node *core.Node) ([]byte, error) {
 			got[listenerType] = res
 		}
 	}
-	return render(node.Id, got[clusterType], got[listenerType])
+	return got, nil
 }
 
 func missing(got map[string]*discovery.DiscoveryResponse) string {
