@@ -21,40 +21,17 @@ import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../support/cli.js';
-import { removeTemps, root, tempDir } from '../support/xds.js';
-import { createIstiod, startIstiod, type ConfigSource, type Istiod, type ProxySpec } from './support/istiod.js';
-import { startKube, pollUntil, type KubeCluster } from './support/kube.js';
-import { assertRdsVia, assertTcpProxy, chains, clusterNames, inboundChains, listener, metaProtocolProxies, type ProxyConfigDump } from './support/listeners.js';
+import { removeTemps, tempDir } from '../support/xds.js';
+import { checkAllProxies, DUBBO_HOST, eventuallyProxy, FIXTURES, OPTIONS, PROXIES, startMeshCluster, XDS_CLUSTER } from './support/dubbo-mesh.js';
+import { createIstiod, startIstiod, type ConfigSource, type Istiod } from './support/istiod.js';
+import { pollUntil, type KubeCluster } from './support/kube.js';
+import { assertRdsVia, chains, listener, META_PROTOCOL_PROXY, metaProtocolProxies } from './support/listeners.js';
 import { startMetamesh, type MetameshProcess } from './support/metamesh.js';
-
-const FIXTURES = path.join(root, 'test/e2e/istiod/fixtures');
-const OPTIONS = path.join(root, 'examples/options.yaml');
-const RBAC = readFileSync(path.join(root, 'deploy/rbac/read-config.yaml'), 'utf8');
-const NAMESPACES = ['dubbo', 'istio-system'].map((n) => `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${n}}\n`).join('---\n');
-const XDS_CLUSTER = 'metamesh-xds';
-
-const DUBBO_HOST = 'org.apache.dubbo.samples.basic.api.demoservice';
-const DUBBO = { vip: '240.240.0.10', port: 20880, route: `${DUBBO_HOST}_20880`, gatewayRoute: `gateway/istio-system/dubbo-ingress/${DUBBO_HOST}_20880` };
-
-/** The test proxies; each is a Pod of fixtures/pods.yaml with the same name and labels. */
-const PROXIES = {
-  consumer: { ip: '10.0.2.1', name: 'consumer', namespace: 'dubbo', labels: { app: 'dubbo-consumer', 'metamesh.io/proxy': 'metaprotocol' } },
-  plain: { ip: '10.0.2.2', name: 'plain', namespace: 'dubbo', labels: { app: 'plain' } },
-  providerV1: { ip: '10.0.1.11', name: 'provider-v1', namespace: 'dubbo', labels: { app: 'dubbo-sample-provider', version: 'v1', 'metamesh.io/proxy': 'metaprotocol' } },
-  providerV2: { ip: '10.0.1.12', name: 'provider-v2', namespace: 'dubbo', labels: { app: 'dubbo-sample-provider', version: 'v2' } },
-  gateway: { type: 'router', ip: '10.0.3.1', name: 'ingressgateway', namespace: 'istio-system', labels: { istio: 'ingressgateway', app: 'istio-ingressgateway' } },
-} satisfies Record<string, ProxySpec>;
-
-const LISTENER_DEADLINE_MS = 90_000;
 
 let cluster: KubeCluster;
 
 before(async () => {
-  // istiod watches kinds of every Istio API group through k8s://: install all of Istio's CRDs.
-  cluster = await startKube({ istioCrds: () => true, log: (l) => console.error(`# ${l}`) });
-  await cluster.apply(NAMESPACES);
-  await cluster.apply(RBAC);
-  for (const f of ['dubbo.yaml', 'pods.yaml']) await cluster.apply(readFileSync(path.join(FIXTURES, f), 'utf8'));
+  cluster = await startMeshCluster();
 });
 
 after(async () => {
@@ -62,71 +39,9 @@ after(async () => {
   removeTemps();
 });
 
-/** Polls `check` on what `proxy` gets until it passes; fails with its last assertion at the deadline. */
-async function eventuallyProxy(istiod: Istiod, proxy: ProxySpec, what: string, check: (d: ProxyConfigDump) => void): Promise<ProxyConfigDump> {
-  let last: ProxyConfigDump | undefined;
-  let fatal: Error | undefined;
-  await pollUntil(`${proxy.name}.${proxy.namespace}: ${what}`, LISTENER_DEADLINE_MS, undefined, async () => {
-    try {
-      last = await istiod.proxy(proxy);
-    } catch (e) {
-      if (!(e as { fatal?: boolean }).fatal) throw e;
-      fatal = e as Error;
-      return true;
-    }
-    check(last);
-    return true;
-  });
-  if (fatal) throw fatal;
-  return last!;
-}
-
-/** The outbound listener of the Dubbo service on a labelled sidecar: the MetaProtocol Proxy with RDS from metamesh. */
-function checkOutbound(d: ProxyConfigDump): void {
-  const where = `${d.node} outbound ${DUBBO.vip}_${DUBBO.port}`;
-  for (const cfg of metaProtocolProxies(where, chains(listener(d, `${DUBBO.vip}_${DUBBO.port}`)))) {
-    assertRdsVia(where, cfg, DUBBO.route, XDS_CLUSTER);
-    assert.equal((cfg.codec as { name?: string } | undefined)?.name, 'aeraki.meta_protocol.codec.dubbo', `${where}: codec`);
-  }
-  assert.ok(clusterNames(d).includes(XDS_CLUSTER), `${d.node} has no ${XDS_CLUSTER} cluster`);
-}
-
-/** The labelled, selected provider: every inbound chain of the service port runs the MetaProtocol Proxy. */
-function checkInbound(d: ProxyConfigDump): void {
-  const where = `${d.node} inbound ${DUBBO.port}`;
-  const cs = inboundChains(d, DUBBO.port);
-  for (const cfg of metaProtocolProxies(where, cs)) assert.equal(cfg.statPrefix, `inbound|${DUBBO.port}||`, `${where}: statPrefix`);
-}
-
-function checkGateway(d: ProxyConfigDump): void {
-  const where = `${d.node} gateway 0.0.0.0_${DUBBO.port}`;
-  for (const cfg of metaProtocolProxies(where, chains(listener(d, `0.0.0.0_${DUBBO.port}`)))) assertRdsVia(where, cfg, DUBBO.gatewayRoute, XDS_CLUSTER);
-  assert.ok(clusterNames(d).includes(XDS_CLUSTER), `${d.node} has no ${XDS_CLUSTER} cluster`);
-}
-
-/** An unlabelled sidecar keeps tcp_proxy on the service's listener and gets no metamesh cluster. */
-function checkUnlabelled(d: ProxyConfigDump): void {
-  assertTcpProxy(`${d.node} outbound ${DUBBO.vip}_${DUBBO.port}`, chains(listener(d, `${DUBBO.vip}_${DUBBO.port}`)));
-  assert.ok(!clusterNames(d).includes(XDS_CLUSTER), `${d.node} got the ${XDS_CLUSTER} cluster`);
-}
-
-/** A server of the service without the proxy label: its inbound chains keep tcp_proxy. */
-function checkUnselectedServer(d: ProxyConfigDump): void {
-  assertTcpProxy(`${d.node} inbound ${DUBBO.port}`, inboundChains(d, DUBBO.port));
-}
-
-/** Every listener check, against one istiod, whichever way its config came in. */
-async function checkAllProxies(istiod: Istiod): Promise<void> {
-  await eventuallyProxy(istiod, PROXIES.consumer, 'MetaProtocol Proxy on the outbound listener', checkOutbound);
-  await eventuallyProxy(istiod, PROXIES.providerV1, 'MetaProtocol Proxy on the inbound chains and outbound', (d) => {
-    checkInbound(d);
-    checkOutbound(d);
-  });
-  await eventuallyProxy(istiod, PROXIES.gateway, 'MetaProtocol Proxy on the gateway listener', checkGateway);
-  // Negative checks once the positive ones hold: istiod has the config, so these are not "not yet".
-  checkUnlabelled(await istiod.proxy(PROXIES.plain));
-  checkUnselectedServer(await istiod.proxy(PROXIES.providerV2));
-}
+const fixture = (name: string) => readFileSync(path.join(FIXTURES, name), 'utf8');
+const SECOND_SERVICE = fixture('second.yaml');
+const NO_ADDRESS = fixture('no-address.yaml');
 
 const mcpSources = (m: MetameshProcess): ConfigSource[] => [{ address: `xds://${m.xdsAddress}` }, { address: 'k8s://' }];
 
@@ -179,6 +94,35 @@ describe('istiod with metamesh as its MCP config source (serve --mcp --kubeconfi
     await cluster.remove(SECOND_SERVICE);
   });
 
+  test('a ServiceEntry without an address: metamesh re-serves it with a VIP, and that copy wins only with xds:// listed before k8s://', async () => {
+    await cluster.apply(NO_ADDRESS);
+    try {
+      const vip = await reservedVip(istiod);
+      await eventuallyProxy(istiod, PROXIES.consumer, `the MetaProtocol Proxy on ${vip}_20882`, (d) => {
+        const where = `${d.node} outbound ${vip}_20882`;
+        for (const cfg of metaProtocolProxies(where, chains(listener(d, `${vip}_20882`)))) assertRdsVia(where, cfg, 'org.example.noaddr_20882', XDS_CLUSTER);
+      });
+
+      // The same sources the other way round: istiod keeps the address-less original.
+      const k8sFirst = await startIstiod({ kubeconfig: cluster.kubeconfig, configSources: [...mcpSources(metamesh)].reverse(), log: (l) => console.error(`# ${l}`) });
+      try {
+        await pollUntil('the k8s-first istiod to hold the outbound EnvoyFilter for noaddr', 60_000, undefined, async () => (await k8sFirst.configz()).some((o) => o.kind === 'EnvoyFilter' && o.metadata.name === 'metamesh-outbound-org.example.noaddr-20882'));
+        const se = (await k8sFirst.configz()).find((o) => o.kind === 'ServiceEntry' && o.metadata.name === 'noaddr');
+        assert.ok(se, 'the k8s-first istiod holds ServiceEntry dubbo/noaddr');
+        assert.deepEqual((se as { spec?: { addresses?: string[] } }).spec?.addresses ?? [], [], 'the k8s-first istiod holds the original, without an address');
+        const d = await k8sFirst.proxy(PROXIES.consumer);
+        assert.ok(!d.listeners.some((l) => l.name === `${vip}_20882`), `the k8s-first istiod made a ${vip}_20882 listener`);
+        for (const l of d.listeners) {
+          for (const c of chains(l)) assert.ok(!c.filters.some((f) => f.name === META_PROTOCOL_PROXY && JSON.stringify(f.config).includes('org.example.noaddr')), `${String(l.name)} carries the MetaProtocol Proxy for noaddr`);
+        }
+      } finally {
+        await k8sFirst.stop();
+      }
+    } finally {
+      await cluster.remove(NO_ADDRESS);
+    }
+  });
+
   test('istiod does not start while its MCP source is unreachable', async () => {
     const down = await createIstiod({ kubeconfig: cluster.kubeconfig, configSources: [{ address: 'xds://127.0.0.1:1' }, { address: 'k8s://' }] });
     try {
@@ -189,26 +133,18 @@ describe('istiod with metamesh as its MCP config source (serve --mcp --kubeconfi
   });
 });
 
-const SECOND_SERVICE = `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: second, namespace: dubbo}
-spec:
-  hosts: [org.example.second]
-  addresses: [240.240.0.20]
-  ports: [{number: 20881, name: tcp-metaprotocol-dubbo, protocol: TCP}]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  endpoints: [{address: 10.0.1.21}]
----
-apiVersion: metaprotocol.aeraki.io/v1alpha1
-kind: MetaRouter
-metadata: {name: second, namespace: dubbo}
-spec:
-  hosts: [org.example.second]
-  routes:
-  - name: all
-    route: [{destination: {host: org.example.second}}]
-`;
+
+/** The address istiod holds for dubbo/noaddr: metamesh's, as its annotation says. */
+async function reservedVip(istiod: Istiod): Promise<string> {
+  let vip = '';
+  await pollUntil("istiod to hold metamesh's copy of dubbo/noaddr", 60_000, undefined, async () => {
+    const se = (await istiod.configz()).find((o) => o.kind === 'ServiceEntry' && o.metadata.name === 'noaddr') as { metadata: { annotations?: Record<string, string> }; spec?: { addresses?: string[] } } | undefined;
+    vip = se?.spec?.addresses?.[0] ?? '';
+    if (vip) assert.equal(se?.metadata.annotations?.['metamesh.io/allocated-address'], vip);
+    return vip !== '';
+  });
+  return vip;
+}
 
 describe('istiod reading what `metamesh generate -o manifests` prints, applied to the API server (k8s://)', () => {
   let istiod: Istiod;
