@@ -20,6 +20,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { ISTIOD_TYPE_URLS } from '../../src/mcp/types.js';
+import type { XdsDebugBody } from '../../src/runtime/debug.js';
 import { runCli } from '../support/cli.js';
 import { removeTemps, tempDir } from '../support/xds.js';
 import { checkAllProxies, DUBBO_HOST, eventuallyProxy, FIXTURES, OPTIONS, PROXIES, startMeshCluster, XDS_CLUSTER } from './support/dubbo-mesh.js';
@@ -66,6 +68,20 @@ describe('istiod with metamesh as its MCP config source (serve --mcp --kubeconfi
     // Nothing of metamesh's is in the API server: the EnvoyFilters came over MCP.
     const inKube = await cluster.objects.list('networking.istio.io/v1alpha3', 'EnvoyFilter');
     assert.deepEqual(inKube.items, []);
+    // istiod's one stream to metamesh: every type URL it opened is one metamesh knows, none NACKed,
+    // and the EnvoyFilters it ACKed are metamesh's, by name.
+    const views = ((await metamesh.debugXds()) as XdsDebugBody).streams.filter((v) => v.typeUrl !== '' && !v.typeUrl.startsWith('type.googleapis.com/'));
+    assert.deepEqual([...new Set(views.map((v) => v.typeUrl))].sort(), [...ISTIOD_TYPE_URLS].sort());
+    assert.equal(new Set(views.map((v) => v.id)).size, 1, 'one istiod stream');
+    assert.deepEqual(views.filter((v) => v.nackCount > 0), []);
+    const filters = views.find((v) => v.typeUrl === 'networking.istio.io/v1alpha3/EnvoyFilter')!;
+    assert.deepEqual(Object.keys(filters.ackedVersions).sort(), [
+      `dubbo/metamesh-inbound-${DUBBO_HOST}-20880`,
+      'istio-system/metamesh-gateway-istio-system.dubbo-ingress-20880',
+      `istio-system/metamesh-outbound-${DUBBO_HOST}-20880`,
+      'istio-system/metamesh-xds-cluster',
+      'istio-system/metamesh-xds-cluster-istio-system.dubbo-ingress',
+    ]);
   });
 
   test('istiod killed and started again reads everything again from metamesh', async () => {
