@@ -14,6 +14,7 @@
  * Run directly (`node --import tsx test/e2e/support/istiod-build.ts`) it builds whatever is missing
  * and prints the paths: what .ci/run and `npm run test:e2e` do before the tests.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -29,15 +30,25 @@ export const ISTIO_VERSION = ((): string => {
   return m[1]!;
 })();
 
-/**
- * The release line of that version (the VERSION file of istio.io/istio), which the built istiod
- * reports and the test proxies send as ISTIO_VERSION, as pilot-agent of the same release does.
- */
-export const ISTIO_RELEASE = '1.31';
-
 export interface IstiodBinaries {
   readonly pilotDiscovery: string;
   readonly adsClient: string;
+  /**
+   * The release line of that version (the VERSION file of istio.io/istio, e.g. 1.31), which the
+   * built istiod reports and the test proxies send as ISTIO_VERSION, as pilot-agent of the same
+   * release does.
+   */
+  readonly release: string;
+}
+
+/** The VERSION file of the pinned istio.io/istio, from the Go module cache (downloaded if need be). */
+function istioRelease(): string {
+  const json = execFileSync('go', ['mod', 'download', '-json', 'istio.io/istio'], { cwd: moduleDir, encoding: 'utf8' });
+  const dir = (JSON.parse(json) as { Dir?: string }).Dir;
+  if (!dir) throw new Error(`go mod download istio.io/istio@${ISTIO_VERSION} gave no directory: ${json}`);
+  const release = readFileSync(path.join(dir, 'VERSION'), 'utf8').trim();
+  if (!/^\d+\.\d+$/.test(release)) throw new Error(`istio.io/istio@${ISTIO_VERSION} has an unexpected VERSION file: ${JSON.stringify(release)}`);
+  return release;
 }
 
 const dir = (): string => path.join(cacheRoot(), `istiod-${ISTIO_VERSION}`);
@@ -55,6 +66,7 @@ export async function ensureIstiodBinaries(log: (line: string) => void = () => {
   const pilotDiscovery = path.join(dir(), 'pilot-discovery');
   const adsClient = path.join(dir(), `adsclient-${adsClientHash()}`);
   requireGo();
+  const release = istioRelease();
   await build(
     {
       name: 'pilot-discovery',
@@ -62,7 +74,7 @@ export async function ensureIstiodBinaries(log: (line: string) => void = () => {
       moduleDir,
       target: 'istio.io/istio/pilot/cmd/pilot-discovery',
       // The version istiod reports (and compares proxies' ISTIO_VERSION with); "unknown" otherwise.
-      ldflags: `-s -w -X istio.io/istio/pkg/version.buildVersion=${ISTIO_RELEASE}-dev`,
+      ldflags: `-s -w -X istio.io/istio/pkg/version.buildVersion=${release}-dev`,
       out: pilotDiscovery,
     },
     log,
@@ -70,13 +82,13 @@ export async function ensureIstiodBinaries(log: (line: string) => void = () => {
   await build({ name: 'adsclient', version: ISTIO_VERSION, moduleDir, target: './adsclient', ldflags: '-s -w', out: adsClient }, log);
   // Builds of earlier sources of the client are of no further use.
   for (const f of readdirSync(dir())) if (f.startsWith('adsclient-') && f !== path.basename(adsClient) && !f.includes('.tmp-')) rmSync(path.join(dir(), f), { force: true });
-  return { pilotDiscovery, adsClient };
+  return { pilotDiscovery, adsClient, release };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const log = (line: string) => console.log(`istiod-build: ${line}`);
   log(requireGo());
   const b = await ensureIstiodBinaries(log);
-  log(`istiod (pilot-discovery) istio.io/istio ${ISTIO_VERSION}: ${b.pilotDiscovery}`);
+  log(`istiod (pilot-discovery) istio.io/istio ${ISTIO_VERSION} (${b.release}): ${b.pilotDiscovery}`);
   log(`ADS client: ${b.adsClient}`);
 }

@@ -15,7 +15,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureIstiodBinaries, ISTIO_RELEASE } from './istiod-build.js';
+import { ensureIstiodBinaries, type IstiodBinaries } from './istiod-build.js';
 import { freePorts, pollUntil } from './kube.js';
 import type { ProxyConfigDump } from './listeners.js';
 
@@ -57,8 +57,6 @@ export interface Istiod {
   kill(): Promise<void>;
   /** Starts it again with the same config and ports and waits for /ready. */
   start(): Promise<void>;
-  /** Whether the process has exited (and how), e.g. when its config source was unreachable. */
-  exited(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
   stop(): Promise<void>;
 }
 
@@ -115,7 +113,6 @@ export async function createIstiod(opts: IstiodOptions): Promise<Istiod> {
     PILOT_ENABLE_ANALYSIS: 'false',
   };
   let proc: ChildProcess | undefined;
-  let lastExit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   const start = async () => {
     if (proc && proc.exitCode === null && proc.signalCode === null) return;
@@ -125,9 +122,7 @@ export async function createIstiod(opts: IstiodOptions): Promise<Istiod> {
     } finally {
       closeSync(fd);
     }
-    lastExit = undefined;
     const p = proc;
-    p.once('exit', (code, signal) => (lastExit = { code, signal }));
     await pollUntil('istiod /ready', READY_TIMEOUT_MS, p, async () => (await fetch(`http://${httpAddress}/ready`, { signal: AbortSignal.timeout(5000) })).status === 200);
     log(`istiod ready at ${grpcAddress} (${dir})`);
   };
@@ -145,7 +140,7 @@ export async function createIstiod(opts: IstiodOptions): Promise<Istiod> {
     dir,
     grpcAddress,
     httpAddress,
-    proxy: (p) => queryProxy(bins.adsClient, grpcAddress, p),
+    proxy: (p) => queryProxy(bins, grpcAddress, p),
     configz: async () => {
       const res = await fetch(`http://${httpAddress}/debug/configz`, { signal: AbortSignal.timeout(10_000) });
       if (res.status !== 200) throw new Error(`istiod /debug/configz: ${res.status}`);
@@ -160,7 +155,6 @@ export async function createIstiod(opts: IstiodOptions): Promise<Istiod> {
     },
     kill,
     start,
-    exited: () => (proc && proc.exitCode === null && proc.signalCode === null ? undefined : lastExit),
     stop: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });
@@ -168,7 +162,7 @@ export async function createIstiod(opts: IstiodOptions): Promise<Istiod> {
   };
 }
 
-function queryProxy(client: string, grpcAddress: string, p: ProxySpec): Promise<ProxyConfigDump> {
+function queryProxy(bins: IstiodBinaries, grpcAddress: string, p: ProxySpec): Promise<ProxyConfigDump> {
   const args = [
     '-addr', grpcAddress,
     '-type', p.type ?? 'sidecar',
@@ -177,11 +171,11 @@ function queryProxy(client: string, grpcAddress: string, p: ProxySpec): Promise<
     '-namespace', p.namespace,
     '-labels', JSON.stringify(p.labels ?? {}),
     '-service-account', p.serviceAccount ?? 'default',
-    '-istio-version', ISTIO_RELEASE,
+    '-istio-version', bins.release,
     '-timeout', '20s',
   ];
   return new Promise((resolve, reject) => {
-    execFile(client, args, { maxBuffer: 256 * 1024 * 1024, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(bins.adsClient, args, { maxBuffer: 256 * 1024 * 1024, timeout: 60_000 }, (err, stdout, stderr) => {
       if (err) {
         // Exit 3: istiod sent what the client cannot decode; asking again will not help.
         const fatal = (err as { code?: unknown }).code === 3;
