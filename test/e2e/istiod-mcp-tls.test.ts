@@ -1,7 +1,7 @@
 /**
  * istiod reaching `metamesh serve --mcp` over TLS, with metamesh reading its configuration from
- * files (the Dubbo service of test/e2e/istiod/fixtures/dubbo.yaml; istiod reads the same objects
- * from the API server through k8s://, listed second). What docs/operations.md says about
+ * files (support/mesh-fixture.ts's MESH_FILES; istiod reads the same objects from the API server
+ * through k8s://, listed second). What docs/operations.md says about
  * `configSources[].tlsSettings`, checked against a real istiod:
  *  - mode SIMPLE with the CA of metamesh's certificate: istiod verifies it and gets everything;
  *  - a CA that did not sign it: istiod does not start;
@@ -15,7 +15,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { TestPki } from '../support/pki.js';
 import { removeTemps, tempDir } from '../support/xds.js';
-import { checkAllProxies, FIXTURES, OPTIONS, startMeshCluster } from './support/dubbo-mesh.js';
+import { checkAllProxies, MESH_FILES, OPTIONS, startMeshCluster } from './support/mesh-fixture.js';
 import { createIstiod, startIstiod } from './support/istiod.js';
 import type { KubeCluster } from './support/kube.js';
 import { startMetamesh, type MetameshProcess } from './support/metamesh.js';
@@ -24,7 +24,7 @@ let cluster: KubeCluster;
 let pki: TestPki;
 let other: TestPki;
 let tlsMetamesh: MetameshProcess;
-const FILES = ['-f', path.join(FIXTURES, 'dubbo.yaml'), '-f', OPTIONS];
+const FILES = [...MESH_FILES.flatMap((f) => ['-f', f]), '-f', OPTIONS];
 
 before(async () => {
   cluster = await startMeshCluster();

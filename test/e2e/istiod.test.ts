@@ -24,7 +24,7 @@ import { ISTIOD_TYPE_URLS } from '../../src/mcp/types.js';
 import type { XdsDebugBody } from '../../src/runtime/debug.js';
 import { runCli } from '../support/cli.js';
 import { removeTemps, tempDir } from '../support/xds.js';
-import { checkAllProxies, DUBBO_HOST, eventuallyProxy, FIXTURES, OPTIONS, PROXIES, startMeshCluster, XDS_CLUSTER } from './support/dubbo-mesh.js';
+import { checkAllProxies, DUBBO_HOST, eventuallyProxy, FIXTURES, MESH_FILES, OPTIONS, PROXIES, startMeshCluster, XDS_CLUSTER } from './support/mesh-fixture.js';
 import { createIstiod, startIstiod, type ConfigSource, type Istiod } from './support/istiod.js';
 import { pollUntil, type KubeCluster } from './support/kube.js';
 import { assertRdsVia, chains, listener, META_PROTOCOL_PROXY, metaProtocolProxies } from './support/listeners.js';
@@ -78,9 +78,13 @@ describe('istiod with metamesh as its MCP config source (serve --mcp --kubeconfi
     assert.deepEqual(Object.keys(filters.ackedVersions).sort(), [
       `dubbo/metamesh-inbound-${DUBBO_HOST}-20880`,
       'istio-system/metamesh-gateway-istio-system.dubbo-ingress-20880',
+      'istio-system/metamesh-gateway-istio-system.ingress-9090',
       `istio-system/metamesh-outbound-${DUBBO_HOST}-20880`,
+      'istio-system/metamesh-outbound-thrift-sample-server.meta-thrift.svc.cluster.local-9090',
       'istio-system/metamesh-xds-cluster',
       'istio-system/metamesh-xds-cluster-istio-system.dubbo-ingress',
+      'istio-system/metamesh-xds-cluster-istio-system.ingress',
+      'meta-thrift/metamesh-inbound-thrift-sample-server.meta-thrift.svc.cluster.local-9090',
     ]);
   });
 
@@ -167,7 +171,7 @@ describe('istiod reading what `metamesh generate -o manifests` prints, applied t
   let manifests: string;
 
   before(async () => {
-    const r = await runCli('generate', '-o', 'manifests', '-f', path.join(FIXTURES, 'dubbo.yaml'), '-f', OPTIONS);
+    const r = await runCli('generate', '-o', 'manifests', ...MESH_FILES.flatMap((f) => ['-f', f]), '-f', OPTIONS);
     assert.equal(r.code, 0, r.err);
     manifests = r.out;
     await cluster.apply(manifests);
