@@ -14,7 +14,9 @@
  * sidecars, on the inbound chains of the selected labelled servers and on the gateway's listener;
  * tcp_proxy everywhere else. Also: istiod killed and restarted reads everything again from
  * metamesh; metamesh killed while istiod runs leaves istiod's config in place, and istiod picks up
- * changes once metamesh is back. Every wait is a deadline on a condition.
+ * changes once metamesh is back; what metamesh stops generating is deleted in istiod; an
+ * address-less ServiceEntry re-served by metamesh wins only with xds:// listed first. Every wait
+ * is a deadline on a condition.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync } from 'node:fs';
@@ -27,7 +29,7 @@ import { removeTemps, tempDir } from '../support/xds.js';
 import { checkAllProxies, DUBBO_HOST, eventuallyProxy, FIXTURES, MESH_FILES, OPTIONS, PROXIES, startMeshCluster, XDS_CLUSTER } from './support/mesh-fixture.js';
 import { createIstiod, startIstiod, type ConfigSource, type Istiod } from './support/istiod.js';
 import { pollUntil, type KubeCluster } from './support/kube.js';
-import { assertRdsVia, chains, listener, META_PROTOCOL_PROXY, metaProtocolProxies } from './support/listeners.js';
+import { assertRdsVia, assertTcpProxy, chains, listener, META_PROTOCOL_PROXY, metaProtocolProxies } from './support/listeners.js';
 import { startMetamesh, type MetameshProcess } from './support/metamesh.js';
 
 let cluster: KubeCluster;
@@ -106,12 +108,20 @@ describe('istiod with metamesh as its MCP config source (serve --mcp --kubeconfi
     await metamesh.start();
     // A new Dubbo service while istiod reconnects: its listener changes only through metamesh.
     await cluster.apply(SECOND_SERVICE);
-    await eventuallyProxy(istiod, PROXIES.consumer, 'the second service on the MetaProtocol Proxy', (d) => {
-      const where = `${d.node} outbound 240.240.0.20_20881`;
-      for (const cfg of metaProtocolProxies(where, chains(listener(d, '240.240.0.20_20881')))) assertRdsVia(where, cfg, 'org.example.second_20881', XDS_CLUSTER);
-    });
+    await secondServiceOnMetaProtocol(istiod);
     await checkAllProxies(istiod);
+  });
+
+  test('what metamesh stops generating is deleted in istiod: the listener goes back to tcp_proxy', async () => {
+    await cluster.apply(SECOND_SERVICE);
+    await secondServiceOnMetaProtocol(istiod);
+    // Its port is no longer a MetaProtocol port: metamesh drops its EnvoyFilter from the complete
+    // set it serves; the ServiceEntry stays, so the listener stays.
+    await cluster.apply(SECOND_SERVICE.replace('name: tcp-metaprotocol-dubbo', 'name: tcp-plain'));
+    await eventuallyProxy(istiod, PROXIES.consumer, 'tcp_proxy back on 240.240.0.20_20881', (d) => assertTcpProxy(`${d.node} outbound 240.240.0.20_20881`, chains(listener(d, '240.240.0.20_20881'))));
+    assert.ok(!(await istiod.configz()).some((o) => o.kind === 'EnvoyFilter' && o.metadata.name === 'metamesh-outbound-org.example.second-20881'), 'istiod still holds the EnvoyFilter');
     await cluster.remove(SECOND_SERVICE);
+    await checkAllProxies(istiod);
   });
 
   test('a ServiceEntry without an address: metamesh re-serves it with a VIP, and that copy wins only with xds:// listed before k8s://', async () => {
@@ -153,6 +163,14 @@ describe('istiod with metamesh as its MCP config source (serve --mcp --kubeconfi
   });
 });
 
+
+/** fixtures/second.yaml's service has the MetaProtocol Proxy on the consumer's outbound listener. */
+async function secondServiceOnMetaProtocol(istiod: Istiod): Promise<void> {
+  await eventuallyProxy(istiod, PROXIES.consumer, 'the second service on the MetaProtocol Proxy', (d) => {
+    const where = `${d.node} outbound 240.240.0.20_20881`;
+    for (const cfg of metaProtocolProxies(where, chains(listener(d, '240.240.0.20_20881')))) assertRdsVia(where, cfg, 'org.example.second_20881', XDS_CLUSTER);
+  });
+}
 
 /** The address istiod holds for dubbo/noaddr: metamesh's, as its annotation says. */
 async function reservedVip(istiod: Istiod): Promise<string> {
