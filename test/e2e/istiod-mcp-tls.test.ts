@@ -6,24 +6,27 @@
  *  - mode SIMPLE with the CA of metamesh's certificate: istiod verifies it and gets everything;
  *  - a CA that did not sign it: istiod does not start;
  *  - any other mode (ISTIO_MUTUAL here) is plaintext: such an istiod works only against a
- *    plaintext metamesh, and cannot talk to a TLS one.
+ *    plaintext metamesh, and cannot talk to a TLS one;
+ *  - beside mutual TLS for the sidecars (--tls-ca), MCP on its own port (--mcp-address) with server
+ *    TLS serves istiod; the xDS port, which requires a client certificate, locks istiod out.
  * Certificates are made at test time (support/pki.ts). Every wait is a deadline on a condition.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { TestPki } from '../support/pki.js';
+import { TestPki, type Leaf } from '../support/pki.js';
 import { removeTemps, tempDir } from '../support/xds.js';
 import { checkAllProxies, MESH_FILES, OPTIONS, startMeshCluster } from './support/mesh-fixture.js';
 import { createIstiod, startIstiod } from './support/istiod.js';
-import type { KubeCluster } from './support/kube.js';
+import { freePorts, type KubeCluster } from './support/kube.js';
 import { startMetamesh, type MetameshProcess } from './support/metamesh.js';
 
 let cluster: KubeCluster;
 let pki: TestPki;
 let other: TestPki;
 let tlsMetamesh: MetameshProcess;
+let leaf: Leaf;
 const FILES = [...MESH_FILES.flatMap((f) => ['-f', f]), '-f', OPTIONS];
 
 before(async () => {
@@ -31,7 +34,7 @@ before(async () => {
   pki = new TestPki();
   other = new TestPki();
   // SANs DNS:localhost and IP:127.0.0.1.
-  const leaf = pki.leaf('metamesh');
+  leaf = pki.leaf('metamesh');
   tlsMetamesh = await startMetamesh(['--mcp', '--tls-cert', leaf.cert, '--tls-key', leaf.key, ...FILES], path.join(tempDir('metamesh-e2e-tls-'), 'metamesh.log'));
 });
 
@@ -92,5 +95,28 @@ test('mode ISTIO_MUTUAL is plaintext: it cannot reach a TLS metamesh, and gets e
     }
   } finally {
     await plain.kill();
+  }
+});
+
+test('MCP on its own port beside mutual TLS (--mcp-address): istiod gets everything there, and is locked out of the xDS port', async () => {
+  const [mcpPort] = await freePorts(1);
+  const mcpAddress = `127.0.0.1:${mcpPort}`;
+  const m = await startMetamesh(['--mcp', '--mcp-address', mcpAddress, '--tls-cert', leaf.cert, '--tls-key', leaf.key, '--tls-ca', pki.ca, ...FILES], path.join(tempDir('metamesh-e2e-mtls-'), 'metamesh.log'));
+  const simple = { mode: 'SIMPLE', caCertificates: readFileSync(pki.ca, 'utf8') };
+  try {
+    const istiod = await startIstiod({ kubeconfig: cluster.kubeconfig, configSources: [{ address: `xds://${mcpAddress}`, tlsSettings: simple }, { address: 'k8s://' }] });
+    try {
+      await checkAllProxies(istiod);
+    } finally {
+      await istiod.stop();
+    }
+    const locked = await createIstiod({ kubeconfig: cluster.kubeconfig, configSources: [{ address: `xds://${m.xdsAddress}`, tlsSettings: simple }, { address: 'k8s://' }] });
+    try {
+      await assert.rejects(locked.start(), /exited|not within/);
+    } finally {
+      await locked.stop();
+    }
+  } finally {
+    await m.kill();
   }
 });
