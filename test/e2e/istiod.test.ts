@@ -26,7 +26,7 @@ import { ISTIOD_TYPE_URLS } from '../../src/mcp/types.js';
 import type { XdsDebugBody } from '../../src/runtime/debug.js';
 import { runCli } from '../support/cli.js';
 import { removeTemps, tempDir } from '../support/xds.js';
-import { checkAllProxies, DUBBO_HOST, eventuallyProxy, FIXTURES, MESH_FILES, OPTIONS, PROXIES, startMeshCluster, XDS_CLUSTER } from './support/mesh-fixture.js';
+import { checkAllProxies, DUBBO, DUBBO_HOST, eventuallyProxy, FIXTURES, MESH_FILES, OPTIONS, PROXIES, startMeshCluster, XDS_CLUSTER } from './support/mesh-fixture.js';
 import { createIstiod, startIstiod, type ConfigSource, type Istiod } from './support/istiod.js';
 import { pollUntil, type KubeCluster } from './support/kube.js';
 import { assertRdsVia, assertTcpProxy, chains, listener, META_PROTOCOL_PROXY, metaProtocolProxies } from './support/listeners.js';
@@ -203,5 +203,35 @@ describe('istiod reading what `metamesh generate -o manifests` prints, applied t
 
   test('the same listener checks hold', async () => {
     await checkAllProxies(istiod);
+  });
+});
+
+describe('a revisioned istiod and serve --mcp-revision', () => {
+  let metamesh: MetameshProcess;
+
+  before(async () => {
+    metamesh = await startMetamesh(['--mcp', '--mcp-revision', 'canary', ...MESH_FILES.flatMap((f) => ['-f', f]), '-f', OPTIONS], path.join(tempDir('metamesh-e2e-rev-'), 'metamesh.log'));
+  });
+
+  after(async () => {
+    await metamesh?.kill();
+  });
+
+  test('istiod of revision canary applies what metamesh labels istio.io/rev: canary; istiod of revision default ignores it', async () => {
+    const canary = await startIstiod({ kubeconfig: cluster.kubeconfig, configSources: mcpSources(metamesh), revision: 'canary' });
+    try {
+      await checkAllProxies(canary);
+    } finally {
+      await canary.stop();
+    }
+    const other = await startIstiod({ kubeconfig: cluster.kubeconfig, configSources: mcpSources(metamesh) });
+    try {
+      // Ready means every type URL was answered: it has read metamesh's sets, and kept none of them.
+      assert.deepEqual((await other.configz()).filter((o) => o.kind === 'EnvoyFilter'), []);
+      const d = await other.proxy(PROXIES.consumer);
+      assertTcpProxy(`${d.node} outbound ${DUBBO.vip}_${DUBBO.port}`, chains(listener(d, `${DUBBO.vip}_${DUBBO.port}`)));
+    } finally {
+      await other.stop();
+    }
   });
 });

@@ -28,6 +28,8 @@ export interface IstiodOptions {
   /** kubeconfig of a user allowed to read (and write, for its leader election) everything. */
   readonly kubeconfig: string;
   readonly configSources: readonly ConfigSource[];
+  /** istiod's revision (REVISION): it takes config labelled istio.io/rev with it, or unlabelled. Default: default. */
+  readonly revision?: string;
   readonly log?: (line: string) => void;
 }
 
@@ -107,7 +109,7 @@ export async function createIstiod(opts: IstiodOptions): Promise<Istiod> {
     ...process.env,
     POD_NAMESPACE: 'istio-system',
     POD_NAME: 'istiod-e2e',
-    REVISION: 'default',
+    REVISION: opts.revision ?? 'default',
     CLUSTER_ID: 'Kubernetes',
     ENABLE_CA_SERVER: 'false',
     PILOT_ENABLE_ANALYSIS: 'false',
