@@ -15,8 +15,9 @@
  * tcp_proxy everywhere else. Also: istiod killed and restarted reads everything again from
  * metamesh; metamesh killed while istiod runs leaves istiod's config in place, and istiod picks up
  * changes once metamesh is back; what metamesh stops generating is deleted in istiod; an
- * address-less ServiceEntry re-served by metamesh wins only with xds:// listed first. Every wait
- * is a deadline on a condition.
+ * address-less ServiceEntry re-served by metamesh wins only with xds:// listed first; with
+ * --mcp-revision, only an istiod of that revision applies what metamesh serves. Every wait is a
+ * deadline on a condition.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync } from 'node:fs';
