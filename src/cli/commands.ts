@@ -172,6 +172,16 @@ export const COMMANDS: readonly CommandSpec[] = [
         default: `${DEFAULT_KUBE_SYNC_TIMEOUT_MS / 1000}s`,
         help: 'at start, how long to wait for every kind to be listed before serving what was read (/readyz stays 503 until all are)',
       },
+      apply: {
+        type: 'boolean',
+        help: 'write the generated ServiceEntries, EnvoyFilters and VirtualServices to the Kubernetes API with server-side apply (labelled app.kubernetes.io/managed-by: metamesh), and delete those no longer generated; nothing is deleted while an input is not synced. Needs --kubernetes or --kubeconfig',
+      },
+      status: { type: 'boolean', help: 'write status.conditions (Accepted, Programmed) and observedGeneration of every MetaRouter and ApplicationProtocol. Needs --kubernetes or --kubeconfig' },
+      'leader-elect': { type: 'boolean', help: 'only the replica holding a coordination.k8s.io Lease writes (--apply, --status); every replica serves xDS' },
+      'lease-namespace': { type: 'string', value: 'namespace', default: '$POD_NAMESPACE, else istio-system', help: 'namespace of the leader Lease' },
+      'lease-name': { type: 'string', value: 'name', default: 'metamesh', help: 'name of the leader Lease' },
+      'field-manager': { type: 'string', value: 'name', default: 'metamesh', help: 'the server-side apply field manager of every write' },
+      instance: { type: 'string', value: 'name', default: 'metamesh', help: 'the value of the metamesh.io/instance label on what --apply writes: each metamesh installation in one cluster needs its own' },
       'shutdown-grace': { type: 'string', value: 'duration', default: `${DEFAULT_SHUTDOWN_GRACE_MS / 1000}s`, help: 'on SIGINT or SIGTERM, how long open xDS streams and HTTP requests may finish before they are cut and the process exits' },
       'registry-removal-grace': {
         type: 'string',

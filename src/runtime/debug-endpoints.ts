@@ -10,6 +10,7 @@ import { configDebug, DEFAULT_CONFIG_LIMIT, DEFAULT_STREAMS_LIMIT, MAX_CONFIG_LI
 import type { Endpoint, Reply } from './http.js';
 import { registriesDebug } from './registries-debug.js';
 import type { RegistryHub } from './registries.js';
+import type { KubeWrites } from './kube-writes.js';
 
 export interface DebugState {
   readonly xds: XdsServer;
@@ -17,6 +18,8 @@ export interface DebugState {
   readonly registries: RegistryHub | undefined;
   /** The outage policy in force, shown even when no registry is configured. */
   readonly catalog: CatalogOptions;
+  /** The apply sink, status writer and elector, when on. */
+  readonly writes?: KubeWrites | undefined;
 }
 
 const text = (status: number, body: string): Reply => ({ status, text: body });
@@ -44,5 +47,7 @@ export function debugEndpoints(s: DebugState): Record<string, Endpoint> {
         json: registriesDebug(s.registries?.debugInput() ?? { statuses: [], state: EMPTY_CATALOG_STATE, decisions: [], options: s.catalog, nowMs: Date.now() }),
       }),
     },
+    // The apply sink's last pass, the status writes and who leads (null: none of them is on).
+    '/debug/sink': { debug: true, handle: () => ({ status: 200, json: s.writes?.debug() ?? { leading: null, sink: null, status: null } }) },
   };
 }

@@ -1,4 +1,6 @@
 /**
+ * Longer than 300 lines: the start order and its teardown on failure read best as one function.
+ *
  * `metamesh serve`: all the wiring in one place. Start order (each step needs the previous one):
  *
  *   0. check that every path exists (MissingSourceError otherwise), that the TLS files can be
@@ -21,6 +23,8 @@
  *      /debug/explain); ready from here on (and once every registry and every Kubernetes kind has
  *      been read once); /readyz also shows the health of every source (ConfigStore.status()) and
  *      /debug/registries what the registries' outage policy is doing (registries-debug.ts)
+ *   6b. with --apply, --status or --leader-elect (kube-writes.ts): elect, and while leading write
+ *      the generated objects (server-side apply) and the rules' status after every change
  *   7. watch the files (and rescan them periodically) and the Kubernetes API; on each change:
  *        engine.apply(changes) + flush → cache.update(changed routes via engine.route(), removed)
  *      and the cache pushes to every subscribed stream; the MCP sink pushes every changed
@@ -33,8 +37,8 @@
 import pino, { type Logger } from 'pino';
 import { Engine } from '../pipeline/engine.js';
 import { loadBuiltinProtocols } from '../protocol/builtin.js';
-import type { ConfigStore, StoreUpdate, Timers } from '../store/store.js';
-import { openSources, type KubernetesServeOptions } from './sources.js';
+import { realTimers, type ConfigStore, type StoreUpdate, type Timers } from '../store/store.js';
+import { DEFAULT_KUBE_SYNC_TIMEOUT_MS, openSources, type KubernetesServeOptions } from './sources.js';
 
 export { DEFAULT_KUBE_SYNC_TIMEOUT_MS, type KubernetesServeOptions } from './sources.js';
 import { missingPaths } from '../store/list.js';
@@ -56,6 +60,10 @@ import type { CatalogOptions } from '../catalog/model.js';
 import { RegistryHub } from './registries.js';
 import { McpSink } from './mcp.js';
 import { explainEndpoint } from './explain-endpoint.js';
+import { KubeWrites, type KubeWritesOptions } from './kube-writes.js';
+import { ownOutputFilter, pipelineView, withLiveAllocations } from './writes-view.js';
+import type { ServiceEntry } from '../model/resources.js';
+import type { KubeClient, KubeWriter } from '../store/kubernetes/client.js';
 
 export interface ServeOptions {
   readonly files: readonly string[];
@@ -91,6 +99,8 @@ export interface ServeOptions {
   readonly mcp?: { readonly revision?: string | undefined } | undefined;
   /** The Kubernetes API as a source, beside or instead of the files. */
   readonly kubernetes?: KubernetesServeOptions | undefined;
+  /** What is written to the Kubernetes API (apply sink, status, leader election), with its client. */
+  readonly writes?: (KubeWritesOptions & { readonly client: KubeClient & KubeWriter }) | undefined;
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
@@ -106,6 +116,8 @@ export interface Running {
   readonly store: ConfigStore;
   /** The MCP sink, with --mcp. */
   readonly mcp: McpSink | undefined;
+  /** The apply sink, status writer and elector, with --apply, --status or --leader-elect. */
+  readonly writes: KubeWrites | undefined;
   /** How many watcher updates have been applied so far (tests wait on it). */
   readonly updates: number;
   close(): Promise<void>;
@@ -135,8 +147,15 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   // 1. built-in protocols
   const builtins = loadBuiltinProtocols();
 
-  // 1b + 2. the sources: the Kubernetes API is listed before anything is served
-  const { store, kube } = await openSources(opts, log);
+  // 1b + 2. the sources: the Kubernetes API (and, with the apply sink, the objects it wrote) is
+  // listed before anything is served or any registry read, so generated ServiceEntries keep their
+  // addresses
+  const w = opts.writes;
+  const writes = w ? new KubeWrites(w, w.client, log, opts.timers ?? realTimers) : undefined;
+  writes?.startWatching();
+  const exclude = w?.apply ? ownOutputFilter({ instance: w.instance }) : undefined;
+  const { store, kube } = await openSources({ ...opts, kubernetes: opts.kubernetes && { ...opts.kubernetes, exclude } }, log);
+  if (writes && !(await writes.whenWatching(opts.kubernetes?.syncTimeoutMs ?? DEFAULT_KUBE_SYNC_TIMEOUT_MS))) log.warn({ event: 'sink-sync-timeout' }, 'the objects of the apply sink could not be listed in time; it writes nothing until they are');
   const first = store.load();
   logDiagnostics(log, first);
 
@@ -156,6 +175,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   let updates = 0;
   // 4b. the registries: their services become ServiceEntries, applied like file changes
   let fileDiagnostics = first.diagnostics;
+  let generated: readonly ServiceEntry[] = [];
   let registryDiagnostics: readonly Diagnostic[] = [];
   const push = () => {
     const delta = engine.flush();
@@ -179,8 +199,10 @@ export async function serve(opts: ServeOptions): Promise<Running> {
       try {
         registryDiagnostics = r.diagnostics;
         engine.setInputDiagnostics([...fileDiagnostics, ...registryDiagnostics]);
-        engine.apply(r.changes);
+        engine.apply(withLiveAllocations(r.changes, writes));
         const result = push();
+        generated = r.serviceEntries;
+        writes?.trigger();
         // Syncs that only change diagnostics (an outage-policy wait) are logged by the hub.
         if (r.changes.length > 0) log.info({ event: 'registry-update', serviceEntryChanges: r.changes.length, routesChanged: [...result.changed], routesRemoved: [...result.removed] }, 'registry services updated');
       } finally {
@@ -192,10 +214,11 @@ export async function serve(opts: ServeOptions): Promise<Running> {
 
   // 5. xDS; stream events go to the log (metrics and the dashboard will subscribe here too)
   const xds = new XdsServer({ cache, callbacks: composeCallbacks(loggingCallbacks(log)), credentials: certificates?.credentials(), limits: opts.xdsLimits, adsFamily: mcp?.family });
-  const xdsPort = await xds.listen(opts.xdsAddress).catch((e: unknown) => {
+  const xdsPort = await xds.listen(opts.xdsAddress).catch(async (e: unknown) => {
     certificates?.close();
     registries?.close();
     store.close();
+    await writes?.close();
     throw e;
   });
 
@@ -219,7 +242,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
           return { status: ok ? 200 : 503, json: { status: ok ? 'ready' : 'not ready', sources: store.status(), registries: registries?.statuses() ?? [] } };
         },
       },
-      ...debugEndpoints({ xds, engine, registries, catalog: sync.catalog }),
+      ...debugEndpoints({ xds, engine, registries, catalog: sync.catalog, writes }),
       '/debug/explain': explainEndpoint({ engine, xds, cache }),
     },
   });
@@ -228,6 +251,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     certificates?.close();
     registries?.close();
     store.close();
+    await writes?.close();
     throw e;
   });
   log.info({ event: 'http-listening', address: http.address, port: http.port, debug: http.debug }, DEBUG_ACCESS_MESSAGE[http.debug]);
@@ -244,6 +268,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
       engine.setInputDiagnostics([...fileDiagnostics, ...registryDiagnostics]);
       engine.apply(u.changes);
       const result = push();
+      writes?.trigger();
       logDiagnostics(log, u);
       log.info({ event: 'update', resourceChanges: u.changes.length, routesChanged: [...result.changed], routesRemoved: [...result.removed] }, 'configuration updated');
     } catch (e) {
@@ -254,6 +279,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     }
   };
   store.start(onUpdate);
+  writes?.start(pipelineView({ engine, store, registries, kube, generated: () => generated }));
 
   let closing: Promise<void> | undefined;
   const running: Running = {
@@ -265,12 +291,15 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     engine,
     store,
     mcp,
+    writes,
     get updates() {
       return updates;
     },
     close: () =>
       (closing ??= (async () => {
         ready = false;
+        // The writers stop first: a leader gives its Lease up so another takes over at once.
+        await writes?.close();
         store.close();
         registries?.close();
         // HTTP and xDS drain together, so the whole stop takes at most the grace period.
