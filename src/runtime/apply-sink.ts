@@ -94,6 +94,10 @@ export class ApplySink {
     }
     const byKey = new Map(live.map((o) => [objectKey(o), o]));
     const diagnostics: Diagnostic[] = [...p.diagnostics];
+    for (const [key, e] of unknown) {
+      const c = p.creates.find((x) => x.key === key)!;
+      diagnostics.push(diag('MM_SINK_WRITE_FAILED', c.object, `was not created: whether an object of this name exists could not be read (${e.message}), and metamesh never creates over an object it cannot see. It tries again at its next pass. Check that metamesh may get ${c.body.kind} objects.`));
+    }
     let written = 0;
     // A create whose absence could not be confirmed waits for the next pass.
     let retry = unknown.size > 0;
@@ -129,9 +133,9 @@ export class ApplySink {
    * Objects that exist under the names of planned creates of kinds watched only by label, and the
    * creates whose GET failed otherwise than with 404 (not known to be absent).
    */
-  private async confirmAbsent(creates: readonly PlannedApply[]): Promise<{ found: LiveObject[]; unknown: Set<string> }> {
+  private async confirmAbsent(creates: readonly PlannedApply[]): Promise<{ found: LiveObject[]; unknown: Map<string, Error> }> {
     const found: LiveObject[] = [];
-    const unknown = new Set<string>();
+    const unknown = new Map<string, Error>();
     for (const c of creates) {
       if (!watchedByLabel(c.body.kind)) continue;
       const path = pathOf(c.body);
@@ -140,7 +144,7 @@ export class ApplySink {
         const got = asLive(await this.opts.writer.request({ method: 'GET', path, timeoutMs: MAX_REQUEST_MS }), c.body.apiVersion, c.body.kind);
         if (got) found.push(got);
       } catch (e) {
-        if (statusOf(e) !== 404) unknown.add(c.key);
+        if (statusOf(e) !== 404) unknown.set(c.key, e as Error);
       }
     }
     return { found, unknown };

@@ -1,0 +1,158 @@
+/**
+ * The apply sink and the status writer of `metamesh serve` against a real kube-apiserver (+ etcd),
+ * as the ServiceAccount istio-system/metamesh with only the RBAC the Helm chart renders.
+ *
+ * The reference for what must be in the cluster is `metamesh generate` of the same objects: each
+ * object applied to the cluster is read back and written into a directory (as in
+ * kubernetes-source.test.ts), and generate's EnvoyFilters, VirtualServices and ServiceEntries must
+ * be what the cluster holds of metamesh's. "No duplicate writes" is checked on resourceVersions;
+ * every wait is a deadline on a condition.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as k8s from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import type { Running } from '../../src/runtime/serve.js';
+import { loadKubeConfig } from '../../src/store/kubernetes/config.js';
+import { HttpKubeClient } from '../../src/store/kubernetes/http-client.js';
+import { removeTemps, root, start, tempDir, type Logs } from '../support/xds.js';
+import { adminClient, chartRbac, eventually, generateJson, getObject, key, listIstio, OURS, type Json } from './support/apply.js';
+import { startKube, type KubeCluster } from './support/kube.js';
+
+const NAMESPACES = ['dubbo', 'meta-thrift', 'video', 'istio-system'].map((n) => `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${n}}\n`).join('---\n');
+
+let cluster: KubeCluster;
+let admin: HttpKubeClient;
+let mirror: string;
+const applied = new Map<string, string>();
+
+before(async () => {
+  cluster = await startKube({ log: (l) => console.error(`# ${l}`) });
+  admin = adminClient(cluster.kubeconfig);
+  await cluster.apply(NAMESPACES);
+  mirror = tempDir('metamesh-e2e-apply-mirror-');
+  copyFileSync(path.join(root, 'examples/options.yaml'), path.join(mirror, 'options.yaml'));
+  for (const f of ['dubbo.yaml', 'thrift.yaml', 'trpc.yaml']) {
+    for (const doc of parseAllDocuments(readFileSync(path.join(root, 'examples', f), 'utf8'))) await put(doc.toString());
+  }
+});
+
+after(async () => {
+  await cluster?.stop();
+  removeTemps();
+});
+
+/** Applies one object and mirrors it as read back (without what metamesh itself adds to it). */
+async function put(yaml: string): Promise<string> {
+  const [obj] = k8s.loadAllYaml(yaml) as k8s.KubernetesObject[];
+  await cluster.apply(yaml);
+  const at = obj!.apiVersion?.startsWith('networking.istio.io/') ? { ...obj, apiVersion: 'networking.istio.io/v1' } : obj;
+  const back = (await cluster.objects.read(at as Parameters<typeof cluster.objects.read>[0])) as unknown as Json;
+  delete back.metadata.managedFields;
+  delete back.status;
+  const file = `${back.kind}-${back.metadata.namespace}-${back.metadata.name}.json`;
+  writeFileSync(path.join(mirror, file), JSON.stringify(back, null, 2));
+  applied.set(file, yaml);
+  return file;
+}
+
+export async function drop(file: string): Promise<void> {
+  await cluster.remove(applied.get(file)!);
+  rmSync(path.join(mirror, file));
+  applied.delete(file);
+}
+
+type Srv = Running & { logs: Logs };
+
+/** serve --kubernetes --apply --status, as metamesh's ServiceAccount. */
+async function serveApplying(syncTimeoutMs = 60_000): Promise<Srv> {
+  const loaded = loadKubeConfig(cluster.readerKubeconfig);
+  if ('error' in loaded) throw new Error(loaded.error);
+  const client = new HttpKubeClient(loaded.kc);
+  const optionsOnly = tempDir('metamesh-e2e-apply-options-');
+  copyFileSync(path.join(mirror, 'options.yaml'), path.join(optionsOnly, 'options.yaml'));
+  return start(optionsOnly, {
+    kubernetes: { client, meshConfig: undefined, syncTimeoutMs, backoff: { initialMs: 100, maxMs: 1000 } },
+    writes: { client, apply: true, status: true, instance: 'metamesh', fieldManager: 'metamesh', debounceMs: 50, backoff: { initialMs: 100, maxMs: 1000 } },
+  });
+}
+
+/** What generate prints for the mirror, as the objects metamesh must own or amend in the cluster. */
+async function expected(): Promise<{ owned: Map<string, Json>; amended: Map<string, Json> }> {
+  const out = await generateJson(mirror);
+  const owned = new Map<string, Json>();
+  for (const o of [...out.envoyFilters, ...out.virtualServices]) owned.set(key(o), o);
+  const amended = new Map<string, Json>(out.serviceEntries.map((o) => [key(o), o]));
+  return { owned, amended };
+}
+
+/** Asserts the cluster holds exactly what generate prints (throws the difference). */
+async function converged(): Promise<boolean> {
+  const want = await expected();
+  const ours = [...(await listIstio(admin, 'envoyfilters', OURS)), ...(await listIstio(admin, 'virtualservices', OURS))];
+  assert.deepEqual(ours.map(key).sort(), [...want.owned.keys()].sort(), 'metamesh\'s objects are generate\'s');
+  for (const o of ours) {
+    const w = want.owned.get(key(o))!;
+    assert.deepEqual(o.spec, w.spec, `${key(o)} spec`);
+    assert.equal(o.metadata.labels['metamesh.io/instance'], 'metamesh');
+    for (const [k, v] of Object.entries(w.metadata.labels ?? {})) assert.equal(o.metadata.labels[k], v, `${key(o)} label ${k}`);
+  }
+  for (const [k, w] of want.amended) {
+    const [ns, name] = k.split(' ')[1]!.split('/');
+    const se = (await getObject(admin, `/apis/networking.istio.io/v1/namespaces/${ns}/serviceentries/${name}`))!;
+    assert.deepEqual(se.spec.addresses, w.spec.addresses, `${k} addresses`);
+    assert.equal(se.metadata.annotations['metamesh.io/allocated-address'], w.spec.addresses[0]);
+    assert.equal(se.metadata.annotations['metamesh.io/amended-by'], 'metamesh');
+    assert.equal(se.metadata.labels?.['app.kubernetes.io/managed-by'], undefined, 'a user\'s ServiceEntry is amended, not taken over');
+  }
+  return true;
+}
+
+async function metaRouter(ns: string, name: string): Promise<Json> {
+  return (await getObject(admin, `/apis/metaprotocol.aeraki.io/v1alpha1/namespaces/${ns}/metarouters/${name}`))!;
+}
+
+function condition(o: Json, type: string): Json | undefined {
+  return (o.status?.conditions ?? []).find((c: Json) => c.type === type);
+}
+
+/** resourceVersion of every object metamesh owns or amended, by key. */
+async function versions(): Promise<Map<string, string>> {
+  const all = [...(await listIstio(admin, 'envoyfilters', OURS)), ...(await listIstio(admin, 'virtualservices', OURS)), ...(await listIstio(admin, 'serviceentries'))];
+  return new Map(all.map((o) => [key(o), o.metadata.resourceVersion as string]));
+}
+
+const sinkDebug = (srv: Srv): Json => srv.writes!.debug() as Json;
+
+describe('serve --apply --status against a real kube-apiserver, with the chart\'s RBAC', () => {
+  test('without the chart\'s apply permissions nothing is written and the sink says why; with them, the cluster converges to generate\'s output', async () => {
+    await cluster.apply(chartRbac({ kubernetes: true, status: true, leaderElection: true }));
+    const srv = await serveApplying(2000);
+    try {
+      await eventually('the sink to report it cannot list its objects', () => (sinkDebug(srv).sink.diagnostics as Json[]).some((d) => d.code === 'MM_SINK_NOT_READY' && /sink envoyfilters/.test(d.message)));
+      assert.deepEqual(await listIstio(admin, 'envoyfilters'), [], 'nothing written');
+      assert.equal(srv.writes!.sink!.counters.applies, 0);
+      const forbidden = (srv.writes!.live!.inputs()).filter((i) => i.state === 'unsynced');
+      assert.ok(forbidden.length >= 2 && forbidden.every((i) => /forbidden/.test(i.detail ?? '')), JSON.stringify(forbidden));
+
+      await cluster.apply(chartRbac({ kubernetes: true, apply: true, status: true, leaderElection: true }));
+      await eventually('the cluster to hold generate\'s objects', converged, 60_000);
+      // Every MetaRouter and ApplicationProtocol got its status, for its generation.
+      await eventually('the MetaRouter status', async () => {
+        const mr = await metaRouter('dubbo', 'demoservice');
+        return condition(mr, 'Accepted')?.status === 'True' && condition(mr, 'Programmed')?.status === 'True' && mr.status.observedGeneration === mr.metadata.generation;
+      });
+      // Idle: a further pass writes nothing.
+      const rv = await versions();
+      const applies = srv.writes!.sink!.counters.applies;
+      srv.writes!.trigger(0);
+      await eventually('another pass', () => srv.writes!.sink!.counters.passes > 0 && (sinkDebug(srv).sink.lastPass?.unchanged ?? 0) > 0);
+      assert.equal(srv.writes!.sink!.counters.applies, applies, 'an idle pass writes nothing');
+      assert.deepEqual(await versions(), rv);
+    } finally {
+      await srv.close();
+    }
+  });
+});
