@@ -19,6 +19,9 @@ import { loadKubeConfig } from '../../src/store/kubernetes/config.js';
 import { HttpKubeClient } from '../../src/store/kubernetes/http-client.js';
 import { removeTemps, root, start, tempDir, type Logs } from '../support/xds.js';
 import { adminClient, chartRbac, eventually, generateJson, getObject, key, listIstio, OURS, type Json } from './support/apply.js';
+
+/** This instance's objects (the default instance name). */
+const MINE = `${OURS},metamesh.io/instance=metamesh`;
 import { startKube, type KubeCluster } from './support/kube.js';
 
 const NAMESPACES = ['dubbo', 'meta-thrift', 'video', 'istio-system'].map((n) => `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${n}}\n`).join('---\n');
@@ -58,7 +61,7 @@ async function put(yaml: string): Promise<string> {
   return file;
 }
 
-export async function drop(file: string): Promise<void> {
+async function drop(file: string): Promise<void> {
   await cluster.remove(applied.get(file)!);
   rmSync(path.join(mirror, file));
   applied.delete(file);
@@ -91,7 +94,7 @@ async function expected(): Promise<{ owned: Map<string, Json>; amended: Map<stri
 /** Asserts the cluster holds exactly what generate prints (throws the difference). */
 async function converged(): Promise<boolean> {
   const want = await expected();
-  const ours = [...(await listIstio(admin, 'envoyfilters', OURS)), ...(await listIstio(admin, 'virtualservices', OURS))];
+  const ours = [...(await listIstio(admin, 'envoyfilters', MINE)), ...(await listIstio(admin, 'virtualservices', MINE))];
   assert.deepEqual(ours.map(key).sort(), [...want.owned.keys()].sort(), 'metamesh\'s objects are generate\'s');
   for (const o of ours) {
     const w = want.owned.get(key(o))!;
@@ -120,7 +123,7 @@ function condition(o: Json, type: string): Json | undefined {
 
 /** resourceVersion of every object metamesh owns or amended, by key. */
 async function versions(): Promise<Map<string, string>> {
-  const all = [...(await listIstio(admin, 'envoyfilters', OURS)), ...(await listIstio(admin, 'virtualservices', OURS)), ...(await listIstio(admin, 'serviceentries'))];
+  const all = [...(await listIstio(admin, 'envoyfilters', MINE)), ...(await listIstio(admin, 'virtualservices', MINE)), ...(await listIstio(admin, 'serviceentries'))];
   return new Map(all.map((o) => [key(o), o.metadata.resourceVersion as string]));
 }
 
@@ -153,6 +156,112 @@ describe('serve --apply --status against a real kube-apiserver, with the chart\'
       assert.deepEqual(await versions(), rv);
     } finally {
       await srv.close();
+    }
+  });
+});
+
+describe('serve --apply --status follows changes', () => {
+  test('a changed and a deleted ServiceEntry converge; only changed objects are written; objects not this instance\'s are never touched', async () => {
+    const foreign = 'apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: users-own-filter, namespace: istio-system}\nspec: {configPatches: []}\n';
+    const otherInstance = 'apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: other-install, namespace: istio-system, labels: {app.kubernetes.io/managed-by: metamesh, metamesh.io/instance: other}}\nspec: {configPatches: []}\n';
+    await cluster.apply(foreign);
+    await cluster.apply(otherInstance);
+    const srv = await serveApplying();
+    try {
+      await eventually('converged', converged, 60_000);
+      const untouched = async () => {
+        const all = await listIstio(admin, 'envoyfilters');
+        return new Map(all.filter((o) => ['users-own-filter', 'other-install'].includes(o.metadata.name)).map((o) => [o.metadata.name as string, o.metadata.resourceVersion as string]));
+      };
+      const foreignBefore = await untouched();
+      assert.equal(foreignBefore.size, 2);
+      const before = await versions();
+
+      // Change the Thrift Service's port: its EnvoyFilters move to the new port.
+      const thriftFile = [...applied.keys()].find((f) => f.startsWith('Service-meta-thrift-'))!;
+      const thriftYaml = applied.get(thriftFile)!;
+      assert.match(thriftYaml, /port: 9090/);
+      await put(thriftYaml.replaceAll('9090', '9191'));
+      await eventually('converged after the change', converged, 60_000);
+      const after1 = await versions();
+      const changed = [...after1].filter(([k, v]) => before.has(k) && before.get(k) !== v).map(([k]) => k);
+      // Of metamesh's objects only Thrift's were written (and the gateway's, which routes to it).
+      assert.ok(changed.length > 0 && changed.every((k) => /thrift|gateway/.test(k)), `only the Thrift objects were written: ${changed.join(', ')}`);
+      assert.ok([...after1.keys()].some((k) => k.includes('thrift-sample-server.meta-thrift.svc.cluster.local-9191')));
+
+      // Delete the video ServiceEntry: its EnvoyFilters go.
+      const videoFile = [...applied.keys()].find((f) => f.startsWith('ServiceEntry-video-'))!;
+      const videoYaml = applied.get(videoFile)!;
+      await drop(videoFile);
+      await eventually('converged after the deletion', converged, 60_000);
+      assert.ok(![...(await versions()).keys()].some((k) => k.includes('video-server')));
+      assert.deepEqual(await untouched(), foreignBefore, 'the user\'s and the other instance\'s EnvoyFilters are untouched');
+      assert.equal(srv.writes!.sink!.counters.failures, 0);
+
+      // Put things back for the tests that follow.
+      await put(videoYaml);
+      await put(thriftYaml);
+      await eventually('converged again', converged, 60_000);
+    } finally {
+      await srv.close();
+      await cluster.remove(foreign);
+      await cluster.remove(otherInstance);
+    }
+  });
+
+  test('an invalid MetaRouter is reported in its status (Accepted False) for its generation; fixed, it is accepted again', async () => {
+    const srv = await serveApplying();
+    try {
+      await eventually('converged', converged, 60_000);
+      const bad = 'apiVersion: metaprotocol.aeraki.io/v1alpha1\nkind: MetaRouter\nmetadata: {name: too-fast, namespace: video}\nspec:\n  hosts: [video-server.video.svc.cluster.local]\n  localRateLimit:\n    tokenBucket: {maxTokens: 10, tokensPerFill: 10, fillInterval: 10ms}\n';
+      await cluster.apply(bad);
+      await eventually('the invalid MetaRouter\'s status', async () => {
+        const mr = await metaRouter('video', 'too-fast');
+        const accepted = condition(mr, 'Accepted');
+        return accepted?.status === 'False' && accepted.reason === 'Invalid' && /MM_RATELIMIT_LOCAL/.test(accepted.message) && mr.status.observedGeneration === mr.metadata.generation && condition(mr, 'Programmed')?.status === 'False';
+      });
+      const writes = srv.writes!.status!.writes;
+      await cluster.apply(bad.replace('10ms', '1s'));
+      await eventually('accepted after the fix', async () => {
+        const mr = await metaRouter('video', 'too-fast');
+        return condition(mr, 'Accepted')?.status === 'True' && mr.status.observedGeneration === mr.metadata.generation && mr.metadata.generation === 2;
+      });
+      const mr = await metaRouter('video', 'too-fast');
+      assert.equal(condition(mr, 'Accepted')!.observedGeneration, 2);
+      // One write per change of status: the fix took exactly one more.
+      await eventually('the status writer idle', () => srv.writes!.status!.writes === writes + 1);
+      const fields = (mr.metadata.managedFields as Json[]).filter((f) => f.subresource === 'status');
+      assert.deepEqual(fields.map((f) => `${f.manager}/${f.operation}`), ['metamesh/Apply'], 'the status is metamesh\'s, by server-side apply');
+      await cluster.remove(bad);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('an API server restart mid-run: nothing is written while it is down, nothing rewritten after it, and changes after it converge', async () => {
+    const srv = await serveApplying();
+    try {
+      await eventually('converged', converged, 60_000);
+      const before = await versions();
+      const applies = srv.writes!.sink!.counters.applies;
+      await cluster.stopApiserver('kill');
+      await eventually('the sink to see its watches fail', () => srv.writes!.live!.inputs().every((i) => i.state === 'stale'));
+      srv.writes!.trigger(0);
+      await cluster.startApiserver();
+      await eventually('the sink\'s watches back', () => srv.writes!.live!.inputs().every((i) => i.state === 'synced'), 60_000);
+      await eventually('converged after the restart', converged, 60_000);
+      assert.deepEqual(await versions(), before, 'nothing was rewritten: every resourceVersion is the same');
+      assert.equal(srv.writes!.sink!.counters.applies, applies);
+
+      const videoFile = [...applied.keys()].find((f) => f.startsWith('ServiceEntry-video-'))!;
+      const videoYaml = applied.get(videoFile)!;
+      await drop(videoFile);
+      await eventually('the deletion after the restart', converged, 60_000);
+      await put(videoYaml);
+      await eventually('converged again', converged, 60_000);
+    } finally {
+      await srv.close();
+      await cluster.startApiserver();
     }
   });
 });
