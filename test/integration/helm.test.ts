@@ -196,6 +196,8 @@ describe('arguments', () => {
     assert.deepEqual(inv.xdsLimits, {});
     assert.deepEqual(inv.catalog, {});
     assert.equal(inv.mcp, undefined);
+    assert.equal(inv.kubernetes, undefined);
+    assert.equal(inv.writes, undefined);
     assert.equal(inv.shutdownGraceMs, 5000);
   });
 
@@ -208,6 +210,9 @@ describe('arguments', () => {
     assert.deepEqual(inv.httpHostNames, ['mm-metamesh', 'mm-metamesh.mesh', 'mm-metamesh.mesh.svc', 'mm-metamesh.mesh.svc.example.org', 'metamesh.example.org']);
     assert.deepEqual(inv.tls, { cert: '/etc/metamesh/tls/cert.pem', key: '/etc/metamesh/tls/key.pem', ca: undefined, expiryWarningMs: 8 * 3600_000 });
     assert.deepEqual(inv.mcp, { revision: 'canary' });
+    assert.deepEqual(inv.kubernetes, { kubeconfig: undefined, meshConfig: { namespace: 'istio-control', name: 'istio-mesh' }, syncTimeoutMs: undefined });
+    assert.deepEqual(inv.writes, { apply: true, status: true, leaderElection: { namespace: 'mesh', name: 'mm-leader' }, fieldManager: 'metamesh', instance: 'mm' });
+    assert.deepEqual(container(full).env.slice(0, 1), [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]);
     assert.deepEqual(inv.catalog, { removalGraceMs: 60_000, protectionThreshold: 0.25, protectionHoldMs: 600_000 });
     assert.equal(inv.httpTokenFile, '/etc/metamesh/debug-token/bearer');
     assert.equal(inv.httpIdleTimeoutMs, 20_000);
@@ -253,7 +258,7 @@ describe('RBAC, least privilege per feature', () => {
       { apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'envoyfilters', 'virtualservices'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
     ]);
     assert.deepEqual(rules(full, 'ClusterRole', 'mm-metamesh-status'), [
-      { apiGroups: ['metaprotocol.aeraki.io'], resources: ['metarouters/status', 'applicationprotocols/status'], verbs: ['update', 'patch'] },
+      { apiGroups: ['metaprotocol.aeraki.io'], resources: ['metarouters/status', 'applicationprotocols/status'], verbs: ['patch'] },
     ]);
     const meshConfig = one(full, 'Role', 'mm-metamesh-mesh-config');
     assert.equal(meshConfig.metadata.namespace, 'istio-control');
@@ -282,12 +287,16 @@ describe('RBAC, least privilege per feature', () => {
     assert.equal(podSpec(full).serviceAccountName, 'metamesh-control');
   });
 
+  // The writers need the Kubernetes source (they write to the API they read): each is rendered
+  // beside it (one replica, so apply and status need no leader election).
+  const kube = { enabled: true };
+  const reads = ['ClusterRole/metamesh-read-config', 'Role/metamesh-mesh-config'];
   const toggles: Array<[string, Record<string, unknown>, string[]]> = [
-    ['sources.kubernetes', { sources: { kubernetes: { enabled: true } } }, ['ClusterRole/metamesh-read-config', 'Role/metamesh-mesh-config']],
-    ['sinks.apply', { sinks: { apply: { enabled: true } } }, ['ClusterRole/metamesh-apply']],
+    ['sources.kubernetes', { sources: { kubernetes: kube } }, reads],
+    ['sinks.apply', { replicas: 1, sources: { kubernetes: kube }, sinks: { apply: { enabled: true } } }, [...reads, 'ClusterRole/metamesh-apply']],
     ['sinks.mcp', { sinks: { mcp: { enabled: true } } }, []],
-    ['status', { status: { enabled: true } }, ['ClusterRole/metamesh-status']],
-    ['leaderElection', { leaderElection: { enabled: true } }, ['Role/metamesh-leader-election']],
+    ['status', { replicas: 1, sources: { kubernetes: kube }, status: { enabled: true } }, [...reads, 'ClusterRole/metamesh-status']],
+    ['leaderElection', { sources: { kubernetes: kube }, leaderElection: { enabled: true } }, [...reads, 'Role/metamesh-leader-election']],
     ['webhook', { webhook: { enabled: true } }, []],
   ];
   for (const [feature, values, expected] of toggles) {
@@ -341,13 +350,15 @@ describe('NOTES.txt', () => {
     assert.match(text, /get secret mm-debug -o jsonpath='\{\.data\.bearer\}'/);
     assert.doesNotMatch(text, /WARNING: xDS is plaintext/);
     const pending = text.slice(text.indexOf('does not implement'));
-    assert.deepEqual([...pending.matchAll(/^ {2}- (\S+)/gm)].map((m) => m[1]), ['sources.kubernetes', 'sinks.apply', 'status', 'leaderElection', 'webhook']);
+    assert.deepEqual([...pending.matchAll(/^ {2}- (\S+)/gm)].map((m) => m[1]), ['webhook']);
   });
 });
 
 describe('values that cannot work are refused, with what to change', () => {
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['no source at all', { sources: { files: { enabled: false } }, options: { create: false } }, /needs at least one source: keep sources\.files\.enabled, or list registries/],
+    ['no source at all', { sources: { files: { enabled: false } }, options: { create: false } }, /needs at least one source: keep sources\.files\.enabled, enable sources\.kubernetes, or list registries/],
+    ['the apply sink without the Kubernetes source', { replicas: 1, sinks: { apply: { enabled: true } } }, /sinks\.apply, status and leaderElection need sources\.kubernetes\.enabled/],
+    ['two writing replicas', { sources: { kubernetes: { enabled: true } }, status: { enabled: true } }, /sinks\.apply or status with 2 replicas needs leaderElection\.enabled/],
     ['options without the ConfigMap', { sources: { files: { enabled: false } }, registries: ['nacos://n:8848'] }, /options\.create needs sources\.files\.enabled/],
     ['an empty file source', { options: { create: false } }, /sources\.files\.enabled with nothing in it/],
     ['the MCP sink with client certificates required', { sinks: { mcp: { enabled: true } }, tls: { enabled: true, secretName: 's' } }, /sinks\.mcp\.enabled with tls\.caKey: istiod presents no client certificate/],
