@@ -18,6 +18,7 @@ import type { PlanOptions } from '../sink/plan-types.js';
 import type { StatusTarget } from '../status/model.js';
 import { DEFAULT_LEASE_TIMING, type LeaseTiming } from '../leader/lease.js';
 import type { LeaseRef } from '../leader/lease-object.js';
+import { checkTiming } from '../leader/timing.js';
 import { backoffDelay, DEFAULT_BACKOFF, type Backoff } from '../store/kubernetes/backoff.js';
 import type { KubeClient, KubeWriter } from '../store/kubernetes/client.js';
 import type { Timers } from '../store/store.js';
@@ -72,6 +73,8 @@ export class KubeWrites {
   private again = false;
   private retries = 0;
   private closed = false;
+  /** Passes that ran while this replica did not lead, and so wrote nothing. */
+  followerPasses = 0;
 
   constructor(
     private readonly opts: KubeWritesOptions,
@@ -80,6 +83,8 @@ export class KubeWrites {
     private readonly timers: Timers,
   ) {
     const le = opts.leaderElection;
+    const unsafe = le ? checkTiming(le.timing ?? DEFAULT_LEASE_TIMING) : [];
+    if (unsafe.length > 0) throw new Error(`unsafe leader-election timing: ${unsafe.join(' ')}`);
     this.elector = le
       ? new Elector({
           writer: client,
@@ -178,6 +183,7 @@ export class KubeWrites {
     const last = this.sink?.lastPass();
     return {
       leading: this.gate.isLeading(),
+      followerPasses: this.followerPasses,
       ...(this.elector ? { identity: this.elector.identity, holder: this.elector.holder() ?? null } : {}),
       sink: this.sink
         ? { counters: this.sink.counters, lastPass: last?.plan ? { creates: last.plan.creates.length, updates: last.plan.updates.length, deletes: last.plan.deletes.length, held: last.plan.held.length, heldBecause: last.plan.heldBecause ?? null, waiting: last.plan.waiting.length, unchanged: last.plan.unchanged, written: last.written } : null, diagnostics: last?.diagnostics ?? [] }
@@ -188,7 +194,10 @@ export class KubeWrites {
 
   private async pass(): Promise<void> {
     const view = this.view!;
-    if (!this.gate.isLeading()) return;
+    if (!this.gate.isLeading()) {
+      this.followerPasses++;
+      return;
+    }
     let retry = false;
     try {
       if (this.sink) retry = (await this.sink.pass({ desired: view.desired(), inputs: view.inputs() })).retry;

@@ -150,6 +150,45 @@ describe('two replicas with --leader-elect', () => {
   });
 });
 
+describe('a leader that loses its Lease', () => {
+  test('stops writing at once (a deletion due meanwhile waits) and writes again once it holds the Lease again', async () => {
+    const loaded = loadKubeConfig(cluster.readerKubeconfig);
+    if ('error' in loaded) throw new Error(loaded.error);
+    const client = new HttpKubeClient(loaded.kc);
+    const timing = { leaseDurationMs: 6000, renewDeadlineMs: 3000, retryPeriodMs: 500 };
+    const srv = await start(options, {
+      kubernetes: { client, meshConfig: undefined, syncTimeoutMs: 60_000, backoff: { initialMs: 100, maxMs: 1000 } },
+      writes: { client, apply: true, status: true, instance: 'metamesh', fieldManager: 'metamesh', debounceMs: 50, leaderElection: { lease: { namespace: 'istio-system', name: 'metamesh' }, identity: 'in-process', timing } },
+    });
+    try {
+      await eventually('leading', () => srv.writes!.isLeading(), 60_000);
+      await eventually('the video EnvoyFilter written', async () => (await ours()).some((o) => key(o) === VIDEO_EF), 60_000);
+      // Another holder takes the Lease (as a partitioned peer's successor would).
+      const lease = (await getObject(admin, LEASE))!;
+      const now = new Date().toISOString().replace('Z', '000Z');
+      await admin.request({ method: 'PUT', path: LEASE, body: { ...lease, spec: { ...lease.spec, holderIdentity: 'intruder', renewTime: now, acquireTime: now, leaseDurationSeconds: 3600 } } });
+      await eventually('no longer leading', () => !srv.writes!.isLeading(), 30_000);
+      const deletes = srv.writes!.sink!.counters.deletes;
+      await cluster.remove(videoServiceEntry());
+      // The pipeline follows the deletion (every replica serves), but no write is made.
+      await eventually('the pipeline without the video service', () => !srv.engine.output().envoyFilters.some((e) => e.metadata.name.includes('video-server')));
+      const skipped = srv.writes!.followerPasses;
+      srv.writes!.trigger(0);
+      await eventually('a pass while not leading', () => srv.writes!.followerPasses > skipped);
+      assert.equal(srv.writes!.sink!.counters.deletes, deletes, 'nothing deleted while not leading');
+      assert.ok((await ours()).some((o) => key(o) === VIDEO_EF), 'the video EnvoyFilter is still there');
+      // The intruder gives the Lease up: this replica takes it and makes the deletion.
+      await cluster.remove('apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: metamesh, namespace: istio-system}\n');
+      await eventually('leading again', () => srv.writes!.isLeading(), 30_000);
+      await eventually('the deletion made', async () => !(await ours()).some((o) => key(o).includes('video-server')), 30_000);
+      await cluster.apply(videoServiceEntry());
+      await eventually('the video objects back', async () => (await ours()).some((o) => key(o) === VIDEO_EF), 60_000);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
 /** The provider node a Dubbo 3.3.6 provider writes for demo.GreetingService (test/integration/registry-zookeeper-e2e.test.ts). */
 const PROVIDER =
   'dubbo%3A%2F%2F127.0.0.1%3A20880%2Fdemo.GreetingService%3Fapplication%3Dprov-iface%26deprecated%3Dfalse%26dubbo%3D2.0.2%26dynamic%3Dtrue%26generic%3Dfalse%26group%3Dg1%26interface%3Ddemo.GreetingService%26methods%3Dgreet%26prefer.serialization%3Dhessian2%2Cfastjson2%26release%3D3.3.6%26revision%3D1.0.0%26side%3Dprovider%26timestamp%3D1795972910937%26version%3D1.0.0';
