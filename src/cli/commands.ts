@@ -181,6 +181,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       'lease-namespace': { type: 'string', value: 'namespace', default: '$POD_NAMESPACE, else istio-system', help: 'namespace of the leader Lease' },
       'lease-name': { type: 'string', value: 'name', default: 'metamesh', help: 'name of the leader Lease' },
       'field-manager': { type: 'string', value: 'name', default: 'metamesh', help: 'the server-side apply field manager of every write' },
+      'allow-mass-deletion': { type: 'boolean', help: 'with --apply, let a pass withdraw more than half of the objects it owns at once (refused by default as MM_SINK_MASS_DELETION); restart without it once done' },
       instance: { type: 'string', value: 'name', default: 'metamesh', help: 'the value of the metamesh.io/instance label on what --apply writes: each metamesh installation in one cluster needs its own' },
       'shutdown-grace': { type: 'string', value: 'duration', default: `${DEFAULT_SHUTDOWN_GRACE_MS / 1000}s`, help: 'on SIGINT or SIGTERM, how long open xDS streams and HTTP requests may finish before they are cut and the process exits' },
       'registry-removal-grace': {

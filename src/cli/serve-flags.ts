@@ -26,6 +26,8 @@ export interface WriteFlags {
   readonly leaderElection: { readonly namespace: string; readonly name: string } | undefined;
   readonly fieldManager: string;
   readonly instance: string;
+  /** --allow-mass-deletion: the apply sink's guard against withdrawing most of its objects is off. */
+  readonly allowMassDeletion: boolean;
 }
 
 /** The Lease's namespace without --lease-namespace: the pod's ($POD_NAMESPACE), else istio-system. */
@@ -47,6 +49,8 @@ export function writeFlags(values: Values, kubeOn: boolean, env: Readonly<Record
   const leaseName = values['lease-name'] as string | undefined;
   const manager = values['field-manager'] as string | undefined;
   const instance = values.instance as string | undefined;
+  const allowMassDeletion = values['allow-mass-deletion'] === true;
+  if (allowMassDeletion && !apply) return '--allow-mass-deletion needs --apply';
   if (!apply && !status && !elect) {
     for (const [flag, v] of [['lease-namespace', leaseNs], ['lease-name', leaseName], ['field-manager', manager], ['instance', instance]] as const) {
       if (v !== undefined) return `--${flag} needs --apply, --status or --leader-elect`;
@@ -66,6 +70,7 @@ export function writeFlags(values: Values, kubeOn: boolean, env: Readonly<Record
     leaderElection: elect ? { namespace: leaseNs ?? defaultLeaseNamespace(env), name: leaseName ?? 'metamesh' } : undefined,
     fieldManager: manager ?? 'metamesh',
     instance: instance ?? 'metamesh',
+    allowMassDeletion,
   };
 }
 

@@ -25,7 +25,7 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
     kubernetes = { client, meshConfig: inv.kubernetes.meshConfig, syncTimeoutMs: inv.kubernetes.syncTimeoutMs };
     const w = inv.writes;
     if (w) {
-      writes = { client, apply: w.apply, status: w.status, instance: w.instance, fieldManager: w.fieldManager, leaderElection: w.leaderElection && { lease: w.leaderElection } };
+      writes = { client, apply: w.apply, status: w.status, instance: w.instance, fieldManager: w.fieldManager, leaderElection: w.leaderElection && { lease: w.leaderElection }, planOptions: { allowMassDeletion: w.allowMassDeletion } };
     }
   }
   let running;

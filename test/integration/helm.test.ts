@@ -211,7 +211,7 @@ describe('arguments', () => {
     assert.deepEqual(inv.tls, { cert: '/etc/metamesh/tls/cert.pem', key: '/etc/metamesh/tls/key.pem', ca: undefined, expiryWarningMs: 8 * 3600_000 });
     assert.deepEqual(inv.mcp, { revision: 'canary' });
     assert.deepEqual(inv.kubernetes, { kubeconfig: undefined, meshConfig: { namespace: 'istio-control', name: 'istio-mesh' }, syncTimeoutMs: undefined });
-    assert.deepEqual(inv.writes, { apply: true, status: true, leaderElection: { namespace: 'mesh', name: 'mm-leader' }, fieldManager: 'metamesh', instance: 'mm' });
+    assert.deepEqual(inv.writes, { apply: true, status: true, leaderElection: { namespace: 'mesh', name: 'mm-leader' }, fieldManager: 'metamesh', instance: 'mm', allowMassDeletion: false });
     assert.deepEqual(container(full).env.slice(0, 1), [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]);
     assert.deepEqual(inv.catalog, { removalGraceMs: 60_000, protectionThreshold: 0.25, protectionHoldMs: 600_000 });
     assert.equal(inv.httpTokenFile, '/etc/metamesh/debug-token/bearer');

@@ -18,13 +18,19 @@ describe('serve --apply, --status, --leader-elect', () => {
     const inv = serve('--kubeconfig', 'k.yaml', '--apply', '--status', '--leader-elect', '--lease-namespace', 'mesh');
     assert.equal(inv.kind, 'serve');
     if (inv.kind !== 'serve') return;
-    assert.deepEqual(inv.writes, { apply: true, status: true, leaderElection: { namespace: 'mesh', name: 'metamesh' }, fieldManager: 'metamesh', instance: 'metamesh' });
+    assert.deepEqual(inv.writes, { apply: true, status: true, leaderElection: { namespace: 'mesh', name: 'metamesh' }, fieldManager: 'metamesh', instance: 'metamesh', allowMassDeletion: false });
   });
 
   test('every option given', () => {
     const inv = serve('--kubernetes', '--apply', '--leader-elect', '--lease-namespace', 'ns', '--lease-name', 'mm-leader', '--field-manager', 'metamesh-canary', '--instance', 'canary');
     assert.ok(inv.kind === 'serve');
-    assert.deepEqual(inv.writes, { apply: true, status: false, leaderElection: { namespace: 'ns', name: 'mm-leader' }, fieldManager: 'metamesh-canary', instance: 'canary' });
+    assert.deepEqual(inv.writes, { apply: true, status: false, leaderElection: { namespace: 'ns', name: 'mm-leader' }, fieldManager: 'metamesh-canary', instance: 'canary', allowMassDeletion: false });
+  });
+
+  test('--allow-mass-deletion turns the guard off', () => {
+    const inv = serve('--kubernetes', '--apply', '--allow-mass-deletion');
+    assert.ok(inv.kind === 'serve');
+    assert.equal(inv.writes?.allowMassDeletion, true);
   });
 
   test('nothing written without the flags', () => {
@@ -44,6 +50,7 @@ describe('serve --apply, --status, --leader-elect', () => {
     [['-f', '.', '--status'], /--status needs --kubernetes or --kubeconfig/],
     [['-f', '.', '--leader-elect'], /--leader-elect needs --kubernetes or --kubeconfig/],
     [['--kubernetes', '--instance', 'x'], /--instance needs --apply, --status or --leader-elect/],
+    [['--kubernetes', '--status', '--allow-mass-deletion'], /--allow-mass-deletion needs --apply/],
     [['--kubernetes', '--apply', '--lease-name', 'x'], /--lease-name needs --leader-elect/],
     [['--kubernetes', '--leader-elect', '--lease-namespace', 'Bad_NS'], /--lease-namespace must be a Kubernetes object name/],
     [['--kubernetes', '--apply', '--instance', 'x-'], /--instance must be a label value/],
