@@ -265,3 +265,72 @@ describe('serve --apply --status follows changes', () => {
     }
   });
 });
+
+describe('serve --apply when others write too', () => {
+  const VIDEO_OUTBOUND = '/apis/networking.istio.io/v1alpha3/namespaces/istio-system/envoyfilters/metamesh-outbound-video-server.video.svc.cluster.local-8000';
+  const VIDEO_INBOUND = '/apis/networking.istio.io/v1alpha3/namespaces/video/envoyfilters/metamesh-inbound-video-server.video.svc.cluster.local-8000';
+
+  test('a user\'s object with the name metamesh would write is left alone and reported (MM_SINK_CONFLICT); once it is gone, metamesh writes its own', async () => {
+    await admin.request({ method: 'DELETE', path: VIDEO_OUTBOUND }).catch(() => undefined);
+    const users = 'apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: metamesh-outbound-video-server.video.svc.cluster.local-8000, namespace: istio-system}\nspec: {configPatches: []}\n';
+    await cluster.apply(users);
+    const before = (await getObject(admin, VIDEO_OUTBOUND))!;
+    const srv = await serveApplying();
+    try {
+      await eventually('the conflict reported', () => (sinkDebug(srv).sink.diagnostics as Json[]).some((d) => d.code === 'MM_SINK_CONFLICT' && d.object === 'EnvoyFilter istio-system/metamesh-outbound-video-server.video.svc.cluster.local-8000'));
+      const after = (await getObject(admin, VIDEO_OUTBOUND))!;
+      assert.equal(after.metadata.resourceVersion, before.metadata.resourceVersion, 'the user\'s EnvoyFilter is untouched');
+      assert.equal(after.metadata.labels, undefined);
+      await cluster.remove(users);
+      // metamesh watches only its own EnvoyFilters, so the freed name is taken at the next pass
+      // (at the latest the periodic resync): ask for one now.
+      srv.writes!.trigger(0);
+      await eventually('metamesh\'s own written once the name is free', converged, 30_000);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('a write that conflicts (409 from the API server) at every try is retried with backoff, then reported (MM_SINK_WRITE_FAILED); once the other writer stops, it lands', async () => {
+    const loaded = loadKubeConfig(cluster.readerKubeconfig);
+    if ('error' in loaded) throw new Error(loaded.error);
+    const inner = new HttpKubeClient(loaded.kc);
+    // A second writer that changes the object between metamesh's read and its write: the API
+    // server refuses metamesh's apply (its resourceVersion precondition is stale) with 409.
+    let interfering = true;
+    let bumps = 0;
+    const client = {
+      list: inner.list.bind(inner),
+      watch: inner.watch.bind(inner),
+      request: async (r: Parameters<HttpKubeClient['request']>[0]) => {
+        if (interfering && r.method === 'PATCH' && r.path === VIDEO_INBOUND) {
+          await admin.request({ method: 'PATCH', path: VIDEO_INBOUND, query: { fieldManager: 'e2e-intruder' }, body: { metadata: { annotations: { 'e2e/bump': String(++bumps) } } }, contentType: 'application/merge-patch+json' });
+        }
+        return inner.request(r);
+      },
+    };
+    const optionsOnly = tempDir('metamesh-e2e-apply-options-');
+    copyFileSync(path.join(mirror, 'options.yaml'), path.join(optionsOnly, 'options.yaml'));
+    const srv = await start(optionsOnly, {
+      kubernetes: { client, meshConfig: undefined, syncTimeoutMs: 60_000, backoff: { initialMs: 100, maxMs: 1000 } },
+      writes: { client, apply: true, status: true, instance: 'metamesh', fieldManager: 'metamesh', debounceMs: 50, backoff: { initialMs: 50, maxMs: 200 } },
+    });
+    try {
+      await eventually('converged', converged, 60_000);
+      // Someone changes metamesh's EnvoyFilter: metamesh must put its content back (an update).
+      await cluster.apply('apiVersion: networking.istio.io/v1alpha3\nkind: EnvoyFilter\nmetadata: {name: metamesh-inbound-video-server.video.svc.cluster.local-8000, namespace: video}\nspec: {configPatches: []}\n');
+      await eventually('the conflicts reported', () => (sinkDebug(srv).sink.diagnostics as Json[]).some((d) => d.code === 'MM_SINK_WRITE_FAILED' && /409 Conflict/.test(d.message) && d.object.includes('metamesh-inbound-video-server')), 60_000);
+      const conflicts = srv.writes!.sink!.counters.conflicts;
+      assert.ok(conflicts >= 5, `${conflicts} conflicts`);
+      assert.ok(bumps >= conflicts);
+      const ef = (await getObject(admin, VIDEO_INBOUND))!;
+      assert.deepEqual(ef.spec.configPatches, [], 'not written while the other writer interferes');
+      interfering = false;
+      srv.writes!.trigger(0);
+      await eventually('converged once the other writer stops', converged, 60_000);
+      assert.ok(!(sinkDebug(srv).sink.diagnostics as Json[]).some((d) => d.code === 'MM_SINK_WRITE_FAILED'));
+    } finally {
+      await srv.close();
+    }
+  });
+});
