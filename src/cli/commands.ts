@@ -126,7 +126,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'serve',
     summary: 'serve the RDS route tables over xDS (and, with --mcp, Istio config to istiod) and follow file changes',
     description:
-      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS; with --mcp also the generated Istio config to istiod over ADS) and HTTP (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries, /debug/explain, /debug/sink), re-reading the -f paths when they change and following the Kubernetes API with --kubernetes; with --apply it writes the generated objects to that API, with --status the status of MetaRouters and ApplicationProtocols, and with --leader-elect only while it holds the Lease; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
+      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS; with --mcp also the generated Istio config to istiod over ADS) and HTTP (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries, /debug/explain, /debug/sink), with --webhook-address the admission webhook over HTTPS, re-reading the -f paths when they change and following the Kubernetes API with --kubernetes; with --apply it writes the generated objects to that API, with --status the status of MetaRouters and ApplicationProtocols, and with --leader-elect only while it holds the Lease; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
     flags: {
       filename: { ...FILES, help: 'a manifest file or directory to serve and watch; repeatable, and each must exist; at least one -f, --registry or --kubernetes' },
       registry: REGISTRY,
@@ -134,12 +134,31 @@ export const COMMANDS: readonly CommandSpec[] = [
       'http-address': { type: 'string', value: 'host:port', default: DEFAULT_HTTP_ADDRESS, help: 'where the health and debug HTTP server listens' },
       'tls-cert': { type: 'string', value: 'file', help: 'PEM certificate of the xDS server; with --tls-key, serves TLS. The TLS files are re-read when they change' },
       'tls-key': { type: 'string', value: 'file', help: 'PEM private key of --tls-cert' },
-      'tls-ca': { type: 'string', value: 'file', help: 'PEM CA bundle; clients must present a certificate it signed (mutual TLS)' },
+      'tls-ca': { type: 'string', value: 'file', help: 'PEM CA bundle (the mesh root); clients must present a certificate it signed (mutual TLS)' },
+      'tls-client-trust-domain': {
+        type: 'string',
+        multiple: true,
+        value: 'domain',
+        help: 'with --tls-ca, accept only clients whose certificate carries a SPIFFE id (URI SAN spiffe://<domain>/...) of this trust domain; repeatable (a mesh with several trust domains). Others are refused with PERMISSION_DENIED',
+      },
       mcp: {
         type: 'boolean',
-        help: "also serve the generated ServiceEntries, EnvoyFilters and VirtualServices to istiod over MCP-over-xDS on the same port (ADS, state of the world): istiod's meshConfig configSources: [{address: xds://host:port}], listed before k8s://. Not with --tls-ca: istiod presents no client certificate",
+        help: "also serve the generated ServiceEntries, EnvoyFilters and VirtualServices to istiod over MCP-over-xDS (ADS, state of the world), on the xDS port or on --mcp-address: istiod's meshConfig configSources: [{address: xds://host:port}], listed before k8s://",
       },
       'mcp-revision': { type: 'string', value: 'rev', help: 'with --mcp, label what istiod gets istio.io/rev=<rev> (for a revisioned istiod; unlabelled objects are taken by every revision)' },
+      'mcp-address': {
+        type: 'string',
+        value: 'host:port',
+        help: 'with --mcp, serve MCP on this listener instead of the xDS port (which then serves no MCP): server TLS with --tls-cert (istiod tlsSettings mode SIMPLE), never a client certificate, since istiod presents none. Needed with --tls-ca',
+      },
+      'mcp-plaintext': { type: 'boolean', help: 'with --mcp-address, serve MCP without TLS even when --tls-cert is given (restrict the port to istiod, e.g. with a NetworkPolicy)' },
+      'webhook-address': {
+        type: 'string',
+        value: 'host:port',
+        help: 'serve the validating admission webhook (POST /validate, AdmissionReview v1) for MetaRouters and ApplicationProtocols here, over HTTPS; needs --webhook-tls-cert and --webhook-tls-key',
+      },
+      'webhook-tls-cert': { type: 'string', value: 'file', help: "PEM certificate of the webhook, for the Service name the API server calls (<service>.<namespace>.svc); re-read when it changes" },
+      'webhook-tls-key': { type: 'string', value: 'file', help: 'PEM private key of --webhook-tls-cert' },
       'rescan-interval': { type: 'string', value: 'seconds', default: String(DEFAULT_RESCAN_INTERVAL_MS / 1000), help: 'how often every -f path is read again in full, whatever the file watcher reported; 0 turns it off' },
       'tls-expiry-warning': {
         type: 'string',
@@ -208,7 +227,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
     exit: [
       [0, 'stopped by SIGINT or SIGTERM, within --shutdown-grace'],
-      [1, 'could not start: no usable Kubernetes configuration (with --kubernetes), an address in use, TLS files that cannot be served (unreadable, an expired or not yet valid certificate, a key that is not its key, a CA file without certificates), or an unreadable or empty --http-token-file'],
+      [1, 'could not start: no usable Kubernetes configuration (with --kubernetes), an address in use, TLS files (of xDS or the webhook) that cannot be served (unreadable, an expired or not yet valid certificate, a key that is not its key, a CA file without certificates), or an unreadable or empty --http-token-file'],
       [2, 'usage error, or an -f path that does not exist; nothing was started'],
     ],
   },

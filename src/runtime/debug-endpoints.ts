@@ -1,11 +1,12 @@
 /**
- * The /debug endpoints of `metamesh serve`: thin routes over the pure views of debug.ts and
+ * The health and /debug endpoints of `metamesh serve`: thin routes over the pure views of debug.ts and
  * registries-debug.ts, reading the running server's state when asked.
  */
 import { EMPTY_CATALOG_STATE, type CatalogOptions } from '../catalog/model.js';
 import { outputDocument } from '../pipeline/document.js';
 import type { Engine } from '../pipeline/engine.js';
 import type { XdsServer } from '../xds/server.js';
+import type { OpenStream } from '../xds/session.js';
 import { configDebug, DEFAULT_CONFIG_LIMIT, DEFAULT_STREAMS_LIMIT, MAX_CONFIG_LIMIT, MAX_STREAMS_LIMIT, pageOf, xdsDebug } from './debug.js';
 import type { Endpoint, Reply } from './http.js';
 import { registriesDebug } from './registries-debug.js';
@@ -18,11 +19,39 @@ export interface DebugState {
   readonly registries: RegistryHub | undefined;
   /** The outage policy in force, shown even when no registry is configured. */
   readonly catalog: CatalogOptions;
+  /** Streams of other listeners (the MCP listener), listed with the xDS server's by id. */
+  readonly moreStreams?: (() => OpenStream[]) | undefined;
   /** The apply sink, status writer and elector, when on. */
   readonly writes?: KubeWrites | undefined;
 }
 
 const text = (status: number, body: string): Reply => ({ status, text: body });
+
+export interface HealthState {
+  /** Serving (set once the HTTP server listens, cleared when closing). */
+  readonly ready: () => boolean;
+  readonly registries: RegistryHub | undefined;
+  readonly kube: { synced(): boolean } | undefined;
+  readonly store: { status(): unknown };
+}
+
+/**
+ * /healthz and /readyz. Ready means serving, and every registry and Kubernetes kind read
+ * completely at least once. A stale source does not make it unready: its last good content is
+ * what is served, and taking the server out of rotation would serve nothing instead.
+ */
+export function healthEndpoints(s: HealthState): Record<string, Endpoint> {
+  return {
+    '/healthz': { debug: false, handle: () => text(200, 'ok') },
+    '/readyz': {
+      debug: false,
+      handle: () => {
+        const ok = s.ready() && (s.registries?.synced() ?? true) && (s.kube?.synced() ?? true);
+        return { status: ok ? 200 : 503, json: { status: ok ? 'ready' : 'not ready', sources: s.store.status(), registries: s.registries?.statuses() ?? [] } };
+      },
+    },
+  };
+}
 
 export function debugEndpoints(s: DebugState): Record<string, Endpoint> {
   return {
@@ -30,7 +59,7 @@ export function debugEndpoints(s: DebugState): Record<string, Endpoint> {
       debug: true,
       handle: (q) => {
         const page = pageOf(q, DEFAULT_STREAMS_LIMIT, MAX_STREAMS_LIMIT);
-        return 'error' in page ? text(400, page.error) : { status: 200, json: xdsDebug(s.xds.openStreams(), page) };
+        return 'error' in page ? text(400, page.error) : { status: 200, json: xdsDebug([...s.xds.openStreams(), ...(s.moreStreams?.() ?? [])].sort((a, b) => a.id - b.id), page) };
       },
     },
     '/debug/config': {

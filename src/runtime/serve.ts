@@ -19,6 +19,8 @@
  *   5. gRPC xDS server listens (streams are answered from the cache from the first request; MCP
  *      streams from istiod once the sink is ready: istiod exits if it cannot connect at start, so
  *      the port is open before the HTTP server reports ready)
+ *   5b. with --mcp-address, the MCP listener for istiod; with --webhook-address, the admission
+ *      webhook (HTTPS; it decides with the current options, side-listeners.ts)
  *   6. HTTP server listens (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries,
  *      /debug/explain); ready from here on (and once every registry and every Kubernetes kind has
  *      been read once); /readyz also shows the health of every source (ConfigStore.status()) and
@@ -38,9 +40,9 @@ import pino, { type Logger } from 'pino';
 import { Engine } from '../pipeline/engine.js';
 import { loadBuiltinProtocols } from '../protocol/builtin.js';
 import { realTimers, type ConfigStore, type StoreUpdate, type Timers } from '../store/store.js';
-import { DEFAULT_KUBE_SYNC_TIMEOUT_MS, openSources, type KubernetesServeOptions } from './sources.js';
+import { DEFAULT_KUBE_SYNC_TIMEOUT_MS, MissingSourceError, openSources, type KubernetesServeOptions } from './sources.js';
 
-export { DEFAULT_KUBE_SYNC_TIMEOUT_MS, type KubernetesServeOptions } from './sources.js';
+export { DEFAULT_KUBE_SYNC_TIMEOUT_MS, MissingSourceError, type KubernetesServeOptions } from './sources.js';
 import { missingPaths } from '../store/list.js';
 import { ResourceCache, routesByName } from '../xds/cache.js';
 import { composeCallbacks } from '../xds/callbacks.js';
@@ -50,9 +52,9 @@ import { XdsServer } from '../xds/server.js';
 import { logTlsEvent } from '../xds/tls-log.js';
 import { CertificateWatcher, type TlsOptions } from '../xds/tls-watch.js';
 import type { InputLimits } from '../input/limits.js';
-import { debugEndpoints } from './debug-endpoints.js';
-import type { DebugAccess } from './http-policy.js';
-import { HttpServer, readTokenFile, type HttpLimits, type Reply } from './http.js';
+import { debugEndpoints, healthEndpoints } from './debug-endpoints.js';
+import { DEBUG_ACCESS_LOG, type DebugAccess } from './http-policy.js';
+import { HttpServer, readTokenFile, type HttpLimits } from './http.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { DEFAULT_REGISTRY_SYNC_OPTIONS, type RegistrySyncOptions } from '../registry/sync.js';
@@ -64,6 +66,8 @@ import { KubeWrites, type KubeWritesOptions } from './kube-writes.js';
 import { ownOutputFilter, pipelineView, withLiveAllocations } from './writes-view.js';
 import type { ServiceEntry } from '../model/resources.js';
 import type { KubeClient, KubeWriter } from '../store/kubernetes/client.js';
+import { startSideListeners } from './side-listeners.js';
+import { cachedRe2Check } from '../util/regex.js';
 
 export interface ServeOptions {
   readonly files: readonly string[];
@@ -71,7 +75,7 @@ export interface ServeOptions {
   readonly xdsAddress: string;
   readonly httpAddress: string;
   /** TLS files of the xDS server, reloaded when they change (tls-watch.ts); plaintext when absent. */
-  readonly tls?: TlsOptions | undefined;
+  readonly tls?: (TlsOptions & { readonly clientTrustDomains?: readonly string[] | undefined }) | undefined;
   /** Limits of the xDS server; its defaults (DEFAULT_XDS_LIMITS) where not given. */
   readonly xdsLimits?: Partial<XdsLimits>;
   readonly logger?: Logger;
@@ -95,8 +99,10 @@ export interface ServeOptions {
   /** Host names HTTP clients may use besides the bound address (and localhost on loopback). */
   readonly httpHostNames?: readonly string[] | undefined;
   readonly httpLimits?: Partial<HttpLimits> | undefined;
-  /** Serve the generated Istio config to istiod over MCP-over-xDS (src/runtime/mcp.ts). */
-  readonly mcp?: { readonly revision?: string | undefined } | undefined;
+  /** Serve the generated Istio config to istiod over MCP-over-xDS (src/runtime/mcp.ts), on the xDS port or its own `address`. */
+  readonly mcp?: { readonly revision?: string | undefined; readonly address?: string | undefined; readonly plaintext?: boolean | undefined } | undefined;
+  /** The validating admission webhook (src/admission/), over HTTPS with these files. */
+  readonly webhook?: { readonly address: string; readonly cert: string; readonly key: string } | undefined;
   /** The Kubernetes API as a source, beside or instead of the files. */
   readonly kubernetes?: KubernetesServeOptions | undefined;
   /** What is written to the Kubernetes API (apply sink, status, leader election), with its client. */
@@ -108,6 +114,10 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 export interface Running {
   readonly xdsPort: number;
   readonly httpPort: number;
+  /** With --mcp-address. */
+  readonly mcpPort: number | undefined;
+  /** With --webhook-address. */
+  readonly webhookPort: number | undefined;
   /** How the debug endpoints are guarded: open (loopback, no token), token, or disabled. */
   readonly debugAccess: DebugAccess;
   readonly xds: XdsServer;
@@ -123,17 +133,6 @@ export interface Running {
   close(): Promise<void>;
 }
 
-/**
- * serve() was given no path, or a path that does not exist. It refuses to start rather than
- * report ready while serving nothing; the CLI turns this into exit 2.
- */
-export class MissingSourceError extends Error {
-  constructor(readonly paths: readonly string[]) {
-    super(paths.length === 0 ? 'no manifest path given; name a file or directory to serve' : `${paths.join(', ')}: no such file or directory`);
-    this.name = 'MissingSourceError';
-  }
-}
-
 export async function serve(opts: ServeOptions): Promise<Running> {
   const log = opts.logger ?? pino({ name: 'metamesh' });
 
@@ -143,9 +142,11 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   const token = opts.httpTokenFile === undefined ? undefined : readTokenFile(opts.httpTokenFile);
   // …and so must TLS files that can be served; they are watched once the gRPC server takes them
   const certificates = opts.tls ? CertificateWatcher.open(opts.tls, { report: (e) => logTlsEvent(log, e), timers: opts.timers }) : undefined;
+  const webhookCertificates = opts.webhook ? CertificateWatcher.open(opts.webhook, { report: (e) => logTlsEvent(log, e, 'webhook'), timers: opts.timers }) : undefined;
 
-  // 1. built-in protocols
+  // 1. built-in protocols (and the regex check the webhook shares across requests)
   const builtins = loadBuiltinProtocols();
+  const checkRegex = cachedRe2Check();
 
   // 1b + 2. the sources: the Kubernetes API (and, with the apply sink, the objects it wrote) is
   // listed before anything is served or any registry read, so generated ServiceEntries keep their
@@ -213,48 +214,53 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   });
 
   // 5. xDS; stream events go to the log (metrics and the dashboard will subscribe here too)
-  const xds = new XdsServer({ cache, callbacks: composeCallbacks(loggingCallbacks(log)), credentials: certificates?.credentials(), limits: opts.xdsLimits, adsFamily: mcp?.family });
-  const xdsPort = await xds.listen(opts.xdsAddress).catch(async (e: unknown) => {
+  //    (with --mcp-address the MCP family is served on its own listener, 5b, and not here)
+  const callbacks = composeCallbacks(loggingCallbacks(log));
+  const mcpHere = opts.mcp?.address === undefined ? mcp?.family : undefined;
+  let streamId = 0;
+  const nextStreamId = () => ++streamId;
+  const xds = new XdsServer({ cache, callbacks, credentials: certificates?.credentials(), limits: opts.xdsLimits, adsFamily: mcpHere, clientTrustDomains: opts.tls?.clientTrustDomains, nextStreamId });
+  const stopEarly = () => {
     certificates?.close();
+    webhookCertificates?.close();
     registries?.close();
     store.close();
+  };
+  const xdsPort = await xds.listen(opts.xdsAddress).catch(async (e: unknown) => {
+    stopEarly();
+    await writes?.close();
+    throw e;
+  });
+  // 5b. the MCP listener for istiod and the admission webhook (side-listeners.ts)
+  const mcpApart = mcp && opts.mcp?.address !== undefined ? { address: opts.mcp.address, plaintext: opts.mcp.plaintext === true, family: mcp.family } : undefined;
+  const webhook = webhookCertificates && opts.webhook ? { address: opts.webhook.address, certificates: webhookCertificates, context: () => ({ domain: options.domain, builtins, checkRegex }) } : undefined;
+  const side = await startSideListeners({ log, cache, callbacks, xdsLimits: opts.xdsLimits, nextStreamId, xdsCertificates: certificates, mcp: mcpApart, webhook }).catch(async (e: unknown) => {
+    await xds.shutdown(0);
+    stopEarly();
     await writes?.close();
     throw e;
   });
 
   // 6. HTTP
   let ready = false;
-  const text = (status: number, body: string): Reply => ({ status, text: body });
   const httpServer = new HttpServer({
     address: opts.httpAddress,
     token,
     hostNames: opts.httpHostNames,
     limits: opts.httpLimits,
     endpoints: {
-      '/healthz': { debug: false, handle: () => text(200, 'ok') },
-      // Ready means serving. A stale source does not make it unready: its last good content is
-      // what is served, and taking the server out of rotation would serve nothing instead.
-      '/readyz': {
-        debug: false,
-        handle: () => {
-          // Ready once serving and every registry and Kubernetes kind was read completely at least once.
-          const ok = ready && (registries?.synced() ?? true) && (kube?.synced() ?? true);
-          return { status: ok ? 200 : 503, json: { status: ok ? 'ready' : 'not ready', sources: store.status(), registries: registries?.statuses() ?? [] } };
-        },
-      },
-      ...debugEndpoints({ xds, engine, registries, catalog: sync.catalog, writes }),
+      ...healthEndpoints({ ready: () => ready, registries, kube, store }),
+      ...debugEndpoints({ xds, engine, registries, catalog: sync.catalog, moreStreams: () => side.openStreams(), writes }),
       '/debug/explain': explainEndpoint({ engine, xds, cache }),
     },
   });
   const http = await httpServer.listen().catch(async (e: unknown) => {
-    await xds.shutdown(0);
-    certificates?.close();
-    registries?.close();
-    store.close();
+    await Promise.all([xds.shutdown(0), side.close(0)]);
+    stopEarly();
     await writes?.close();
     throw e;
   });
-  log.info({ event: 'http-listening', address: http.address, port: http.port, debug: http.debug }, DEBUG_ACCESS_MESSAGE[http.debug]);
+  log.info({ event: 'http-listening', address: http.address, port: http.port, debug: http.debug }, DEBUG_ACCESS_LOG[http.debug]);
   ready = true;
 
   // 7. watch the files and apply their changes
@@ -285,6 +291,8 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   const running: Running = {
     xdsPort,
     httpPort: http.port,
+    mcpPort: side.mcpPort,
+    webhookPort: side.webhookPort,
     debugAccess: http.debug,
     xds,
     cache,
@@ -304,8 +312,9 @@ export async function serve(opts: ServeOptions): Promise<Running> {
         registries?.close();
         // HTTP and xDS drain together, so the whole stop takes at most the grace period.
         const grace = opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
-        await Promise.all([httpServer.close(grace), xds.shutdown(grace)]);
+        await Promise.all([httpServer.close(grace), xds.shutdown(grace), side.close(grace)]);
         certificates?.close();
+        webhookCertificates?.close();
         log.info({ event: 'stopped' }, 'metamesh stopped');
       })()),
   };
@@ -318,9 +327,3 @@ function logDiagnostics(log: Logger, u: StoreUpdate): void {
     if (d.severity === 'error' || d.severity === 'warning') log.warn({ event: 'diagnostic', code: d.code, object: d.object }, d.message);
   }
 }
-
-const DEBUG_ACCESS_MESSAGE: Record<DebugAccess, string> = {
-  open: 'HTTP listening on a loopback address; the debug endpoints are open to local clients',
-  token: 'HTTP listening; the debug endpoints require the bearer token of --http-token-file',
-  disabled: 'HTTP listening on a non-loopback address without --http-token-file; the debug endpoints are disabled (the health endpoints answer)',
-};

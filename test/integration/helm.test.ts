@@ -79,10 +79,12 @@ describe('what the Kubernetes API server would say', () => {
     assert.match(r.output, /^kubecheck: 7 objects checked, 0 failures$/m);
   });
 
-  test('the render with every value changed passes too (17 objects, RBAC included), and the generated debug-token Secret', () => {
+  test('the render with every value changed passes too (19 objects, RBAC and the webhook configuration included), and the generated debug-token Secret', () => {
     const r = runKubecheck(renderText({ release: 'mm', namespace: 'mesh', files: [FULL_VALUES], includeCrds: true }));
     assert.equal(r.status, 0, r.output);
-    assert.match(r.output, /^kubecheck: 17 objects checked, 0 failures$/m);
+    assert.match(r.output, /^kubecheck: 19 objects checked, 0 failures$/m);
+    assert.match(r.output, /^ok   ValidatingWebhookConfiguration \/mm-metamesh-mesh$/m);
+    assert.match(r.output, /^ok   Certificate mesh\/mm-metamesh-webhook \(not checked: cert-manager's kind\)$/m);
     const withSecret = runKubecheck(renderText({ values: { debugToken: { create: true } } }));
     assert.equal(withSecret.status, 0, withSecret.output);
     assert.match(withSecret.output, /^ok   Secret istio-system\/metamesh-debug-token$/m);
@@ -198,6 +200,7 @@ describe('arguments', () => {
     assert.equal(inv.mcp, undefined);
     assert.equal(inv.kubernetes, undefined);
     assert.equal(inv.writes, undefined);
+    assert.equal(inv.webhook, undefined);
     assert.equal(inv.shutdownGraceMs, 5000);
   });
 
@@ -208,8 +211,9 @@ describe('arguments', () => {
     assert.equal(inv.xdsAddress, '[::]:15011');
     assert.equal(inv.httpAddress, '[::]:8081');
     assert.deepEqual(inv.httpHostNames, ['mm-metamesh', 'mm-metamesh.mesh', 'mm-metamesh.mesh.svc', 'mm-metamesh.mesh.svc.example.org', 'metamesh.example.org']);
-    assert.deepEqual(inv.tls, { cert: '/etc/metamesh/tls/cert.pem', key: '/etc/metamesh/tls/key.pem', ca: undefined, expiryWarningMs: 8 * 3600_000 });
-    assert.deepEqual(inv.mcp, { revision: 'canary' });
+    assert.deepEqual(inv.tls, { cert: '/etc/metamesh/tls/cert.pem', key: '/etc/metamesh/tls/key.pem', ca: '/etc/metamesh/tls/ca.pem', expiryWarningMs: 8 * 3600_000, clientTrustDomains: ['legacy.example', 'mesh.example'] });
+    assert.deepEqual(inv.mcp, { revision: 'canary', address: '[::]:15012', plaintext: false });
+    assert.deepEqual(inv.webhook, { address: '[::]:9444', cert: '/etc/metamesh/webhook-tls/tls.crt', key: '/etc/metamesh/webhook-tls/tls.key' });
     assert.deepEqual(inv.kubernetes, { kubeconfig: undefined, meshConfig: { namespace: 'istio-control', name: 'istio-mesh' }, syncTimeoutMs: undefined });
     assert.deepEqual(inv.writes, { apply: true, status: true, leaderElection: { namespace: 'mesh', name: 'mm-leader' }, fieldManager: 'metamesh', instance: 'mm', allowMassDeletion: false });
     assert.deepEqual(container(full).env.slice(0, 1), [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]);
@@ -238,6 +242,7 @@ describe('arguments', () => {
     const pod = podSpec(full);
     const byName = new Map<string, any>(pod.volumes.map((v: { name: string }) => [v.name, v]));
     assert.equal(byName.get('tls').secret.secretName, 'mm-xds-tls');
+    assert.equal(byName.get('webhook-tls').secret.secretName, 'mm-webhook-tls');
     assert.equal(byName.get('debug-token').secret.secretName, 'mm-debug');
     assert.equal(byName.get('config').configMap.name, 'mm-metamesh-config');
     assert.deepEqual([byName.get('configmap-0').configMap.name, byName.get('configmap-1').configMap.name], ['team-a.manifests', 'team-b']);
@@ -297,7 +302,7 @@ describe('RBAC, least privilege per feature', () => {
     ['sinks.mcp', { sinks: { mcp: { enabled: true } } }, []],
     ['status', { replicas: 1, sources: { kubernetes: kube }, status: { enabled: true } }, [...reads, 'ClusterRole/metamesh-status']],
     ['leaderElection', { sources: { kubernetes: kube }, leaderElection: { enabled: true } }, [...reads, 'Role/metamesh-leader-election']],
-    ['webhook', { webhook: { enabled: true } }, []],
+    ['webhook', { webhook: { enabled: true, certificate: { secretName: 'wh', caBundle: 'PEM' } } }, []],
   ];
   for (const [feature, values, expected] of toggles) {
     test(`${feature} alone grants ${expected.length === 0 ? 'nothing' : expected.join(' and ')}`, () => {
@@ -315,13 +320,15 @@ describe('RBAC, least privilege per feature', () => {
 });
 
 describe('Service and disruption budget', () => {
-  test('the webhook port appears only when enabled, on the Service only (metamesh does not listen on it yet)', () => {
+  test('the MCP and webhook ports appear only when enabled, each targeting the container port metamesh listens on', () => {
     assert.deepEqual(one(defaults, 'Service').spec.ports.map((p: { name: string }) => p.name), ['grpc-xds', 'http-monitoring']);
     const ports = one(full, 'Service').spec.ports;
     assert.deepEqual(ports.map((p: { name: string; port: number; targetPort: unknown }) => [p.name, p.port, p.targetPort]), [
-      ['tls-xds', 15011, 'xds'], ['http-monitoring', 8081, 'http'], ['https-webhook', 443, 9443],
+      ['tls-xds', 15011, 'xds'], ['http-monitoring', 8081, 'http'], ['tls-mcp', 15012, 'mcp'], ['https-webhook', 8443, 'webhook'],
     ]);
-    assert.equal(container(full).ports.length, 2);
+    const inv = serveArgs(full);
+    const listening = new Map(container(full).ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
+    assert.deepEqual(Object.fromEntries(listening), { xds: portOf(inv.xdsAddress), http: portOf(inv.httpAddress), mcp: portOf(inv.mcp!.address!), webhook: portOf(inv.webhook!.address) });
   });
 
   test('maxUnavailable 1 by default, minAvailable when set, none when disabled', () => {
@@ -343,14 +350,22 @@ describe('NOTES.txt', () => {
     assert.doesNotMatch(text, /does not implement/);
   });
 
-  test('every value changed: the configSources entry for istiod, the token command, and the features still pending', () => {
+  test('every value changed: the configSources entry for istiod, the token command, the apply sink, nothing pending', () => {
     const text = notes({ release: 'mm', namespace: 'mesh', files: [FULL_VALUES] });
-    assert.match(text, /configSources:\n {7}- address: xds:\/\/mm-metamesh\.mesh\.svc:15011\n {9}tlsSettings:\n {11}mode: SIMPLE\n/);
+    assert.match(text, /configSources:\n {7}- address: xds:\/\/mm-metamesh\.mesh\.svc:15012\n {9}tlsSettings:\n {11}mode: SIMPLE\n/);
+    assert.match(text, /^Admission webhook \(HTTPS, failurePolicy Fail\): ValidatingWebhookConfiguration mm-metamesh-mesh$/m);
     assert.match(text, /- address: k8s:\/\//);
     assert.match(text, /get secret mm-debug -o jsonpath='\{\.data\.bearer\}'/);
     assert.doesNotMatch(text, /WARNING: xDS is plaintext/);
-    const pending = text.slice(text.indexOf('does not implement'));
-    assert.deepEqual([...pending.matchAll(/^ {2}- (\S+)/gm)].map((m) => m[1]), ['webhook']);
+    assert.doesNotMatch(text, /does not implement/, 'every feature is implemented');
+    assert.match(text, /WARNING: sinks\.mcp and sinks\.apply are both enabled: istiod gets every generated object twice/);
+  });
+
+  test('the apply sink: what metamesh writes, who writes it, and how to see it', () => {
+    const text = notes({ release: 'mm', namespace: 'mesh', values: { sources: { kubernetes: { enabled: true } }, sinks: { apply: { enabled: true } }, status: { enabled: true }, leaderElection: { enabled: true } } });
+    assert.match(text, /metamesh applies what it generates \(server-side apply, field manager metamesh, labelled\n {5}app\.kubernetes\.io\/managed-by=metamesh and metamesh\.io\/instance=mm; the replica holding\n {5}Lease mesh\/metamesh writes\)/);
+    assert.match(text, /kubectl get envoyfilters,serviceentries,virtualservices -A -l metamesh\.io\/instance=mm/);
+    assert.doesNotMatch(text, /kubectl apply -f -|both enabled/);
   });
 });
 
@@ -361,7 +376,14 @@ describe('values that cannot work are refused, with what to change', () => {
     ['two writing replicas', { sources: { kubernetes: { enabled: true } }, status: { enabled: true } }, /sinks\.apply or status with 2 replicas needs leaderElection\.enabled/],
     ['options without the ConfigMap', { sources: { files: { enabled: false } }, registries: ['nacos://n:8848'] }, /options\.create needs sources\.files\.enabled/],
     ['an empty file source', { options: { create: false } }, /sources\.files\.enabled with nothing in it/],
-    ['the MCP sink with client certificates required', { sinks: { mcp: { enabled: true } }, tls: { enabled: true, secretName: 's' } }, /sinks\.mcp\.enabled with tls\.caKey: istiod presents no client certificate/],
+    ['the MCP sink on the mutual-TLS port', { sinks: { mcp: { enabled: true } }, tls: { enabled: true, secretName: 's' } }, /sinks\.mcp\.enabled with tls\.caKey needs sinks\.mcp\.port: istiod presents no client certificate/],
+    ['MCP in plaintext on the xDS port', { sinks: { mcp: { enabled: true, plaintext: true } } }, /sinks\.mcp\.plaintext needs sinks\.mcp\.port/],
+    ['MCP on a port already taken', { sinks: { mcp: { enabled: true, port: 8080 } } }, /sinks\.mcp\.port 8080 is already used/],
+    ['client trust domains without client certificates', { tls: { enabled: true, secretName: 's', caKey: '', clientTrustDomains: ['cluster.local'] } }, /tls\.clientTrustDomains needs tls\.enabled and tls\.caKey/],
+    ['the webhook without a certificate', { webhook: { enabled: true } }, /webhook\.enabled needs webhook\.certificate\.secretName/],
+    ['the webhook with no CA for the API server', { webhook: { enabled: true, certificate: { secretName: 'wh' } } }, /webhook\.enabled needs webhook\.certificate\.caBundle .* or webhook\.certificate\.certManager\.enabled/],
+    ['cert-manager without an issuer', { webhook: { enabled: true, certificate: { secretName: 'wh', certManager: { enabled: true } } } }, /certManager\.enabled needs webhook\.certificate\.certManager\.issuerRef\.name/],
+    ['a failure policy the API server does not know', { webhook: { failurePolicy: 'Retry' } }, /failurePolicy.*must be one of/],
     ['a revision that is not a label value', { sinks: { mcp: { enabled: true, revision: '-canary' } } }, /revision.*does not match pattern/],
     ['TLS without a Secret', { tls: { enabled: true } }, /tls\.enabled needs tls\.secretName/],
     ['a drain longer than the kubelet waits', { shutdownGraceSeconds: 30 }, /shutdownGraceSeconds \(30\) must be below terminationGracePeriodSeconds \(30\)/],
@@ -379,4 +401,38 @@ describe('values that cannot work are refused, with what to change', () => {
       assert.match(r.stderr, message);
     });
   }
+});
+
+describe('the admission webhook', () => {
+  const withCa = { webhook: { enabled: true, certificate: { secretName: 'metamesh-webhook-tls', caBundle: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' } } };
+
+  test('calls this release\'s Service at /validate for CREATE and UPDATE of MetaRouters and ApplicationProtocols only, Ignore by default', () => {
+    const vwc = one(render({ values: withCa }), 'ValidatingWebhookConfiguration');
+    assert.equal(vwc.metadata.name, 'metamesh-istio-system');
+    assert.equal(vwc.metadata.annotations, undefined);
+    const [hook, ...more] = vwc.webhooks;
+    assert.equal(more.length, 0);
+    assert.deepEqual(hook.rules, [{ apiGroups: ['metaprotocol.aeraki.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['metarouters', 'applicationprotocols'], scope: 'Namespaced' }]);
+    assert.deepEqual(hook.clientConfig.service, { name: 'metamesh', namespace: 'istio-system', path: '/validate', port: 443 });
+    assert.equal(Buffer.from(hook.clientConfig.caBundle, 'base64').toString(), withCa.webhook.certificate.caBundle);
+    assert.deepEqual([hook.failurePolicy, hook.timeoutSeconds, hook.sideEffects, hook.admissionReviewVersions], ['Ignore', 5, 'None', ['v1']]);
+  });
+
+  test('with cert-manager: a Certificate for the Service names into the mounted Secret, and the CA injected by annotation', () => {
+    const vwc = one(full, 'ValidatingWebhookConfiguration');
+    assert.deepEqual(vwc.metadata.annotations, { 'cert-manager.io/inject-ca-from': 'mesh/mm-metamesh-webhook' });
+    assert.equal(vwc.webhooks[0].clientConfig.caBundle, undefined);
+    assert.equal(vwc.webhooks[0].failurePolicy, 'Fail');
+    assert.deepEqual(vwc.webhooks[0].namespaceSelector, { matchExpressions: [{ key: 'example.com/no-metamesh-webhook', operator: 'DoesNotExist' }] });
+    const cert = one(full, 'Certificate');
+    assert.equal(cert.metadata.name, 'mm-metamesh-webhook');
+    assert.equal(cert.spec.secretName, 'mm-webhook-tls');
+    assert.deepEqual(cert.spec.dnsNames, ['mm-metamesh.mesh.svc', 'mm-metamesh.mesh.svc.example.org']);
+    assert.deepEqual(cert.spec.issuerRef, { kind: 'ClusterIssuer', name: 'mesh-ca', group: 'cert-manager.io' });
+  });
+
+  test('disabled by default: no configuration, no certificate, no port', () => {
+    assert.deepEqual(defaults.filter((o) => o.kind === 'ValidatingWebhookConfiguration' || o.kind === 'Certificate'), []);
+    assert.equal(serveArgs(defaults).webhook, undefined);
+  });
 });
