@@ -53,6 +53,8 @@ export interface ServeFlags {
   readonly httpIdleTimeoutMs: number | undefined;
   readonly httpMaxConnections: number | undefined;
   readonly shutdownGraceMs: number | undefined;
+  /** --ready-timeout, when given (0: never report). */
+  readonly readyTimeoutMs: number | undefined;
   readonly rescanIntervalMs: number | undefined;
   readonly limits: InputLimits;
   /** Only the xDS limits given on the command line; the server's defaults cover the rest. */
@@ -212,6 +214,9 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
     if (seconds === undefined || seconds <= 0 || seconds > 3600) return usage(`--${flag} must be a duration from 1ms to 1h such as 5s or 500ms, not ${JSON.stringify(v)}`);
     durations[flag] = Math.max(1, Math.round(seconds * 1000));
   }
+  const ready = values['ready-timeout'] as string | undefined;
+  const readySeconds = ready === undefined ? undefined : parseDuration(ready);
+  if (ready !== undefined && (readySeconds === undefined || readySeconds > 86_400)) return usage(`--ready-timeout must be a duration from 0s (never) to 24h such as 5m, not ${JSON.stringify(ready)}`);
   const max = values['http-max-connections'] as string | undefined;
   if (max !== undefined && !(/^\d{1,6}$/.test(max) && Number(max) >= 1)) return usage(`--http-max-connections must be a whole number from 1 to 999999, not ${JSON.stringify(max)}`);
   const limits = inputLimits(values);
@@ -242,6 +247,7 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
     httpIdleTimeoutMs: durations['http-idle-timeout'],
     httpMaxConnections: max === undefined ? undefined : Number(max),
     shutdownGraceMs: durations['shutdown-grace'],
+    readyTimeoutMs: readySeconds === undefined ? undefined : Math.round(readySeconds * 1000),
     rescanIntervalMs: rescan === undefined ? undefined : Number(rescan) * 1000,
     limits,
     xdsLimits,

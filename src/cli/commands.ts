@@ -6,7 +6,8 @@
 import { DEFAULT_CATALOG_OPTIONS } from '../catalog/model.js';
 import { DEFAULT_INPUT_LIMITS } from '../input/limits.js';
 import { DEFAULT_HTTP_LIMITS } from '../runtime/http.js';
-import { DEFAULT_KUBE_SYNC_TIMEOUT_MS, DEFAULT_SHUTDOWN_GRACE_MS } from '../runtime/serve.js';
+import { DEFAULT_KUBE_SYNC_TIMEOUT_MS, DEFAULT_READY_TIMEOUT_MS, DEFAULT_SHUTDOWN_GRACE_MS } from '../runtime/serve.js';
+import { formatDuration } from '../runtime/readiness.js';
 import { DEFAULT_MESH_CONFIG } from '../store/kubernetes/kinds.js';
 import { DEFAULT_XDS_LIMITS, LIMIT_FLAGS, type XdsLimits } from '../xds/limits.js';
 
@@ -126,7 +127,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'serve',
     summary: 'serve the RDS route tables over xDS (and, with --mcp, Istio config to istiod) and follow file changes',
     description:
-      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS; with --mcp also the generated Istio config to istiod over ADS) and HTTP (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries, /debug/explain, /debug/sink), with --webhook-address the admission webhook over HTTPS, re-reading the -f paths when they change and following the Kubernetes API with --kubernetes; with --apply it writes the generated objects to that API, with --status the status of MetaRouters and ApplicationProtocols, and with --leader-elect only while it holds the Lease; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
+      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS; with --mcp also the generated Istio config to istiod over ADS) and HTTP (/healthz, /readyz, /metrics, /debug/xds, /debug/config, /debug/registries, /debug/explain, /debug/sink), with --webhook-address the admission webhook over HTTPS, re-reading the -f paths when they change and following the Kubernetes API with --kubernetes; with --apply it writes the generated objects to that API, with --status the status of MetaRouters and ApplicationProtocols, and with --leader-elect only while it holds the Lease; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
     flags: {
       filename: { ...FILES, help: 'a manifest file or directory to serve and watch; repeatable, and each must exist; at least one -f, --registry or --kubernetes' },
       registry: REGISTRY,
@@ -202,6 +203,12 @@ export const COMMANDS: readonly CommandSpec[] = [
       'field-manager': { type: 'string', value: 'name', default: 'metamesh', help: 'the server-side apply field manager of every write' },
       'allow-mass-deletion': { type: 'boolean', help: 'with --apply, let a pass withdraw more than half of the objects it owns at once (refused by default as MM_SINK_MASS_DELETION); restart without it once done' },
       instance: { type: 'string', value: 'name', default: 'metamesh', help: 'the value of the metamesh.io/instance label on what --apply writes: each metamesh installation in one cluster needs its own' },
+      'ready-timeout': {
+        type: 'string',
+        value: 'duration',
+        default: formatDuration(DEFAULT_READY_TIMEOUT_MS),
+        help: 'if /readyz is still 503 this long after the start (a registry or Kubernetes kind never read), log a warning and report MM_SERVE_NOT_READY naming it; nothing stops or is withdrawn, /readyz turns 200 once it is read. 0s: never',
+      },
       'shutdown-grace': { type: 'string', value: 'duration', default: `${DEFAULT_SHUTDOWN_GRACE_MS / 1000}s`, help: 'on SIGINT or SIGTERM, how long open xDS streams and HTTP requests may finish before they are cut and the process exits' },
       'registry-removal-grace': {
         type: 'string',

@@ -41,6 +41,7 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
       httpHostNames: inv.httpHostNames,
       httpLimits: { idleTimeoutMs: inv.httpIdleTimeoutMs, maxConnections: inv.httpMaxConnections },
       shutdownGraceMs: inv.shutdownGraceMs,
+      readyTimeoutMs: inv.readyTimeoutMs,
       rescanIntervalMs: inv.rescanIntervalMs,
       limits: inv.limits,
       xdsLimits: inv.xdsLimits,

@@ -1,5 +1,5 @@
 /**
- * The health and /debug endpoints of `metamesh serve`: thin routes over the pure views of debug.ts and
+ * The /debug endpoints of `metamesh serve`: thin routes over the pure views of debug.ts and
  * registries-debug.ts, reading the running server's state when asked.
  */
 import { EMPTY_CATALOG_STATE, type CatalogOptions } from '../catalog/model.js';
@@ -26,32 +26,6 @@ export interface DebugState {
 }
 
 const text = (status: number, body: string): Reply => ({ status, text: body });
-
-export interface HealthState {
-  /** Serving (set once the HTTP server listens, cleared when closing). */
-  readonly ready: () => boolean;
-  readonly registries: RegistryHub | undefined;
-  readonly kube: { synced(): boolean } | undefined;
-  readonly store: { status(): unknown };
-}
-
-/**
- * /healthz and /readyz. Ready means serving, and every registry and Kubernetes kind read
- * completely at least once. A stale source does not make it unready: its last good content is
- * what is served, and taking the server out of rotation would serve nothing instead.
- */
-export function healthEndpoints(s: HealthState): Record<string, Endpoint> {
-  return {
-    '/healthz': { debug: false, handle: () => text(200, 'ok') },
-    '/readyz': {
-      debug: false,
-      handle: () => {
-        const ok = s.ready() && (s.registries?.synced() ?? true) && (s.kube?.synced() ?? true);
-        return { status: ok ? 200 : 503, json: { status: ok ? 'ready' : 'not ready', sources: s.store.status(), registries: s.registries?.statuses() ?? [] } };
-      },
-    },
-  };
-}
 
 export function debugEndpoints(s: DebugState): Record<string, Endpoint> {
   return {

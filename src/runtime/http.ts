@@ -34,11 +34,18 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxConnections: 256,
 };
 
-export type Reply = { readonly status: number; readonly json: unknown } | { readonly status: number; readonly text: string };
+/** A text reply is sent as text/plain unless it names its content type (the metrics' exposition format). */
+export type Reply = { readonly status: number; readonly json: unknown } | { readonly status: number; readonly text: string; readonly contentType?: string };
 
 export interface Endpoint {
   /** Debug endpoints need the token (or loopback); health endpoints do not. */
   readonly debug: boolean;
+  /** A promise for answers that are computed asynchronously (/metrics); a rejection is a 500. */
+  handle(query: URLSearchParams): Reply | Promise<Reply>;
+}
+
+/** An endpoint that answers at once. */
+export interface SyncEndpoint extends Endpoint {
   handle(query: URLSearchParams): Reply;
 }
 
@@ -154,7 +161,19 @@ export class HttpServer {
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, { status: 405, text: 'method not allowed' });
     if (!endpoint) return send(res, { status: 404, text: `not found; try ${Object.keys(this.options.endpoints).join(', ')}` });
-    send(res, endpoint.handle(query));
+    const reply = endpoint.handle(query);
+    if (!(reply instanceof Promise)) return send(res, reply);
+    // Never an unhandled rejection: a failed handler (or send) is a 500, or a cut connection.
+    reply
+      .then((r) => send(res, r))
+      .catch((e: unknown) => {
+        if (res.headersSent) return void res.destroy();
+        try {
+          send(res, { status: 500, text: `internal error: ${(e as Error).message}` });
+        } catch {
+          res.destroy();
+        }
+      });
   }
 }
 
@@ -163,8 +182,8 @@ function send(res: http.ServerResponse, reply: Reply): void {
     res.writeHead(reply.status, { 'content-type': 'application/json' });
     res.end(`${JSON.stringify(reply.json, null, 2)}\n`);
   } else {
-    res.writeHead(reply.status, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end(`${reply.text}\n`);
+    res.writeHead(reply.status, { 'content-type': reply.contentType ?? 'text/plain; charset=utf-8' });
+    res.end(reply.text.endsWith('\n') ? reply.text : `${reply.text}\n`);
   }
 }
 

@@ -1,7 +1,6 @@
 /**
- * Longer than 300 lines: the start order and its teardown on failure read best as one function.
- *
- * `metamesh serve`: all the wiring in one place. Start order (each step needs the previous one):
+ * `metamesh serve`: all the wiring in one place. Longer than 300 lines: it is the one function that
+ * constructs and starts everything, in the commented order below, on purpose. Start order (each step needs the previous one):
  *
  *   0. check that every path exists (MissingSourceError otherwise), that the TLS files can be
  *      served (TlsRefusedError otherwise: an expired or not yet valid certificate, a key that is not
@@ -21,10 +20,13 @@
  *      the port is open before the HTTP server reports ready)
  *   5b. with --mcp-address, the MCP listener for istiod; with --webhook-address, the admission
  *      webhook (HTTPS; it decides with the current options, side-listeners.ts)
- *   6. HTTP server listens (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries,
- *      /debug/explain); ready from here on (and once every registry and every Kubernetes kind has
- *      been read once); /readyz also shows the health of every source (ConfigStore.status()) and
- *      /debug/registries what the registries' outage policy is doing (registries-debug.ts)
+ *   6. HTTP server listens (/healthz, /readyz, /metrics, /debug/xds, /debug/config,
+ *      /debug/registries, /debug/explain); ready from here on once every registry has been read and
+ *      applied and every Kubernetes kind listed (readiness.ts; the ready timeout, health.ts, names
+ *      what is missing); /readyz also shows the health of every source (ConfigStore.status()) and
+ *      /debug/registries what the registries' outage policy is doing (registries-debug.ts); the
+ *      metrics (src/metrics/) are fed by the xDS callbacks, the registry hub, the builds and the
+ *      MCP sink from the start
  *   6b. with --apply, --status or --leader-elect (kube-writes.ts): elect, and while leading write
  *      the generated objects (server-side apply) and the rules' status after every change
  *   7. watch the files (and rescan them periodically) and the Kubernetes API; on each change:
@@ -37,12 +39,17 @@
  * the TLS files.
  */
 import pino, { type Logger } from 'pino';
+import { createMetrics, type Metrics } from '../metrics/metrics.js';
+import { recordBuild, registryMetrics, type BuildTrigger } from '../metrics/recorders.js';
+import { metricsCallbacks } from '../metrics/xds.js';
+import { DEFAULT_READY_TIMEOUT_MS, Health } from './health.js';
 import { Engine } from '../pipeline/engine.js';
 import { loadBuiltinProtocols } from '../protocol/builtin.js';
 import { realTimers, type ConfigStore, type StoreUpdate, type Timers } from '../store/store.js';
 import { DEFAULT_KUBE_SYNC_TIMEOUT_MS, MissingSourceError, openSources, type KubernetesServeOptions } from './sources.js';
 
 export { DEFAULT_KUBE_SYNC_TIMEOUT_MS, MissingSourceError, type KubernetesServeOptions } from './sources.js';
+export { DEFAULT_READY_TIMEOUT_MS } from './health.js';
 import { missingPaths } from '../store/list.js';
 import { ResourceCache, routesByName } from '../xds/cache.js';
 import { composeCallbacks } from '../xds/callbacks.js';
@@ -52,7 +59,7 @@ import { XdsServer } from '../xds/server.js';
 import { logTlsEvent } from '../xds/tls-log.js';
 import { CertificateWatcher, type TlsOptions } from '../xds/tls-watch.js';
 import type { InputLimits } from '../input/limits.js';
-import { debugEndpoints, healthEndpoints } from './debug-endpoints.js';
+import { debugEndpoints } from './debug-endpoints.js';
 import { DEBUG_ACCESS_LOG, type DebugAccess } from './http-policy.js';
 import { HttpServer, readTokenFile, type HttpLimits } from './http.js';
 import type { Diagnostic } from '../model/diagnostics.js';
@@ -107,6 +114,10 @@ export interface ServeOptions {
   readonly kubernetes?: KubernetesServeOptions | undefined;
   /** What is written to the Kubernetes API (apply sink, status, leader election), with its client. */
   readonly writes?: (KubeWritesOptions & { readonly client: KubeClient & KubeWriter }) | undefined;
+  /** How long after the start a server still not ready logs and diagnoses it (health.ts); 0: never. */
+  readonly readyTimeoutMs?: number | undefined;
+  /** Node.js process metrics at /metrics besides metamesh's (default true). */
+  readonly processMetrics?: boolean | undefined;
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
@@ -128,6 +139,8 @@ export interface Running {
   readonly mcp: McpSink | undefined;
   /** The apply sink, status writer and elector, with --apply, --status or --leader-elect. */
   readonly writes: KubeWrites | undefined;
+  /** What /metrics serves (src/metrics/metrics.ts). */
+  readonly metrics: Metrics;
   /** How many watcher updates have been applied so far (tests wait on it). */
   readonly updates: number;
   close(): Promise<void>;
@@ -160,17 +173,39 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   const first = store.load();
   logDiagnostics(log, first);
 
+  // 2b. the metrics: what they read at each scrape is declared below (the closures run only then)
+  let serving = false;
+  const metrics = createMetrics({
+    processMetrics: opts.processMetrics,
+    sources: {
+      registryStatuses: () => registries?.statuses() ?? [],
+      catalog: () => registries?.debugInput().state ?? { registries: [] },
+      decisions: () => registries?.debugInput().decisions ?? [],
+      diagnostics: () => [...engine.output().diagnostics, ...(mcp?.currentDiagnostics() ?? [])],
+      ready: () => health.state().ready,
+    },
+  });
+  const timed = <T>(trigger: BuildTrigger, build: () => T): T => {
+    const t0 = performance.now();
+    try {
+      return build();
+    } finally {
+      recordBuild(metrics, trigger, performance.now() - t0);
+    }
+  };
+
   // 3. the engine
   const engine = new Engine(builtins, first.options, first.diagnostics);
-  engine.apply(first.changes);
-  engine.flush();
-
   // 4. the cache: every route table encoded once, shared by all streams
   const cache = new ResourceCache();
-  cache.setResources(routesByName(engine.output().routes));
   let options = first.options;
-  const mcp = opts.mcp ? new McpSink({ revision: opts.mcp.revision, logger: log }) : undefined;
-  mcp?.sync(engine, options);
+  const mcp = opts.mcp ? new McpSink({ revision: opts.mcp.revision, logger: log, metrics }) : undefined;
+  timed('start', () => {
+    engine.apply(first.changes);
+    engine.flush();
+    cache.setResources(routesByName(engine.output().routes));
+    mcp?.sync(engine, options);
+  });
   if ((opts.registries ?? []).length === 0) mcp?.ready();
 
   let updates = 0;
@@ -178,7 +213,9 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   let fileDiagnostics = first.diagnostics;
   let generated: readonly ServiceEntry[] = [];
   let registryDiagnostics: readonly Diagnostic[] = [];
-  const push = () => {
+  let readinessDiagnostics: readonly Diagnostic[] = [];
+  const setInputDiagnostics = () => engine.setInputDiagnostics([...fileDiagnostics, ...registryDiagnostics, ...readinessDiagnostics]);
+  const push = (trigger: BuildTrigger) => timed(trigger, () => {
     const delta = engine.flush();
     const upserts = new Map<string, object>();
     for (const name of delta.changedRoutes) {
@@ -188,7 +225,19 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     const result = cache.update(upserts, delta.removedRoutes);
     mcp?.sync(engine, options);
     return result;
-  };
+  });
+  // Readiness (served at step 6); made before the hub, whose first complete sync consults it.
+  const health = new Health({
+    logger: log,
+    timers: opts.timers ?? realTimers,
+    readyTimeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+    input: () => ({ serving, registries: registries?.statuses() ?? [], registriesApplied: registries?.applied() ?? true, kinds: kube?.status() ?? [] }),
+    details: () => ({ sources: store.status(), registries: registries?.statuses() ?? [] }),
+    onDiagnostics: (d) => {
+      readinessDiagnostics = d;
+      setInputDiagnostics();
+    },
+  });
   const given = Object.entries(opts.catalog ?? {}).filter(([, v]) => v !== undefined);
   const sync: RegistrySyncOptions = { ...DEFAULT_REGISTRY_SYNC_OPTIONS, catalog: { ...DEFAULT_REGISTRY_SYNC_OPTIONS.catalog, ...Object.fromEntries(given) } };
   const registries = (opts.registries ?? []).length === 0 ? undefined : new RegistryHub({
@@ -199,9 +248,9 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     onSync: (r) => {
       try {
         registryDiagnostics = r.diagnostics;
-        engine.setInputDiagnostics([...fileDiagnostics, ...registryDiagnostics]);
+        setInputDiagnostics();
         engine.apply(withLiveAllocations(r.changes, writes));
-        const result = push();
+        const result = push('registries');
         generated = r.serviceEntries;
         writes?.trigger();
         // Syncs that only change diagnostics (an outage-policy wait) are logged by the hub.
@@ -210,12 +259,16 @@ export async function serve(opts: ServeOptions): Promise<Running> {
         updates++;
       }
     },
-    onComplete: () => mcp?.ready(),
+    onComplete: () => {
+      mcp?.ready();
+      health.state();
+    },
+    observer: registryMetrics(metrics),
   });
 
-  // 5. xDS; stream events go to the log (metrics and the dashboard will subscribe here too)
+  // 5. xDS; stream events go to the log and the metrics (the dashboard will subscribe here too)
   //    (with --mcp-address the MCP family is served on its own listener, 5b, and not here)
-  const callbacks = composeCallbacks(loggingCallbacks(log));
+  const callbacks = composeCallbacks(loggingCallbacks(log), metricsCallbacks(metrics));
   const mcpHere = opts.mcp?.address === undefined ? mcp?.family : undefined;
   let streamId = 0;
   const nextStreamId = () => ++streamId;
@@ -242,14 +295,15 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   });
 
   // 6. HTTP
-  let ready = false;
   const httpServer = new HttpServer({
     address: opts.httpAddress,
     token,
     hostNames: opts.httpHostNames,
     limits: opts.httpLimits,
     endpoints: {
-      ...healthEndpoints({ ready: () => ready, registries, kube, store }),
+      ...health.endpoints(),
+      // Open like the health endpoints: Prometheus scrapes without a token; every label is bounded.
+      '/metrics': { debug: false, handle: async () => metrics.render().then(({ text, contentType }) => ({ status: 200, text, contentType })) },
       ...debugEndpoints({ xds, engine, registries, catalog: sync.catalog, moreStreams: () => side.openStreams(), writes }),
       '/debug/explain': explainEndpoint({ engine, xds, cache }),
     },
@@ -261,7 +315,8 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     throw e;
   });
   log.info({ event: 'http-listening', address: http.address, port: http.port, debug: http.debug }, DEBUG_ACCESS_LOG[http.debug]);
-  ready = true;
+  serving = true;
+  health.start();
 
   // 7. watch the files and apply their changes
   const onUpdate = (u: StoreUpdate) => {
@@ -271,12 +326,13 @@ export async function serve(opts: ServeOptions): Promise<Running> {
         options = u.options;
       }
       fileDiagnostics = u.diagnostics;
-      engine.setInputDiagnostics([...fileDiagnostics, ...registryDiagnostics]);
+      setInputDiagnostics();
       engine.apply(u.changes);
-      const result = push();
+      const result = push('files');
       writes?.trigger();
       logDiagnostics(log, u);
       log.info({ event: 'update', resourceChanges: u.changes.length, routesChanged: [...result.changed], routesRemoved: [...result.removed] }, 'configuration updated');
+      health.state();
     } catch (e) {
       store.rollback();
       log.error({ event: 'update-failed', err: (e as Error).message }, 'applying the change failed; the previous routes stay served and the change is tried again at the next reload');
@@ -300,12 +356,14 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     store,
     mcp,
     writes,
+    metrics,
     get updates() {
       return updates;
     },
     close: () =>
       (closing ??= (async () => {
-        ready = false;
+        serving = false;
+        health.close();
         // The writers stop first: a leader gives its Lease up so another takes over at once.
         await writes?.close();
         store.close();

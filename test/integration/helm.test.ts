@@ -152,6 +152,13 @@ for (const [name, objects, user] of [['default values', () => defaults, 10001], 
       ]);
     });
 
+    test('metrics.scrapeAnnotations annotates the pod for Prometheus at /metrics on the HTTP port; podAnnotations stay', () => {
+      const annotations = (one(objects(), 'Deployment').spec.template.metadata.annotations ?? {}) as Record<string, string>;
+      if (name === 'default values') return assert.deepEqual(annotations, {}, 'no annotations by default');
+      const httpPort = container(objects()).ports.find((p: { name: string }) => p.name === 'http').containerPort;
+      assert.deepEqual(annotations, { 'example.com/scrape': 'false', 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(httpPort), 'prometheus.io/path': '/metrics' });
+    });
+
     test('the Service targets container ports by name, xDS on the port of --xds-address', () => {
       const c = container(objects());
       const names = new Map<string, number>(c.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
@@ -202,6 +209,7 @@ describe('arguments', () => {
     assert.equal(inv.writes, undefined);
     assert.equal(inv.webhook, undefined);
     assert.equal(inv.shutdownGraceMs, 5000);
+    assert.equal(inv.readyTimeoutMs, undefined, "metamesh's default ready timeout");
   });
 
   test('every value reaches its flag', () => {
@@ -223,6 +231,7 @@ describe('arguments', () => {
     assert.equal(inv.httpMaxConnections, 100);
     assert.equal(inv.rescanIntervalMs, 60_000);
     assert.equal(inv.shutdownGraceMs, 20_000);
+    assert.equal(inv.readyTimeoutMs, 600_000);
     assert.deepEqual(inv.xdsLimits, { maxConnections: 20000, maxStreamsPerConnection: 500, maxNamesPerStream: 5000, maxNameLength: 512, maxRequestBytes: 8388608 });
     // extraArgs come last, so they win over the chart's own flags (--max-depth 50 → 60).
     assert.deepEqual(inv.limits, { maxFileBytes: 8388608, maxDocuments: 20000, maxExpandedBytes: 33554432, maxDepth: 60 });

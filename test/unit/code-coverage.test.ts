@@ -30,6 +30,7 @@ import { KubeApiError, type KubeWriter } from '../../src/store/kubernetes/client
 
 /** A fake API server (a test double) that refuses every request as RBAC would. */
 const FAKE_FORBIDDING_API: KubeWriter = { request: () => Promise.reject(new KubeApiError('forbidden (HTTP 403)', 403, 'Forbidden')) };
+import { notReadyDiagnostics, readiness } from '../../src/runtime/readiness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const goldenDir = path.join(root, 'test/golden');
@@ -82,6 +83,9 @@ const EFFECT_CASES: Partial<Record<Code, () => readonly Diagnostic[] | Promise<r
     await writer.pass([{ apiVersion: 'metaprotocol.aeraki.io/v1alpha1', kind: 'MetaRouter', metadata: { name: 'a', namespace: 'ns', generation: 1 } }], []);
     return writer.currentDiagnostics();
   },
+  // serve at its ready timeout with a registry never read (test/integration/metrics-readyz.test.ts).
+  MM_SERVE_NOT_READY: () =>
+    notReadyDiagnostics(readiness({ serving: true, registries: [{ registry: 'zookeeper://127.0.0.1:1/dubbo', state: 'failing', error: 'refused' }], registriesApplied: false, kinds: [] }), 300_000),
 };
 
 /** A watched store that read a valid MetaRouter, then reloaded after the file became `text`. */

@@ -184,6 +184,9 @@ The container's arguments, as a JSON list. Paths are where the pod template moun
 {{- $args = concat $args (list "--rescan-interval" (printf "%d" (int64 .Values.rescanIntervalSeconds))) -}}
 {{- end }}
 {{- $args = concat $args (list "--shutdown-grace" (printf "%ds" (int .Values.shutdownGraceSeconds))) -}}
+{{- if .Values.readyTimeout }}
+{{- $args = concat $args (list "--ready-timeout" .Values.readyTimeout) -}}
+{{- end }}
 {{- $flags := include "metamesh.limitFlags" . | fromYaml -}}
 {{- range $key := keys $flags | sortAlpha }}
 {{- $v := index $.Values.limits $key -}}
