@@ -18,6 +18,8 @@ const RBAC_KINDS = new Set(['Role', 'RoleBinding', 'ClusterRole', 'ClusterRoleBi
  */
 export function chartRbac(features: { kubernetes?: boolean; apply?: boolean; status?: boolean; leaderElection?: boolean }): string {
   const values = {
+    // One replica: the chart refuses several writing replicas without leader election.
+    replicas: 1,
     sources: { kubernetes: { enabled: features.kubernetes ?? false } },
     sinks: { apply: { enabled: features.apply ?? false } },
     status: { enabled: features.status ?? false },
