@@ -23,10 +23,15 @@
  *
  * "Visible" means istiod's /debug/configz lists every generated ServiceEntry, EnvoyFilter and
  * VirtualService by kind, namespace and name (and, after the change, holds the moved EnvoyFilter and
- * no longer the old one). configz is polled: a probe starts at most every --poll-ms; the time given
- * is when the first probe that saw everything was sent, so the true time lies after the previous
- * probe was sent (`resolutionMs`: the gap between the two). A probe is a full dump of istiod's
- * config (tens of MB at N = 10,000), so `probeMs` is reported too: it costs istiod CPU as well.
+ * no longer the old one). configz is polled: a probe starts at most every --poll-ms, and no sooner
+ * than twice the last probe's duration after the last one (a probe is a full dump of istiod's config,
+ * tens of MB and seconds of istiod's CPU at N = 10,000: `probeMs`). Where istiod's own metrics can
+ * say that it cannot hold everything yet, a probe waits for them (a cheap gate, polled every
+ * --poll-ms, or every 100 ms after the change): the apply phase for istiod's count of Kubernetes
+ * config events (pilot_k8s_cfg_events, added ServiceEntries and EnvoyFilters), the change in both
+ * phases for its count of config updates heard (pilot_inbound_updates). The time given is when the
+ * first probe (or gate check) that led to seeing everything was sent; the true time lies after the
+ * previous check was sent (`resolutionMs`: the gap between the two).
  *
  * Objects written: the MCP sink's metamesh_sink_objects_written_total (served to istiod), the apply
  * sink's /debug/sink counters, and the API server's own apiserver_request_total for
@@ -132,6 +137,45 @@ async function istiodKeys(istiod: Istiod): Promise<Set<string>> {
   return new Set(list.filter((o) => KINDS.has(o.kind)).map(keyOf));
 }
 
+/**
+ * istiod's monitoring address, from the command line the harness gave it (`--monitoringAddr=`):
+ * its /metrics counts the config events it took from the Kubernetes API (pilot_k8s_cfg_events),
+ * which costs istiod nothing to answer, unlike a configz dump.
+ */
+function istiodMonitoring(): string | undefined {
+  for (const pid of childPids(ISTIOD)) {
+    const args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const a = args.find((x) => x.startsWith('--monitoringAddr='));
+    if (a) return a.slice('--monitoringAddr='.length);
+  }
+  return undefined;
+}
+
+/**
+ * pilot_k8s_cfg_events by `<type> <event>` (e.g. `EnvoyFilter add`: counted once the object is in
+ * istiod's store), and pilot_inbound_updates{type="config"} as `inbound config` (one per config
+ * change istiod hears of from any source, MCP included, also counted after its store has it).
+ */
+async function configEvents(monitoring: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://${monitoring}/metrics`, { signal: AbortSignal.timeout(30_000) })).text();
+  const out: Record<string, number> = {};
+  for (const s of samples(text, 'pilot_k8s_cfg_events')) out[`${s.labels.type} ${s.labels.event}`] = (out[`${s.labels.type} ${s.labels.event}`] ?? 0) + s.value;
+  for (const s of samples(text, 'pilot_inbound_updates')) if (s.labels.type === 'config') out['inbound config'] = s.value;
+  return out;
+}
+
+/**
+ * A cheap gate before each configz probe of the apply phase: true once istiod has counted at least
+ * `want` events of each `<type> <event>` more than in `base`. Events count only objects istiod took
+ * in, so a configz probe before that would surely miss something.
+ */
+function eventsReached(monitoring: string, base: Record<string, number>, want: Record<string, number>): () => Promise<boolean> {
+  return async () => {
+    const now = await configEvents(monitoring);
+    return Object.entries(want).every(([k, n]) => (now[k] ?? 0) - (base[k] ?? 0) >= n);
+  };
+}
+
 interface Seen {
   /** From t0 until the first probe that saw it was sent. */
   readonly ms: number;
@@ -146,30 +190,34 @@ interface Seen {
  * Polls istiod until `done(keys)` holds; fails after `deadlineMs` saying what is missing.
  * `progress` is logged every 30 s.
  */
-async function untilIstiod(istiod: Istiod, what: string, t0: number, deadlineMs: number, pollMs: number, done: (keys: Set<string>) => string | undefined, progress?: () => Promise<string>): Promise<Seen> {
+async function untilIstiod(istiod: Istiod, what: string, t0: number, deadlineMs: number, pollMs: number, done: (keys: Set<string>) => string | undefined, opts: { progress?: () => Promise<string>; gate?: () => Promise<boolean> } = {}): Promise<Seen> {
   let probes = 0;
   let previous = t0;
   let lastLog = nowMs();
   let lastMissing = 'no answer yet';
+  let probeMs = 0;
   for (;;) {
     const sent = nowMs();
     if (sent - t0 > deadlineMs) throw new Error(`${what}: not within ${deadlineMs / 1000} s (${lastMissing})`);
-    probes++;
     try {
-      const keys = await istiodKeys(istiod);
-      const missing = done(keys);
-      const probeMs = nowMs() - sent;
-      if (missing === undefined) return { ms: round(sent - t0), resolutionMs: round(sent - previous), probes, probeMs: round(probeMs) };
-      lastMissing = missing;
+      if (!opts.gate || (await opts.gate())) {
+        probes++;
+        const keys = await istiodKeys(istiod);
+        probeMs = nowMs() - sent;
+        const missing = done(keys);
+        if (missing === undefined) return { ms: round(sent - t0), resolutionMs: round(sent - previous), probes, probeMs: round(probeMs) };
+        lastMissing = missing;
+      } else lastMissing = 'istiod has not counted enough config events yet';
     } catch (e) {
       lastMissing = (e as Error).message;
     }
     previous = sent;
     if (nowMs() - lastLog > 30_000) {
       lastLog = nowMs();
-      log(`${what}: ${round((nowMs() - t0) / 1000)} s, ${lastMissing}${progress ? `; ${await progress().catch((e: Error) => e.message)}` : ''}`);
+      log(`${what}: ${round((nowMs() - t0) / 1000)} s, ${lastMissing}${opts.progress ? `; ${await opts.progress().catch((e: Error) => e.message)}` : ''}`);
     }
-    const wait = pollMs - (nowMs() - sent);
+    // A configz dump costs istiod CPU (seconds at 30,000 objects): at most about a third of its time goes to probes.
+    const wait = Math.max(pollMs, 2 * probeMs) - (nowMs() - sent);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
 }
@@ -340,9 +388,13 @@ async function mcpPhase(c: Ctx): Promise<Record<string, unknown>> {
     log(`mcp: all visible after ${all.ms} ms (${fromIstiodStartMs} ms after istiod was started)`);
     const afterAll = { servers: servers(), load: load() };
 
+    const monitoring = istiodMonitoring();
+    if (!monitoring) throw new Error('istiod\'s --monitoringAddr was not found on its command line');
+    const events1 = await configEvents(monitoring);
     const tChange = nowMs();
     changeRouter(input, a.services);
-    const change = await untilIstiod(istiod, 'mcp: istiod to hold the changed EnvoyFilter', tChange, 300_000, Math.min(a.pollMs, 250), changeSeen);
+    const changeGate = eventsReached(monitoring, events1, { 'inbound config': 1 });
+    const change = await untilIstiod(istiod, 'mcp: istiod to hold the changed EnvoyFilter', tChange, 300_000, 100, changeSeen, { gate: changeGate });
     log(`mcp: change visible after ${change.ms} ms`);
 
     await istiod.kill();
@@ -382,21 +434,27 @@ async function applyPhase(c: Ctx): Promise<Record<string, unknown>> {
   let metamesh: MetameshProcess | undefined;
   try {
     const before = await apiserverRequests(cluster);
+    const monitoring = istiodMonitoring();
+    if (!monitoring) throw new Error('istiod\'s --monitoringAddr was not found on its command line');
+    const events0 = await configEvents(monitoring);
     log(`apply: istiod ready in ${istiodReadyMs} ms; starting metamesh serve --apply (${a.services} services)`);
     const t0 = nowMs();
     metamesh = await startMetamesh(['--kubeconfig', cluster.readerKubeconfig, '--mesh-config', 'none', '--apply', '-f', input.manifests, '--registry', registryFlag(input)], path.join(c.tmp, 'metamesh-apply.log'), a.deadlineMs);
     const m = metamesh;
     const metameshReadyMs = round(nowMs() - t0);
     const progress = async () => `metamesh /debug/sink: ${JSON.stringify(((await debugSink(m)).sink as { counters?: unknown } | null)?.counters)}`;
-    const all = await untilIstiod(istiod, 'apply: istiod to hold every generated object', t0, a.deadlineMs, a.pollMs, missingOf(expected.keys), progress);
+    const gate = eventsReached(monitoring, events0, { 'ServiceEntry add': expected.counts.serviceEntries!, 'EnvoyFilter add': expected.counts.envoyFilters! });
+    const all = await untilIstiod(istiod, 'apply: istiod to hold every generated object', t0, a.deadlineMs, a.pollMs, missingOf(expected.keys), { progress, gate });
     log(`apply: all visible after ${all.ms} ms`);
     const afterAll = { servers: servers(), load: load() };
     const atAll = await apiserverRequests(cluster);
     const sinkAtAll = await debugSink(m);
 
+    const events1 = await configEvents(monitoring);
     const tChange = nowMs();
     changeRouter(input, a.services);
-    const change = await untilIstiod(istiod, 'apply: istiod to hold the changed EnvoyFilter', tChange, 300_000, Math.min(a.pollMs, 250), changeSeen);
+    const changeGate = eventsReached(monitoring, events1, { 'EnvoyFilter add': 1, 'EnvoyFilter delete': 1 });
+    const change = await untilIstiod(istiod, 'apply: istiod to hold the changed EnvoyFilter', tChange, 300_000, 100, changeSeen, { gate: changeGate });
     log(`apply: change visible after ${change.ms} ms`);
     const atChange = await apiserverRequests(cluster);
     const writes = (r: Record<string, number>) => sum(r, (k) => WRITE_VERBS.test(k));
