@@ -29,7 +29,7 @@ import { packageVersion } from './version.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { DEFAULT_REGISTRY_SYNC_OPTIONS } from '../registry/sync.js';
-import { readRegistriesOnce } from '../runtime/registries.js';
+import { readRegistriesOnce } from '../runtime/registries-once.js';
 
 export type { Io } from './io.js';
 

@@ -26,6 +26,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifySchema, type InjectOptions, type LightMyRequestResponse } from 'fastify';
+import type { RouteRecord } from '../dashboard/openapi.js';
 import { debugAccess, refusal, type AccessContext, type DebugAccess } from './http-policy.js';
 
 export interface HttpLimits {
@@ -55,7 +56,7 @@ export interface Endpoint {
 }
 
 /** Registers routes on the app; `config: { guarded: true }` puts a route behind the token policy. */
-export type RouteRegistrar = (app: FastifyInstance) => void;
+export type RouteRegistrar = (app: FastifyInstance, server: HttpServer) => void;
 
 export interface HttpServerOptions {
   /** host:port; port 0 picks a free port. */
@@ -101,6 +102,8 @@ export function readTokenFile(file: string): string {
 
 export class HttpServer {
   readonly app: FastifyInstance;
+  /** Every route registered, with its schema: the OpenAPI document is made from it. */
+  readonly routeTable: RouteRecord[] = [];
   private server: http.Server | undefined;
   private access: AccessContext | undefined;
 
@@ -134,6 +137,9 @@ export class HttpServer {
       return503OnClosing: true,
       forceCloseConnections: false,
     });
+    this.app.addHook('onRoute', (r) => {
+      for (const method of [r.method].flat()) this.routeTable.push({ method, url: r.url ?? r.path, schema: r.schema as Record<string, unknown> | undefined, guarded: (r.config as RouteConfig | undefined)?.guarded === true });
+    });
     this.app.addHook('onRequest', (req, reply, done) => this.guard(req, reply, done));
     this.app.setNotFoundHandler((_req, reply) => {
       void sendReply(reply, { status: 404, text: `not found; try ${this.paths().join(', ')}` });
@@ -151,7 +157,7 @@ export class HttpServer {
         return sendReply(reply, endpoint.handle(new URLSearchParams(q < 0 ? '' : raw.slice(q + 1))));
       });
     }
-    for (const register of options.routes ?? []) register(this.app);
+    for (const register of options.routes ?? []) register(this.app, this);
   }
 
   listen(): Promise<Listening> {

@@ -110,6 +110,8 @@ export interface RegistryHubOptions {
    * least once: what is served then includes every registry.
    */
   readonly onComplete?: () => void;
+  /** After every committed sync (the dashboard's history, src/dashboard/history.ts). */
+  readonly onStep?: (step: HubStep) => void;
   /** Delay from a registry's change to the sync (trailing: restarted by every change; default 200 ms). */
   readonly debounceMs?: number;
   /** Options of the watchers themselves (their own debounce). */
@@ -117,6 +119,16 @@ export interface RegistryHubOptions {
   /** How often the outage policy is re-evaluated without any registry event. */
   readonly tickMs?: number;
   readonly now?: () => number;
+}
+
+/** One committed sync of the hub. */
+export interface HubStep {
+  readonly nowMs: number;
+  readonly statuses: readonly RegistryStatus[];
+  /** Per registry with changes since the previous step: how long its first one waited to be applied. */
+  readonly lagMs: Readonly<Record<string, number>>;
+  /** The ServiceEntry changes applied. */
+  readonly changes: SyncResult['changes'];
 }
 
 /** Every configured registry, synced into ServiceEntries continuously (for `serve`). */
@@ -133,9 +145,11 @@ export class RegistryHub {
   private deadline: NodeJS.Timeout | undefined;
   private readonly tick: NodeJS.Timeout;
   private closed = false;
+  /** Per registry, when its first change not yet applied was announced. */
+  private readonly pendingSince = new Map<string, number>();
 
   constructor(private readonly opts: RegistryHubOptions) {
-    this.feeds = opts.configs.map((c) => openRegistry(c, () => this.schedule(), opts.now, opts.feeds));
+    this.feeds = opts.configs.map((c) => openRegistry(c, () => this.schedule(c.name), opts.now, opts.feeds));
     this.tick = setInterval(() => this.sync(), opts.tickMs ?? 5000);
     this.tick.unref();
     this.schedule();
@@ -171,8 +185,9 @@ export class RegistryHub {
     for (const f of this.feeds) f.close();
   }
 
-  private schedule(): void {
+  private schedule(registry?: string): void {
     if (this.closed) return;
+    if (registry !== undefined && !this.pendingSince.has(registry)) this.pendingSince.set(registry, (this.opts.now ?? Date.now)());
     if (this.debounce) clearTimeout(this.debounce);
     this.debounce = setTimeout(() => this.sync(), this.opts.debounceMs ?? 200);
   }
@@ -203,6 +218,10 @@ export class RegistryHub {
     this.syncedStatuses = statuses;
     this.logDecisions(result.decisions, statuses);
     this.armDeadline(result.decisions, nowMs);
+    const lagMs: Record<string, number> = {};
+    for (const [name, since] of this.pendingSince) lagMs[name] = Math.max(0, nowMs - since);
+    this.pendingSince.clear();
+    this.opts.onStep?.({ nowMs, statuses, lagMs, changes: result.changes });
     if (complete) this.opts.onComplete?.();
   }
 
@@ -261,34 +280,3 @@ const DECISION_MESSAGE: Record<Exclude<Decision['kind'], 'protection-held'>, str
   'protection-triggered': 'a loss above the protection threshold was refused; the previous ones are kept until it recovers or the hold ends',
   'protection-released': 'the protection is lifted',
 };
-
-/**
- * `generate`: reads every registry once. Resolves when each is synced, or rejects after
- * `timeoutMs` naming the registries that are not (a clear message, never a partial result).
- */
-export async function readRegistriesOnce(configs: readonly RegistryConfig[], sync: RegistrySyncOptions, timeoutMs: number): Promise<SyncResult> {
-  const feeds: RegistryFeed[] = [];
-  let wake: () => void = () => {};
-  try {
-    for (const c of configs) feeds.push(openRegistry(c, () => wake()));
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const pending = feeds.filter((f) => f.status().state !== 'synced' || f.snapshot() === undefined);
-      if (pending.length === 0) break;
-      const failing = pending.filter((f) => f.final === true);
-      const why = (list: RegistryFeed[]) => list.map((f) => `${f.name} (${f.status().state}${f.status().error ? `: ${f.status().error}` : ''})`).join('; ');
-      if (failing.length > 0) throw new Error(`registry cannot be read: ${why(failing)}`);
-      if (Date.now() >= deadline) throw new Error(`registry not read within ${timeoutMs / 1000} s: ${why(pending)}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(200, Math.max(1, deadline - Date.now())));
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
-    return syncRegistries(EMPTY_SYNC_STATE, feeds.map((f) => f.snapshot()!), feeds.map((f) => f.status()), sync, Date.now());
-  } finally {
-    for (const f of feeds) f.close();
-  }
-}

@@ -18,7 +18,7 @@
  *      streams from istiod once the sink is ready: istiod exits if it cannot connect at start, so
  *      the port is open before the HTTP server reports ready)
  *   6. HTTP server listens (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries,
- *      /debug/explain); ready from here on (and once every registry and every Kubernetes kind has
+ *      /debug/explain, the dashboard at /dashboard/ and its API under /api/); ready from here on (and once every registry and every Kubernetes kind has
  *      been read once); /readyz also shows the health of every source (ConfigStore.status()) and
  *      /debug/registries what the registries' outage policy is doing (registries-debug.ts)
  *   7. watch the files (and rescan them periodically) and the Kubernetes API; on each change:
@@ -46,16 +46,18 @@ import { XdsServer } from '../xds/server.js';
 import { logTlsEvent } from '../xds/tls-log.js';
 import { CertificateWatcher, type TlsOptions } from '../xds/tls-watch.js';
 import type { InputLimits } from '../input/limits.js';
-import { debugEndpoints } from './debug-endpoints.js';
 import type { DebugAccess } from './http-policy.js';
-import { HttpServer, readTokenFile, type HttpLimits, type Reply } from './http.js';
+import { readTokenFile, type HttpLimits, type HttpServer } from './http.js';
+import { httpApp } from './http-app.js';
+import { AckTracker } from '../dashboard/acks.js';
+import { DEFAULT_EVENT_OPTIONS, EventHub, type EventHubOptions } from '../dashboard/events.js';
+import { RegistryHistory } from '../dashboard/history.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { DEFAULT_REGISTRY_SYNC_OPTIONS, type RegistrySyncOptions } from '../registry/sync.js';
 import type { CatalogOptions } from '../catalog/model.js';
 import { RegistryHub } from './registries.js';
 import { McpSink } from './mcp.js';
-import { explainEndpoint } from './explain-endpoint.js';
 
 export interface ServeOptions {
   readonly files: readonly string[];
@@ -87,6 +89,8 @@ export interface ServeOptions {
   /** Host names HTTP clients may use besides the bound address (and localhost on loopback). */
   readonly httpHostNames?: readonly string[] | undefined;
   readonly httpLimits?: Partial<HttpLimits> | undefined;
+  /** Limits of the dashboard's event streams (src/dashboard/events.ts). */
+  readonly dashboardEvents?: Partial<EventHubOptions> | undefined;
   /** Serve the generated Istio config to istiod over MCP-over-xDS (src/runtime/mcp.ts). */
   readonly mcp?: { readonly revision?: string | undefined } | undefined;
   /** The Kubernetes API as a source, beside or instead of the files. */
@@ -106,6 +110,8 @@ export interface Running {
   readonly store: ConfigStore;
   /** The MCP sink, with --mcp. */
   readonly mcp: McpSink | undefined;
+  /** The HTTP server (its inject() answers without a socket, under the same policy). */
+  readonly http: HttpServer;
   /** How many watcher updates have been applied so far (tests wait on it). */
   readonly updates: number;
   close(): Promise<void>;
@@ -154,6 +160,9 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   if ((opts.registries ?? []).length === 0) mcp?.ready();
 
   let updates = 0;
+  // 4a. the dashboard's state, fed by the registries, the xDS callbacks and every push
+  const dashboard = { history: new RegistryHistory((opts.registries ?? []).map((r) => r.name)), acks: new AckTracker(Date.now, () => events.notify('proxies')), events: new EventHub({ ...DEFAULT_EVENT_OPTIONS, ...opts.dashboardEvents }) };
+  const events = dashboard.events;
   // 4b. the registries: their services become ServiceEntries, applied like file changes
   let fileDiagnostics = first.diagnostics;
   let registryDiagnostics: readonly Diagnostic[] = [];
@@ -166,6 +175,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     }
     const result = cache.update(upserts, delta.removedRoutes);
     mcp?.sync(engine, options);
+    events.notify('services', 'diagnostics', 'proxies');
     return result;
   };
   const given = Object.entries(opts.catalog ?? {}).filter(([, v]) => v !== undefined);
@@ -188,10 +198,14 @@ export async function serve(opts: ServeOptions): Promise<Running> {
       }
     },
     onComplete: () => mcp?.ready(),
+    onStep: (step) => {
+      dashboard.history.record(step);
+      events.notify('registries');
+    },
   });
 
-  // 5. xDS; stream events go to the log (metrics and the dashboard will subscribe here too)
-  const xds = new XdsServer({ cache, callbacks: composeCallbacks(loggingCallbacks(log)), credentials: certificates?.credentials(), limits: opts.xdsLimits, adsFamily: mcp?.family });
+  // 5. xDS; stream events go to the log and the dashboard (metrics will subscribe here too)
+  const xds = new XdsServer({ cache, callbacks: composeCallbacks(loggingCallbacks(log), dashboard.acks.callbacks()), credentials: certificates?.credentials(), limits: opts.xdsLimits, adsFamily: mcp?.family });
   const xdsPort = await xds.listen(opts.xdsAddress).catch((e: unknown) => {
     certificates?.close();
     registries?.close();
@@ -199,29 +213,14 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     throw e;
   });
 
-  // 6. HTTP
+  // 6. HTTP: health, debug pages, the dashboard and its API (http-app.ts)
   let ready = false;
-  const text = (status: number, body: string): Reply => ({ status, text: body });
-  const httpServer = new HttpServer({
-    address: opts.httpAddress,
-    token,
-    hostNames: opts.httpHostNames,
-    limits: opts.httpLimits,
-    endpoints: {
-      '/healthz': { debug: false, handle: () => text(200, 'ok') },
-      // Ready means serving. A stale source does not make it unready: its last good content is
-      // what is served, and taking the server out of rotation would serve nothing instead.
-      '/readyz': {
-        debug: false,
-        handle: () => {
-          // Ready once serving and every registry and Kubernetes kind was read completely at least once.
-          const ok = ready && (registries?.synced() ?? true) && (kube?.synced() ?? true);
-          return { status: ok ? 200 : 503, json: { status: ok ? 'ready' : 'not ready', sources: store.status(), registries: registries?.statuses() ?? [] } };
-        },
-      },
-      ...debugEndpoints({ xds, engine, registries, catalog: sync.catalog }),
-      '/debug/explain': explainEndpoint({ engine, xds, cache }),
-    },
+  const httpServer = httpApp({
+    ...{ address: opts.httpAddress, token, hostNames: opts.httpHostNames, limits: opts.httpLimits },
+    ...{ xds, cache, engine, store, registries, catalog: sync.catalog, dashboard },
+    // Ready once serving and every registry and Kubernetes kind was read completely at least once.
+    ready: () => ready && (registries?.synced() ?? true) && (kube?.synced() ?? true),
+    generation: () => updates,
   });
   const http = await httpServer.listen().catch(async (e: unknown) => {
     await xds.shutdown(0);
@@ -265,6 +264,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     engine,
     store,
     mcp,
+    http: httpServer,
     get updates() {
       return updates;
     },
