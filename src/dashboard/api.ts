@@ -10,14 +10,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { PipelineState } from '../model/pipeline-state.js';
 import type { ServiceEntry } from '../model/resources.js';
-import type { RegistriesDebugInput } from '../runtime/registries-debug.js';
-import type { HttpServer } from '../runtime/http.js';
+import type { RegistriesDebugInput } from './registries-debug.js';
 import type { StreamInfo } from '../xds/stream-info.js';
 import type { AckTracker } from './acks.js';
 import { serviceDetail } from './detail.js';
 import type { EventHub } from './events.js';
 import type { RegistryHistory } from './history.js';
-import { openApiDocument } from './openapi.js';
+import { openApiDocument, type RouteRecord } from './openapi.js';
 import { diagnosticsSchema, errorResponses, openApiSchema, pageQuery, proxiesSchema, registriesSchema, serviceDetailSchema, servicesSchema } from './schemas.js';
 import { SORT_KEYS, serviceRows, servicesPage, type ServiceRow, type SortKey } from './services.js';
 import { diagnosticsPanel, proxiesPanel, registriesPanel } from './views.js';
@@ -52,7 +51,7 @@ export function dashboardApi(s: DashboardSources) {
   };
   const guarded = { guarded: true };
 
-  return (app: FastifyInstance, server: HttpServer): void => {
+  return (app: FastifyInstance, server: { readonly routeTable: readonly RouteRecord[] }): void => {
     app.get('/api/openapi.json', { config: guarded, schema: { summary: 'This OpenAPI document, generated from the route schemas', tags: ['api'], response: { 200: openApiSchema } } }, async () =>
       openApiDocument(server.routeTable, { title: 'metamesh serve', version: s.version }),
     );

@@ -3,7 +3,7 @@
  * (`/docs/errors#mm_router_weights`). A deliberately small subset of Markdown, the one that page
  * uses: headings (with ids: the heading text in lower case, non-word characters dropped, spaces as
  * hyphens, as GitHub makes them), fenced code, tables and lists as preformatted text, paragraphs
- * with `code` spans. Everything is escaped; no HTML from the file is passed through. Pure.
+ * with `code` spans. Blocks that may scroll take the keyboard focus. Everything is escaped; no HTML from the file is passed through. Pure.
  */
 function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -38,12 +38,12 @@ export function markdownPage(md: string, title: string): string {
       endPara();
       const block: string[] = [];
       for (i++; i < lines.length && !lines[i]!.startsWith('```'); i++) block.push(lines[i]!);
-      out.push(`<pre><code>${esc(block.join('\n'))}</code></pre>`);
+      out.push(`<pre tabindex="0"><code>${esc(block.join('\n'))}</code></pre>`);
     } else if (/^\s*(\||[-*] |\d+\. )/.test(line)) {
       endPara();
       const block: string[] = [line];
       while (i + 1 < lines.length && lines[i + 1]!.trim() !== '' && !/^#/.test(lines[i + 1]!)) block.push(lines[++i]!);
-      out.push(`<pre class="block">${esc(block.join('\n'))}</pre>`);
+      out.push(`<pre class="block" tabindex="0">${esc(block.join('\n'))}</pre>`);
     } else if (line.trim() === '') endPara();
     else para.push(line.trim());
   }

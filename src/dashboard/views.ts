@@ -6,8 +6,10 @@
 import { docOf } from '../explain/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import { verdict } from '../model/verdict.js';
-import { clip, MAX_NAMES_LISTED } from '../runtime/debug.js';
-import { registriesDebug, type RegistriesDebugInput, type RegistryView } from '../runtime/registries-debug.js';
+import { clip as clipTo, MAX_ID_LENGTH } from '../util/clip.js';
+import { MAX_NAMES_LISTED, registriesDebug, type RegistriesDebugInput, type RegistryView } from './registries-debug.js';
+
+const clip = (s: string): string => clipTo(s, MAX_ID_LENGTH);
 import type { StreamInfo } from '../xds/stream-info.js';
 import type { LatencyHistogram } from './acks.js';
 import type { HistoryPoint, RegistryHistory } from './history.js';

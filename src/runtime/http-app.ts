@@ -14,7 +14,7 @@ import type { Engine } from '../pipeline/engine.js';
 import type { ConfigStore } from '../store/store.js';
 import type { ResourceCache } from '../xds/cache.js';
 import type { XdsServer } from '../xds/server.js';
-import { packageVersion } from '../cli/version.js';
+import { packageVersion } from '../util/version.js';
 import { debugEndpoints } from './debug-endpoints.js';
 import { explainEndpoint } from './explain-endpoint.js';
 import { HttpServer, type HttpLimits } from './http.js';

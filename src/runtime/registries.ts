@@ -20,7 +20,7 @@ import { httpNacosApi } from '../registry/nacos/client.js';
 import type { NacosWatchConfig } from '../registry/nacos/config.js';
 import { NacosWatcher } from '../registry/nacos/watch.js';
 import { loadBuiltinProtocols } from '../protocol/builtin.js';
-import type { RegistriesDebugInput } from './registries-debug.js';
+import type { RegistriesDebugInput } from '../dashboard/registries-debug.js';
 
 /** One registry being read. */
 export interface RegistryFeed {
@@ -170,7 +170,7 @@ export class RegistryHub {
   }
 
   /**
-   * What /debug/registries shows (src/runtime/registries-debug.ts): the statuses, catalog state and
+   * What /debug/registries shows (src/dashboard/registries-debug.ts): the statuses, catalog state and
    * decisions of the last sync, which belong together (the statuses now may be a debounce ahead).
    */
   debugInput(): RegistriesDebugInput {
