@@ -291,7 +291,7 @@ function logDiagnostics(log: Logger, u: StoreUpdate): void {
 }
 
 const DEBUG_ACCESS_MESSAGE: Record<DebugAccess, string> = {
-  open: 'HTTP listening on a loopback address; the debug endpoints are open to local clients',
-  token: 'HTTP listening; the debug endpoints require the bearer token of --http-token-file',
-  disabled: 'HTTP listening on a non-loopback address without --http-token-file; the debug endpoints are disabled (the health endpoints answer)',
+  open: 'HTTP listening on a loopback address; the debug endpoints and the dashboard API are open to local clients',
+  token: 'HTTP listening; the debug endpoints and the dashboard API require the bearer token of --http-token-file',
+  disabled: 'HTTP listening on a non-loopback address without --http-token-file; the debug endpoints and the dashboard API are disabled (the health endpoints answer)',
 };

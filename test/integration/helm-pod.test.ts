@@ -129,7 +129,8 @@ after(async () => {
 });
 
 test('started from the rendered arguments: TLS with client certificates, debug endpoints behind the token', () => {
-  assert.match(out, /xDS \(gRPC, mutual TLS\) on 0\.0\.0\.0:\d+, HTTP on 0\.0\.0\.0:\d+ \(debug endpoints require the bearer token\)/);
+  assert.match(out, /xDS \(gRPC, mutual TLS\) on 0\.0\.0\.0:\d+, HTTP on 0\.0\.0\.0:\d+ \(debug endpoints and dashboard require the bearer token\)/);
+  assert.match(out, /dashboard at http:\/\/0\.0\.0\.0:\d+\/dashboard\/ \(it asks for the bearer token of --http-token-file\)\n/);
 });
 
 test('kubelet probes (Host: the pod IP) and the Service names get /healthz and /readyz; other names get 421', async () => {
