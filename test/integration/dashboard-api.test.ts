@@ -3,7 +3,7 @@
  * `metamesh serve` (real engine, real xDS server, real gRPC clients), and its event stream over a
  * real socket: the OpenAPI document covers every route, the services table searches, sorts and
  * pages 10,000 registry services, the drill-down shows the objects and the proxies' ACK/NACK, the
- * proxies panel has the push-to-ACK histogram, diagnostics filter by code and object, the token
+ * proxies panel has the push-to-ACK histogram and tells istiod (MCP) from sidecars, diagnostics filter by code and object, the token
  * policy holds, and the event stream is bounded (client limit, heartbeat, shutdown).
  */
 import { after, test } from 'node:test';
@@ -14,6 +14,8 @@ import { writeFileSync } from 'node:fs';
 import { parseRegistry, type RegistryConfig } from '../../src/registry/config.js';
 import { client, DUBBO, editFile, examplesCopy, NODE, removeTemps, services, sotwReq, start, tempDir, until } from '../support/xds.js';
 import type { DiscoveryResponseWire } from '../../src/xds/services.js';
+import { ISTIOD_TYPE_URLS } from '../../src/mcp/types.js';
+import { connectIstiod, ISTIOD_NODE } from '../support/mcp.js';
 
 after(removeTemps);
 
@@ -214,6 +216,27 @@ test('the event stream: hello, heartbeats past the request and idle timeouts, a 
     await until(() => one.ended() && two.ended(), 'both streams to be ended by the shutdown');
   } finally {
     c.client.close();
+    await srv.close();
+  }
+});
+
+test('/api/proxies shows istiod over MCP as kind istiod, with the config collections it holds and the ACK latency of each', async () => {
+  const srv = await start(examplesCopy(), { watch: 'none', mcp: {} });
+  const istiod = connectIstiod(srv.xdsPort);
+  try {
+    await istiod.receive(ISTIOD_TYPE_URLS.length);
+    await until(async () => ((await srv.http.inject({ url: '/api/proxies' })).json() as Json).ackLatency.count >= ISTIOD_TYPE_URLS.length, 'every collection ACKed and timed');
+    const p = (await srv.http.inject({ url: '/api/proxies' })).json() as Json;
+    assert.equal(p.total, 1);
+    const [x] = p.proxies;
+    assert.equal(x.kind, 'istiod');
+    assert.equal(x.nodeId, ISTIOD_NODE.id);
+    assert.equal(x.service, 'ads');
+    assert.deepEqual(x.types.map((t: Json) => t.typeUrl).sort(), [...ISTIOD_TYPE_URLS].sort());
+    const se = x.types.find((t: Json) => t.typeUrl.endsWith('/ServiceEntry'));
+    assert.ok(se.heldCount >= 1, JSON.stringify(se));
+  } finally {
+    istiod.close();
     await srv.close();
   }
 });
