@@ -133,7 +133,7 @@ export class HttpServer {
       },
       logger: false,
       // Request targets are matched as sent: `//healthz` is not `/healthz`.
-      routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 200 },
+      routerOptions: { ignoreDuplicateSlashes: false, maxParamLength: 1024 },
       return503OnClosing: true,
       forceCloseConnections: false,
     });

@@ -104,6 +104,7 @@ test('the drill-down of a service holds its endpoints, ServiceEntry and EnvoyFil
     assert.ok(d0.explanation.facts.some((f: Json) => f.section === 'metarouter' && /MetaRouter dubbo\/demoservice/.test(f.sentence)), 'says which MetaRouter applies');
     assert.equal(d0.explanation.inEffect, true);
     assert.equal((await srv.http.inject({ url: '/api/services/no.such.host' })).statusCode, 404);
+    assert.equal((await srv.http.inject({ url: `/api/services/${'a'.repeat(600)}` })).statusCode, 400, 'a host longer than 512 characters');
 
     const acker = c.open<DiscoveryResponseWire>('StreamRoutes');
     acker.send(sotwReq([DUBBO], { node: { ...NODE, id: 'acker' } }));
