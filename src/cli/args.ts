@@ -9,9 +9,9 @@ import type { CatalogOptions } from '../catalog/model.js';
 import { parseRegistry, type RegistryConfig } from '../registry/config.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../input/limits.js';
 import { LIMIT_FLAGS, validLimit, type XdsLimits } from '../xds/limits.js';
-import { catalogFlags, kubeFlags, type FlagValues, type KubeFlags } from './serve-flags.js';
+import { catalogFlags, clientTrustDomains, kubeFlags, mcpFlags, webhookFlags, type FlagValues, type KubeFlags, type McpFlags, type WebhookFlags } from './serve-flags.js';
 
-export type { KubeFlags } from './serve-flags.js';
+export type { KubeFlags, McpFlags, WebhookFlags } from './serve-flags.js';
 import { COMMANDS, commandSpec, DEFAULT_HTTP_ADDRESS, DEFAULT_XDS_ADDRESS, type CommandName, type CommandSpec } from './commands.js';
 
 export interface TlsFlags {
@@ -20,6 +20,8 @@ export interface TlsFlags {
   readonly ca: string | undefined;
   /** --tls-expiry-warning in milliseconds, when given. */
   readonly expiryWarningMs: number | undefined;
+  /** --tls-client-trust-domain: client SPIFFE ids must be in one of these (none: any the CA signed). */
+  readonly clientTrustDomains: readonly string[];
 }
 
 export type GenerateFormat = 'yaml' | 'json' | 'manifests';
@@ -51,14 +53,18 @@ export interface ServeFlags {
   readonly httpIdleTimeoutMs: number | undefined;
   readonly httpMaxConnections: number | undefined;
   readonly shutdownGraceMs: number | undefined;
+  /** --ready-timeout, when given (0: never report). */
+  readonly readyTimeoutMs: number | undefined;
   readonly rescanIntervalMs: number | undefined;
   readonly limits: InputLimits;
   /** Only the xDS limits given on the command line; the server's defaults cover the rest. */
   readonly xdsLimits: Partial<XdsLimits>;
   /** Only the outage-policy options given (--registry-removal-grace …); the catalog's defaults cover the rest. */
   readonly catalog: Partial<CatalogOptions>;
-  /** --mcp: the MCP sink for istiod, with its revision label (--mcp-revision) if any. */
-  readonly mcp: { readonly revision: string | undefined } | undefined;
+  /** --mcp: the MCP sink for istiod (--mcp-revision, --mcp-address, --mcp-plaintext). */
+  readonly mcp: McpFlags | undefined;
+  /** --webhook-address with its TLS files: the validating admission webhook. */
+  readonly webhook: WebhookFlags | undefined;
   /** Read the Kubernetes API too (--kubernetes or --kubeconfig). */
   readonly kubernetes: KubeFlags | undefined;
 }
@@ -183,18 +189,19 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
   if (warning !== undefined && cert === undefined) return usage('--tls-expiry-warning needs --tls-cert and --tls-key');
   const warningSeconds = warning === undefined ? undefined : parseDuration(warning);
   if (warning !== undefined && warningSeconds === undefined) return usage(`--tls-expiry-warning must be a duration such as 6h, 90m or 0s, not ${JSON.stringify(warning)}`);
-  const mcp = values.mcp === true;
-  const revision = values['mcp-revision'] as string | undefined;
-  if (revision !== undefined && !mcp) return usage('--mcp-revision needs --mcp');
-  if (revision !== undefined && !LABEL_VALUE.test(revision)) return usage(`--mcp-revision must be a label value (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit), not ${JSON.stringify(revision)}`);
-  if (mcp && ca !== undefined) return usage('--mcp cannot be used with --tls-ca: istiod presents no client certificate (only server TLS, tlsSettings mode SIMPLE, works), so it could not connect; use --tls-cert and --tls-key alone');
+  const mcp = mcpFlags(values);
+  if (typeof mcp === 'string') return usage(mcp);
+  const webhook = webhookFlags(values);
+  if (typeof webhook === 'string') return usage(webhook);
+  const trustDomains = clientTrustDomains(values);
+  if (typeof trustDomains === 'string') return usage(trustDomains);
   const xdsAddress = (values['xds-address'] as string | undefined) ?? DEFAULT_XDS_ADDRESS;
   const httpAddress = (values['http-address'] as string | undefined) ?? DEFAULT_HTTP_ADDRESS;
   for (const [flag, a] of [['--xds-address', xdsAddress], ['--http-address', httpAddress]] as const) {
     if (!/^(\[[^\]]*\]|[^:]*):\d+$/.test(a)) return usage(`${flag} must be host:port, not ${JSON.stringify(a)}`);
   }
   const expiryWarningMs = warningSeconds === undefined ? undefined : Math.round(warningSeconds * 1000);
-  const tls = cert !== undefined && key !== undefined ? { cert, key, ca, expiryWarningMs } : undefined;
+  const tls = cert !== undefined && key !== undefined ? { cert, key, ca, expiryWarningMs, clientTrustDomains: trustDomains } : undefined;
   const rescan = values['rescan-interval'] as string | undefined;
   if (rescan !== undefined && !(/^\d{1,7}$/.test(rescan) && Number(rescan) <= MAX_RESCAN_SECONDS)) return usage(`--rescan-interval must be a whole number of seconds up to ${MAX_RESCAN_SECONDS}, not ${JSON.stringify(rescan)}`);
   const durations: Record<string, number | undefined> = {};
@@ -205,6 +212,9 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
     if (seconds === undefined || seconds <= 0 || seconds > 3600) return usage(`--${flag} must be a duration from 1ms to 1h such as 5s or 500ms, not ${JSON.stringify(v)}`);
     durations[flag] = Math.max(1, Math.round(seconds * 1000));
   }
+  const ready = values['ready-timeout'] as string | undefined;
+  const readySeconds = ready === undefined ? undefined : parseDuration(ready);
+  if (ready !== undefined && (readySeconds === undefined || readySeconds > 86_400)) return usage(`--ready-timeout must be a duration from 0s (never) to 24h such as 5m, not ${JSON.stringify(ready)}`);
   const max = values['http-max-connections'] as string | undefined;
   if (max !== undefined && !(/^\d{1,6}$/.test(max) && Number(max) >= 1)) return usage(`--http-max-connections must be a whole number from 1 to 999999, not ${JSON.stringify(max)}`);
   const limits = inputLimits(values);
@@ -233,17 +243,16 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
     httpIdleTimeoutMs: durations['http-idle-timeout'],
     httpMaxConnections: max === undefined ? undefined : Number(max),
     shutdownGraceMs: durations['shutdown-grace'],
+    readyTimeoutMs: readySeconds === undefined ? undefined : Math.round(readySeconds * 1000),
     rescanIntervalMs: rescan === undefined ? undefined : Number(rescan) * 1000,
     limits,
     xdsLimits,
     catalog,
-    mcp: mcp ? { revision } : undefined,
+    mcp,
+    webhook,
     kubernetes,
   };
 }
-
-/** A Kubernetes label value (non-empty: an empty revision would be no revision). */
-const LABEL_VALUE = /^[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 
 
 /** The longest period a timer takes, in whole seconds (2^31-1 ms). */

@@ -6,7 +6,8 @@
 import { DEFAULT_CATALOG_OPTIONS } from '../catalog/model.js';
 import { DEFAULT_INPUT_LIMITS } from '../input/limits.js';
 import { DEFAULT_HTTP_LIMITS } from '../runtime/http.js';
-import { DEFAULT_KUBE_SYNC_TIMEOUT_MS, DEFAULT_SHUTDOWN_GRACE_MS } from '../runtime/serve.js';
+import { DEFAULT_KUBE_SYNC_TIMEOUT_MS, DEFAULT_READY_TIMEOUT_MS, DEFAULT_SHUTDOWN_GRACE_MS } from '../runtime/serve.js';
+import { formatDuration } from '../runtime/readiness.js';
 import { DEFAULT_MESH_CONFIG } from '../store/kubernetes/kinds.js';
 import { DEFAULT_XDS_LIMITS, LIMIT_FLAGS, type XdsLimits } from '../xds/limits.js';
 
@@ -126,7 +127,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'serve',
     summary: 'serve the RDS route tables over xDS (and, with --mcp, Istio config to istiod) and follow file changes',
     description:
-      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS; with --mcp also the generated Istio config to istiod over ADS) and HTTP (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries, /debug/explain), re-reading the -f paths when they change and following the Kubernetes API with --kubernetes; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
+      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS; with --mcp also the generated Istio config to istiod over ADS) and HTTP (/healthz, /readyz, /metrics, /debug/xds, /debug/config, /debug/registries, /debug/explain), with --webhook-address the admission webhook over HTTPS, re-reading the -f paths when they change and following the Kubernetes API with --kubernetes; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
     flags: {
       filename: { ...FILES, help: 'a manifest file or directory to serve and watch; repeatable, and each must exist; at least one -f, --registry or --kubernetes' },
       registry: REGISTRY,
@@ -134,12 +135,31 @@ export const COMMANDS: readonly CommandSpec[] = [
       'http-address': { type: 'string', value: 'host:port', default: DEFAULT_HTTP_ADDRESS, help: 'where the health and debug HTTP server listens' },
       'tls-cert': { type: 'string', value: 'file', help: 'PEM certificate of the xDS server; with --tls-key, serves TLS. The TLS files are re-read when they change' },
       'tls-key': { type: 'string', value: 'file', help: 'PEM private key of --tls-cert' },
-      'tls-ca': { type: 'string', value: 'file', help: 'PEM CA bundle; clients must present a certificate it signed (mutual TLS)' },
+      'tls-ca': { type: 'string', value: 'file', help: 'PEM CA bundle (the mesh root); clients must present a certificate it signed (mutual TLS)' },
+      'tls-client-trust-domain': {
+        type: 'string',
+        multiple: true,
+        value: 'domain',
+        help: 'with --tls-ca, accept only clients whose certificate carries a SPIFFE id (URI SAN spiffe://<domain>/...) of this trust domain; repeatable (a mesh with several trust domains). Others are refused with PERMISSION_DENIED',
+      },
       mcp: {
         type: 'boolean',
-        help: "also serve the generated ServiceEntries, EnvoyFilters and VirtualServices to istiod over MCP-over-xDS on the same port (ADS, state of the world): istiod's meshConfig configSources: [{address: xds://host:port}], listed before k8s://. Not with --tls-ca: istiod presents no client certificate",
+        help: "also serve the generated ServiceEntries, EnvoyFilters and VirtualServices to istiod over MCP-over-xDS (ADS, state of the world), on the xDS port or on --mcp-address: istiod's meshConfig configSources: [{address: xds://host:port}], listed before k8s://",
       },
       'mcp-revision': { type: 'string', value: 'rev', help: 'with --mcp, label what istiod gets istio.io/rev=<rev> (for a revisioned istiod; unlabelled objects are taken by every revision)' },
+      'mcp-address': {
+        type: 'string',
+        value: 'host:port',
+        help: 'with --mcp, serve MCP on this listener instead of the xDS port (which then serves no MCP): server TLS with --tls-cert (istiod tlsSettings mode SIMPLE), never a client certificate, since istiod presents none. Needed with --tls-ca',
+      },
+      'mcp-plaintext': { type: 'boolean', help: 'with --mcp-address, serve MCP without TLS even when --tls-cert is given (restrict the port to istiod, e.g. with a NetworkPolicy)' },
+      'webhook-address': {
+        type: 'string',
+        value: 'host:port',
+        help: 'serve the validating admission webhook (POST /validate, AdmissionReview v1) for MetaRouters and ApplicationProtocols here, over HTTPS; needs --webhook-tls-cert and --webhook-tls-key',
+      },
+      'webhook-tls-cert': { type: 'string', value: 'file', help: "PEM certificate of the webhook, for the Service name the API server calls (<service>.<namespace>.svc); re-read when it changes" },
+      'webhook-tls-key': { type: 'string', value: 'file', help: 'PEM private key of --webhook-tls-cert' },
       'rescan-interval': { type: 'string', value: 'seconds', default: String(DEFAULT_RESCAN_INTERVAL_MS / 1000), help: 'how often every -f path is read again in full, whatever the file watcher reported; 0 turns it off' },
       'tls-expiry-warning': {
         type: 'string',
@@ -172,6 +192,12 @@ export const COMMANDS: readonly CommandSpec[] = [
         default: `${DEFAULT_KUBE_SYNC_TIMEOUT_MS / 1000}s`,
         help: 'at start, how long to wait for every kind to be listed before serving what was read (/readyz stays 503 until all are)',
       },
+      'ready-timeout': {
+        type: 'string',
+        value: 'duration',
+        default: formatDuration(DEFAULT_READY_TIMEOUT_MS),
+        help: 'if /readyz is still 503 this long after the start (a registry or Kubernetes kind never read), log a warning and report MM_SERVE_NOT_READY naming it; nothing stops or is withdrawn, /readyz turns 200 once it is read. 0s: never',
+      },
       'shutdown-grace': { type: 'string', value: 'duration', default: `${DEFAULT_SHUTDOWN_GRACE_MS / 1000}s`, help: 'on SIGINT or SIGTERM, how long open xDS streams and HTTP requests may finish before they are cut and the process exits' },
       'registry-removal-grace': {
         type: 'string',
@@ -197,7 +223,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     },
     exit: [
       [0, 'stopped by SIGINT or SIGTERM, within --shutdown-grace'],
-      [1, 'could not start: no usable Kubernetes configuration (with --kubernetes), an address in use, TLS files that cannot be served (unreadable, an expired or not yet valid certificate, a key that is not its key, a CA file without certificates), or an unreadable or empty --http-token-file'],
+      [1, 'could not start: no usable Kubernetes configuration (with --kubernetes), an address in use, TLS files (of xDS or the webhook) that cannot be served (unreadable, an expired or not yet valid certificate, a key that is not its key, a CA file without certificates), or an unreadable or empty --http-token-file'],
       [2, 'usage error, or an -f path that does not exist; nothing was started'],
     ],
   },

@@ -68,3 +68,74 @@ export function kubeFlags(values: Values): KubeFlags | undefined | string {
   }
   return { kubeconfig, meshConfig, syncTimeoutMs };
 }
+
+const HOST_PORT = /^(\[[^\]]*\]|[^:]*):\d+$/;
+
+export interface WebhookFlags {
+  /** --webhook-address. */
+  readonly address: string;
+  /** --webhook-tls-cert, --webhook-tls-key: the API server only calls webhooks over HTTPS. */
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** The admission webhook's flags: all three or none, or a usage reason. */
+export function webhookFlags(values: Values): WebhookFlags | undefined | string {
+  const address = values['webhook-address'] as string | undefined;
+  const cert = values['webhook-tls-cert'] as string | undefined;
+  const key = values['webhook-tls-key'] as string | undefined;
+  if (address === undefined) {
+    if (cert !== undefined || key !== undefined) return '--webhook-tls-cert and --webhook-tls-key need --webhook-address';
+    return undefined;
+  }
+  if (!HOST_PORT.test(address)) return `--webhook-address must be host:port, not ${JSON.stringify(address)}`;
+  if (cert === undefined || key === undefined) return '--webhook-address needs --webhook-tls-cert and --webhook-tls-key: the Kubernetes API server calls admission webhooks over HTTPS only';
+  return { address, cert, key };
+}
+
+export interface McpFlags {
+  /** --mcp-revision. */
+  readonly revision: string | undefined;
+  /** --mcp-address: MCP on its own listener (and not on the xDS port); undefined: on the xDS port. */
+  readonly address: string | undefined;
+  /** --mcp-plaintext: the MCP listener without TLS even when --tls-cert is given. */
+  readonly plaintext: boolean;
+}
+
+/** A Kubernetes label value (non-empty: an empty revision would be no revision). */
+const LABEL_VALUE = /^[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+
+/**
+ * The MCP sink's flags, or a usage reason. istiod connects with server TLS at most (tlsSettings
+ * SIMPLE; MUTUAL and ISTIO_MUTUAL fall back to plaintext) and presents no client certificate, so
+ * with --tls-ca (sidecars must present one) istiod needs a listener of its own: --mcp-address.
+ */
+export function mcpFlags(values: Values): McpFlags | undefined | string {
+  const on = values.mcp === true;
+  const revision = values['mcp-revision'] as string | undefined;
+  const address = values['mcp-address'] as string | undefined;
+  const plaintext = values['mcp-plaintext'] === true;
+  for (const [flag, given] of [['--mcp-revision', revision !== undefined], ['--mcp-address', address !== undefined], ['--mcp-plaintext', plaintext]] as const) {
+    if (given && !on) return `${flag} needs --mcp`;
+  }
+  if (!on) return undefined;
+  if (revision !== undefined && !LABEL_VALUE.test(revision)) return `--mcp-revision must be a label value (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit), not ${JSON.stringify(revision)}`;
+  if (address !== undefined && !HOST_PORT.test(address)) return `--mcp-address must be host:port, not ${JSON.stringify(address)}`;
+  if (plaintext && address === undefined) return '--mcp-plaintext needs --mcp-address (the xDS port keeps its own TLS)';
+  if (values['tls-ca'] !== undefined && address === undefined) {
+    return '--mcp with --tls-ca needs --mcp-address: istiod presents no client certificate (only server TLS, tlsSettings mode SIMPLE, works), so it gets a listener of its own with server TLS (or --mcp-plaintext) while sidecars keep mutual TLS on --xds-address';
+  }
+  return { revision, address, plaintext };
+}
+
+/** SPIFFE trust domains are DNS-name-like (Istio's trustDomain). */
+const TRUST_DOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** --tls-client-trust-domain (repeatable; needs --tls-ca), or a usage reason. */
+export function clientTrustDomains(values: Values): string[] | string {
+  const given = (values['tls-client-trust-domain'] as string[] | undefined) ?? [];
+  if (given.length > 0 && values['tls-ca'] === undefined) return '--tls-client-trust-domain needs --tls-ca: without client certificates there is no client identity to check';
+  const bad = given.find((d) => !TRUST_DOMAIN.test(d));
+  if (bad !== undefined) return `--tls-client-trust-domain must be a trust domain such as cluster.local, not ${JSON.stringify(bad)}`;
+  return [...new Set(given)].sort();
+}

@@ -36,11 +36,13 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
       httpHostNames: inv.httpHostNames,
       httpLimits: { idleTimeoutMs: inv.httpIdleTimeoutMs, maxConnections: inv.httpMaxConnections },
       shutdownGraceMs: inv.shutdownGraceMs,
+      readyTimeoutMs: inv.readyTimeoutMs,
       rescanIntervalMs: inv.rescanIntervalMs,
       limits: inv.limits,
       xdsLimits: inv.xdsLimits,
       catalog: inv.catalog,
       mcp: inv.mcp,
+      webhook: inv.webhook,
       kubernetes,
     });
   } catch (e) {
@@ -58,8 +60,12 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
   }
   const host = (a: string) => a.slice(0, a.lastIndexOf(':'));
   const mode = inv.tls ? (inv.tls.ca ? 'mutual TLS' : 'TLS') : 'plaintext';
-  const what = inv.mcp ? ' with MCP for istiod' : '';
-  io.out(`metamesh serve: xDS (gRPC, ${mode}${what}) on ${host(inv.xdsAddress)}:${running.xdsPort}, HTTP on ${host(inv.httpAddress)}:${running.httpPort} (${DEBUG_NOTE[running.debugAccess]})\n`);
+  const mcpApart = inv.mcp?.address !== undefined;
+  const what = inv.mcp && !mcpApart ? ' with MCP for istiod' : '';
+  const extra: string[] = [];
+  if (inv.mcp?.address !== undefined) extra.push(`, MCP for istiod (${inv.mcp.plaintext || !inv.tls ? 'plaintext' : 'server TLS'}) on ${host(inv.mcp.address)}:${running.mcpPort}`);
+  if (inv.webhook) extra.push(`, admission webhook (HTTPS) on ${host(inv.webhook.address)}:${running.webhookPort}`);
+  io.out(`metamesh serve: xDS (gRPC, ${mode}${what}) on ${host(inv.xdsAddress)}:${running.xdsPort}${extra.join('')}, HTTP on ${host(inv.httpAddress)}:${running.httpPort} (${DEBUG_NOTE[running.debugAccess]})\n`);
   io.out(`metamesh serve: dashboard at http://${host(inv.httpAddress)}:${running.httpPort}/dashboard/${DASHBOARD_NOTE[running.debugAccess]}\n`);
   await new Promise<void>((resolve) => {
     const done = () => {

@@ -22,7 +22,9 @@ import { SORT_KEYS, serviceRows, servicesPage, type ServiceRow, type SortKey } f
 import { diagnosticsPanel, proxiesPanel, registriesPanel } from './views.js';
 
 export interface DashboardSources {
-  readonly engine: { state(): PipelineState; serviceEntry(ref: string): ServiceEntry | undefined; output(): { readonly diagnostics: readonly Diagnostic[] } };
+  readonly engine: { state(): PipelineState; serviceEntry(ref: string): ServiceEntry | undefined };
+  /** Every current diagnostic. */
+  diagnostics(): readonly Diagnostic[];
   readonly xds: { streams(): StreamInfo[] };
   readonly cache: { get(name: string): { readonly version: string } | undefined };
   /** The registries' state, or undefined when none is configured. */
@@ -122,7 +124,7 @@ export function dashboardApi(s: DashboardSources) {
           response: { 200: diagnosticsSchema, ...errorResponses },
         },
       },
-      async (req) => diagnosticsPanel(s.engine.output().diagnostics, req.query),
+      async (req) => diagnosticsPanel(s.diagnostics(), req.query),
     );
 
     app.get('/api/events', { config: guarded, exposeHeadRoute: false, schema: { summary: 'Server-Sent Events: `change` events name the panels to fetch again', tags: ['api'], response: { 200: { type: 'string', description: 'text/event-stream' }, 503: { type: 'string', description: 'Too many event streams are open' } } } }, (req, reply) => {

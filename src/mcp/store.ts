@@ -13,6 +13,8 @@
  * - An object whose spec does not fit its Istio message (ProtoJsonError) is never served as
  *   something else: MM_MCP_NOT_ENCODABLE, and its last encodable version stays served (or, if it
  *   never had one, it is absent), as for any resource whose new version is invalid.
+ * - update() also counts, per changed collection, the objects created, updated (a new version) and
+ *   deleted (the MCP sink's `metamesh_sink_objects_written_total`).
  * - Listeners run synchronously after an update that changed some collection, with the changed
  *   collections; after setReady(), with 'all'. Nothing changed → no call.
  * - Until ready, streams hold their answers (stream.ts): the first complete set istiod receives
@@ -27,6 +29,14 @@ import type { McpObject } from './objects.js';
 /** Collections whose content changed, or 'all' (the store became ready). */
 export type McpChange = ReadonlySet<string> | 'all';
 export type McpListener = (change: McpChange) => void;
+
+/** How the objects of one collection changed in an update (for the sink's metrics). */
+export interface McpWrites {
+  readonly collection: string;
+  readonly created: number;
+  readonly updated: number;
+  readonly deleted: number;
+}
 
 /** A collection as sent: every object, sorted by name, and the set's version_info. */
 export interface McpSet {
@@ -101,7 +111,7 @@ export class McpStore {
   }
 
   /** Replaces the whole content with `objects`; returns what changed and the encoding diagnostics. */
-  update(objects: readonly McpObject[]): { changed: Set<string>; diagnostics: Diagnostic[] } {
+  update(objects: readonly McpObject[]): { changed: Set<string>; diagnostics: Diagnostic[]; writes: McpWrites[] } {
     const diagnostics: Diagnostic[] = [];
     const next = new Map<string, Map<string, Entry>>();
     for (const o of objects) {
@@ -114,17 +124,29 @@ export class McpStore {
       m.set(o.name, entry);
     }
     const changed = new Set<string>();
+    const writes: McpWrites[] = [];
     for (const collection of new Set([...this.collections.keys(), ...next.keys()])) {
       const before = this.collections.get(collection) ?? new Map<string, Entry>();
       const after = next.get(collection) ?? new Map<string, Entry>();
-      const same = before.size === after.size && [...after].every(([n, e]) => before.get(n)?.resource.version === e.resource.version);
-      if (!same) changed.add(collection);
+      let created = 0;
+      let updated = 0;
+      let deleted = 0;
+      for (const [n, e] of after) {
+        const b = before.get(n);
+        if (!b) created++;
+        else if (b.resource.version !== e.resource.version) updated++;
+      }
+      for (const n of before.keys()) if (!after.has(n)) deleted++;
+      if (created + updated + deleted > 0) {
+        changed.add(collection);
+        writes.push({ collection, created, updated, deleted });
+      }
     }
     this.collections.clear();
     for (const [c, m] of next) this.collections.set(c, m);
     for (const c of changed) this.sets.delete(c);
     if (changed.size > 0) for (const l of [...this.listeners]) l(changed);
-    return { changed, diagnostics };
+    return { changed, diagnostics, writes };
   }
 
   private prepare(o: McpObject, prev: Entry | undefined, diagnostics: Diagnostic[]): Entry | undefined {

@@ -52,6 +52,7 @@ export const CODES = {
   MM_SOURCE_STALE: entry('warning', 'A source being served (a file, a directory, a kind read from the Kubernetes API) cannot be read, parsed or watched now; its last good content stays in effect.'),
   MM_KUBE_NOT_SYNCED: entry('warning', 'A kind read from the Kubernetes API has not been listed yet (API server unreachable, CRD missing, access forbidden); none of its objects are served.'),
   MM_RESOURCE_LAST_GOOD: entry('warning', 'A resource\'s new version is invalid or unreadable; its last valid version stays in effect.'),
+  MM_SERVE_NOT_READY: entry('warning', 'metamesh serve was still not ready at --ready-timeout: a registry or Kubernetes kind has not been read (and applied) once; /readyz answers 503 until it is.'),
 
   // Protocols and detection.
   MM_PROTOCOL_INVALID: entry('error', 'An ApplicationProtocol lacks a valid protocol or codec.'),

@@ -6,6 +6,7 @@ import { EMPTY_CATALOG_STATE, type CatalogOptions } from '../catalog/model.js';
 import { outputDocument } from '../pipeline/document.js';
 import type { Engine } from '../pipeline/engine.js';
 import type { XdsServer } from '../xds/server.js';
+import type { OpenStream } from '../xds/session.js';
 import { configDebug, DEFAULT_CONFIG_LIMIT, DEFAULT_STREAMS_LIMIT, MAX_CONFIG_LIMIT, MAX_STREAMS_LIMIT, pageOf, xdsDebug } from './debug.js';
 import type { Endpoint, Reply } from './http.js';
 import { registriesDebug } from '../dashboard/registries-debug.js';
@@ -17,6 +18,8 @@ export interface DebugState {
   readonly registries: RegistryHub | undefined;
   /** The outage policy in force, shown even when no registry is configured. */
   readonly catalog: CatalogOptions;
+  /** Streams of other listeners (the MCP listener), listed with the xDS server's by id. */
+  readonly moreStreams?: (() => OpenStream[]) | undefined;
 }
 
 const text = (status: number, body: string): Reply => ({ status, text: body });
@@ -27,7 +30,7 @@ export function debugEndpoints(s: DebugState): Record<string, Endpoint> {
       debug: true,
       handle: (q) => {
         const page = pageOf(q, DEFAULT_STREAMS_LIMIT, MAX_STREAMS_LIMIT);
-        return 'error' in page ? text(400, page.error) : { status: 200, json: xdsDebug(s.xds.openStreams(), page) };
+        return 'error' in page ? text(400, page.error) : { status: 200, json: xdsDebug([...s.xds.openStreams(), ...(s.moreStreams?.() ?? [])].sort((a, b) => a.id - b.id), page) };
       },
     },
     '/debug/config': {

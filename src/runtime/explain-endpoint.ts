@@ -8,7 +8,7 @@ import { explain } from '../explain/explain.js';
 import { withProxies } from '../explain/proxies.js';
 import type { Engine } from '../pipeline/engine.js';
 import type { StreamInfo } from '../xds/session.js';
-import type { Endpoint } from './http.js';
+import type { SyncEndpoint } from './http.js';
 
 /** Longer queries are refused: no host or namespace/name is this long. */
 export const MAX_QUERY_LENGTH = 512;
@@ -19,7 +19,7 @@ export interface ExplainSources {
   readonly cache: { get(name: string): { readonly version: string } | undefined };
 }
 
-export function explainEndpoint(s: ExplainSources): Endpoint {
+export function explainEndpoint(s: ExplainSources): SyncEndpoint {
   return {
     debug: true,
     handle: (query) => {

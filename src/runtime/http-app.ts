@@ -1,7 +1,7 @@
 /**
- * What `metamesh serve` answers over HTTP, put together: the health endpoints, the /debug pages,
- * the dashboard page and its JSON API (src/dashboard/). serve.ts calls it at step 6; the state it
- * reads is the running server's, passed in.
+ * What `metamesh serve` answers over HTTP, put together: the endpoints serve.ts gives (health,
+ * /metrics), the /debug pages, the dashboard page and its JSON API (src/dashboard/). serve.ts calls
+ * it at step 6; the state it reads is the running server's, passed in.
  */
 import type { CatalogOptions } from '../catalog/model.js';
 import { dashboardApi } from '../dashboard/api.js';
@@ -10,14 +10,15 @@ import type { EventHub } from '../dashboard/events.js';
 import type { RegistryHistory } from '../dashboard/history.js';
 import { dashboardPage } from '../dashboard/static.js';
 import { EMPTY_CATALOG_STATE } from '../catalog/model.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import type { Engine } from '../pipeline/engine.js';
-import type { ConfigStore } from '../store/store.js';
 import type { ResourceCache } from '../xds/cache.js';
 import type { XdsServer } from '../xds/server.js';
+import type { OpenStream } from '../xds/session.js';
 import { packageVersion } from '../util/version.js';
 import { debugEndpoints } from './debug-endpoints.js';
 import { explainEndpoint } from './explain-endpoint.js';
-import { HttpServer, type HttpLimits } from './http.js';
+import { HttpServer, type Endpoint, type HttpLimits } from './http.js';
 import type { RegistryHub } from './registries.js';
 
 /** The dashboard's own state: fed by the registry hub, the xDS callbacks and every push. */
@@ -35,12 +36,15 @@ export interface HttpAppOptions {
   readonly xds: XdsServer;
   readonly cache: ResourceCache;
   readonly engine: Engine;
-  readonly store: ConfigStore;
   readonly registries: RegistryHub | undefined;
   readonly catalog: CatalogOptions;
   readonly dashboard: DashboardParts;
-  /** Ready means serving, every registry and Kubernetes kind read once (serve.ts decides). */
-  ready(): boolean;
+  /** Streams of other listeners (the MCP listener), shown with the xDS server's. */
+  readonly moreStreams: () => OpenStream[];
+  /** Endpoints made by serve.ts: /healthz, /readyz (health.ts), /metrics. */
+  readonly endpoints: Readonly<Record<string, Endpoint>>;
+  /** Every current diagnostic (the engine's and the MCP sink's). */
+  diagnostics(): readonly Diagnostic[];
   /** Changes whenever the engine applied something. */
   generation(): number;
 }
@@ -52,25 +56,16 @@ export function httpApp(o: HttpAppOptions): HttpServer {
     hostNames: o.hostNames,
     limits: o.limits,
     endpoints: {
-      '/healthz': { debug: false, summary: 'Alive: answers ok while the process runs', handle: () => ({ status: 200, text: 'ok' }) },
-      // Ready means serving. A stale source does not make it unready: its last good content is
-      // what is served, and taking the server out of rotation would serve nothing instead.
-      '/readyz': {
-        debug: false,
-        summary: 'Ready (200) once serving and every source and registry was read once; 503 before',
-        handle: () => {
-          const ok = o.ready();
-          return { status: ok ? 200 : 503, json: { status: ok ? 'ready' : 'not ready', sources: o.store.status(), registries: o.registries?.statuses() ?? [] } };
-        },
-      },
-      ...debugEndpoints({ xds: o.xds, engine: o.engine, registries: o.registries, catalog: o.catalog }),
+      ...o.endpoints,
+      ...debugEndpoints({ xds: o.xds, engine: o.engine, registries: o.registries, catalog: o.catalog, moreStreams: o.moreStreams }),
       '/debug/explain': explainEndpoint({ engine: o.engine, xds: o.xds, cache: o.cache }),
     },
     routes: [
       dashboardPage(),
       dashboardApi({
         engine: o.engine,
-        xds: o.xds,
+        diagnostics: o.diagnostics,
+        xds: { streams: () => [...o.xds.streams(), ...o.moreStreams().flatMap((s) => s.info())] },
         cache: o.cache,
         registries: () => o.registries?.debugInput() ?? { statuses: [], state: EMPTY_CATALOG_STATE, decisions: [], options: o.catalog, nowMs: Date.now() },
         history: o.dashboard.history,

@@ -45,13 +45,20 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxConnections: 256,
 };
 
-export type Reply = { readonly status: number; readonly json: unknown } | { readonly status: number; readonly text: string };
+/** A text reply is sent as text/plain unless it names its content type (the metrics' exposition format). */
+export type Reply = { readonly status: number; readonly json: unknown } | { readonly status: number; readonly text: string; readonly contentType?: string };
 
 export interface Endpoint {
   /** Debug endpoints need the token (or loopback); health endpoints do not. */
   readonly debug: boolean;
   /** One sentence for the OpenAPI document. */
   readonly summary?: string;
+  /** A promise for answers that are computed asynchronously (/metrics); a rejection is a 500 (the error handler). */
+  handle(query: URLSearchParams): Reply | Promise<Reply>;
+}
+
+/** An endpoint that answers at once. */
+export interface SyncEndpoint extends Endpoint {
   handle(query: URLSearchParams): Reply;
 }
 
@@ -151,10 +158,11 @@ export class HttpServer {
       void sendReply(reply, { status, text: status === 500 ? `internal error: ${err.message}` : err.message });
     });
     for (const [path, endpoint] of Object.entries(options.endpoints)) {
-      this.app.get(path, { config: { guarded: endpoint.debug }, schema: { summary: endpoint.summary ?? path, tags: [endpoint.debug ? 'debug' : 'health'] } as FastifySchema }, (req, reply) => {
+      this.app.get(path, { config: { guarded: endpoint.debug }, schema: { summary: endpoint.summary ?? path, tags: [endpoint.debug ? 'debug' : 'health'] } as FastifySchema }, async (req, reply) => {
         const raw = req.raw.url ?? '';
         const q = raw.indexOf('?');
-        return sendReply(reply, endpoint.handle(new URLSearchParams(q < 0 ? '' : raw.slice(q + 1))));
+        // A rejected promise (or a throw) goes to the error handler above: a 500, never a crash.
+        return sendReply(reply, await endpoint.handle(new URLSearchParams(q < 0 ? '' : raw.slice(q + 1))));
       });
     }
     for (const register of options.routes ?? []) register(this.app, this);
@@ -219,7 +227,7 @@ export class HttpServer {
 
 function sendReply(reply: FastifyReply, r: Reply): FastifyReply {
   if ('json' in r) return reply.code(r.status).type('application/json').send(`${JSON.stringify(r.json, null, 2)}\n`);
-  return reply.code(r.status).type('text/plain; charset=utf-8').send(`${r.text}\n`);
+  return reply.code(r.status).type(r.contentType ?? 'text/plain; charset=utf-8').send(r.text.endsWith('\n') ? r.text : `${r.text}\n`);
 }
 
 function splitHostPort(address: string): { host: string; port: number } {

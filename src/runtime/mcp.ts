@@ -1,7 +1,8 @@
 /**
  * The MCP sink of `metamesh serve --mcp`, wired: after every change the engine's generated
  * objects become the store's content (src/mcp/store.ts), which the xDS server's ADS streams serve
- * to istiod (src/mcp/stream.ts). Effects: logging only.
+ * to istiod (src/mcp/stream.ts). Effects: logging, and the sink's metrics (objects written per
+ * kind and operation; an object that cannot be encoded is a write error, counted when it appears).
  *
  * Readiness: the store answers nothing until ready(), which serve calls once every source has
  * been read (the files at start; every registry at least once). istiod's first complete sets are
@@ -18,12 +19,16 @@ import type { Engine } from '../pipeline/engine.js';
 import type { Wire } from '../proto/wire.js';
 import type { TypeFamily } from '../xds/family.js';
 import type { SotwRequest, SotwResponse } from '../xds/sotw.js';
+import { SERVED_KINDS } from '../mcp/types.js';
+import { recordSinkError, recordSinkWrites, type SinkWrite } from '../metrics/recorders.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 export interface McpSinkOptions {
   /** istiod's revision: objects get `istio.io/rev: <revision>`. */
   readonly revision?: string | undefined;
   readonly logger: Logger;
   readonly wire?: Wire;
+  readonly metrics?: Pick<Metrics, 'sinks'> | undefined;
 }
 
 export class McpSink {
@@ -52,7 +57,13 @@ export class McpSink {
     const result = this.store.update(objects);
     const all = [...diagnostics, ...result.diagnostics];
     const before = new Set(this.diagnostics.map(key));
-    for (const d of all) if (!before.has(key(d))) this.opts.logger.warn({ event: 'diagnostic', code: d.code, object: d.object }, d.message);
+    const m = this.opts.metrics;
+    for (const d of all) {
+      if (before.has(key(d))) continue;
+      this.opts.logger.warn({ event: 'diagnostic', code: d.code, object: d.object }, d.message);
+      if (m && d.code === 'MM_MCP_NOT_ENCODABLE') recordSinkError(m, 'mcp', d.object.split(' ')[0]!);
+    }
+    if (m) recordSinkWrites(m, 'mcp', result.writes.flatMap(writesOf));
     this.diagnostics = all;
     if (result.changed.size > 0) this.opts.logger.info({ event: 'mcp-update', collections: [...result.changed].sort(), objects: objects.length }, 'Istio config for istiod updated');
   }
@@ -63,6 +74,17 @@ export class McpSink {
     this.store.setReady();
     this.opts.logger.info({ event: 'mcp-ready' }, 'MCP sink ready: istiod gets complete sets from now on');
   }
+}
+
+const KIND_OF_COLLECTION = new Map(SERVED_KINDS.map((k) => [k.collection, k.kind]));
+
+function writesOf(w: { collection: string; created: number; updated: number; deleted: number }): SinkWrite[] {
+  const kind = KIND_OF_COLLECTION.get(w.collection) ?? w.collection;
+  return [
+    { kind, operation: 'create', count: w.created },
+    { kind, operation: 'update', count: w.updated },
+    { kind, operation: 'delete', count: w.deleted },
+  ];
 }
 
 const key = (d: Diagnostic): string => `${d.code}\u0000${d.object}\u0000${d.message}`;

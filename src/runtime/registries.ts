@@ -1,100 +1,20 @@
 /**
- * The registries of `--registry`, running: one feed per registry (a watcher and its pure parser),
- * their latest snapshots and statuses, and the sync into ServiceEntries (src/registry/sync.ts).
- * Effects: the watchers, a debounce, a timer at the next outage-policy deadline and a periodic
+ * The registries of `--registry`, running: one feed per registry (registry-feeds.ts), their latest
+ * snapshots and statuses, and the sync into ServiceEntries (src/registry/sync.ts). Effects: the watchers, a debounce, a timer at the next outage-policy deadline and a periodic
  * tick (so removal grace periods and protection holds run out even when no registry event comes),
  * and a log line for each outage-policy decision that starts or ends something.
  */
-import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import { parse } from 'yaml';
 import type { Decision } from '../catalog/model.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistrySnapshot, RegistryStatus } from '../model/registry.js';
-import { zkAddressOf, type RegistryConfig, type ZookeeperRegistryConfig } from '../registry/config.js';
+import type { RegistryConfig } from '../registry/config.js';
 import { EMPTY_SYNC_STATE, syncRegistries, type RegistrySyncOptions, type SyncResult, type SyncState } from '../registry/sync.js';
-import { parseSnapshotFile } from '../registry/file.js';
-import { ZkParser } from '../registry/zookeeper/parse.js';
-import { watchZooKeeper } from '../registry/zookeeper/watch.js';
-import { httpNacosApi } from '../registry/nacos/client.js';
-import type { NacosWatchConfig } from '../registry/nacos/config.js';
-import { NacosWatcher } from '../registry/nacos/watch.js';
-import { loadBuiltinProtocols } from '../protocol/builtin.js';
 import type { RegistriesDebugInput } from '../dashboard/registries-debug.js';
+import type { RegistryHubObserver } from '../metrics/recorders.js';
+import { openRegistry, type FeedOptions, type RegistryFeed } from './registry-feeds.js';
 
-/** One registry being read. */
-export interface RegistryFeed {
-  readonly name: string;
-  status(): RegistryStatus;
-  snapshot(): RegistrySnapshot | undefined;
-  /** True when retrying cannot help (a file that is not a snapshot); watchers keep retrying. */
-  readonly final?: boolean;
-  close(): void;
-}
-
-/** How the watchers run (their defaults where not given). */
-export interface FeedOptions {
-  /** The ZooKeeper watcher's debounce: a snapshot is parsed this long after the first change of a burst (default 100 ms). */
-  readonly zkDebounceMs?: number;
-}
-
-export function openRegistry(config: RegistryConfig, onChange: () => void, now: () => number = Date.now, feed: FeedOptions = {}): RegistryFeed {
-  if (config.kind === 'zookeeper') return zookeeperFeed(config, onChange, feed);
-  if (config.kind === 'file') return fileFeed(config.name, config.path, now);
-  return nacosFeed(config.watch, onChange);
-}
-
-function nacosFeed(config: NacosWatchConfig, onChange: () => void): RegistryFeed {
-  // The MetaProtocol protocols a Nacos instance may name in its `protocol` metadata: the built-ins.
-  const protocols = loadBuiltinProtocols().map((p) => p.name);
-  const watcher = new NacosWatcher(config, httpNacosApi(config.server, config.timeoutMs), protocols, {
-    onSnapshot: () => onChange(),
-    onStatus: () => onChange(),
-  });
-  watcher.start();
-  return { name: config.registry, status: () => watcher.status(), snapshot: () => watcher.snapshot(), close: () => void watcher.stop() };
-}
-
-function zookeeperFeed(config: ZookeeperRegistryConfig, onChange: () => void, feed: FeedOptions): RegistryFeed {
-  let snapshot: RegistrySnapshot | undefined;
-  const parseOptions = {
-    registry: config.name,
-    roots: config.roots,
-    ...(config.services[0] !== undefined ? { servicesPath: config.services[0] } : {}),
-    level: config.level,
-    serverSets: config.serverSets.map((path) => ({ path })),
-    serverSetProtocol: config.serverSetProtocol,
-  };
-  // Parsed from the watcher's mirror at each change; unchanged parts are not parsed again.
-  const parser = new ZkParser(parseOptions);
-  const watch = watchZooKeeper({
-    registry: config.name,
-    address: zkAddressOf(config),
-    ...(feed.zkDebounceMs !== undefined ? { debounceMs: feed.zkDebounceMs } : {}),
-    onNodes: (nodes, diagnostics, changed) => {
-      const parsed = parser.parse(nodes, changed);
-      snapshot = { ...parsed, diagnostics: [...diagnostics, ...parsed.diagnostics] };
-      onChange();
-    },
-    onStatus: () => onChange(),
-  });
-  return { name: config.name, status: () => watch.status(), snapshot: () => snapshot, close: () => watch.close() };
-}
-
-/** A YAML file holding the services of a snapshot (`services:`), read once: for tests and demos. */
-function fileFeed(name: string, path: string, now: () => number): RegistryFeed {
-  let status: RegistryStatus;
-  let snapshot: RegistrySnapshot | undefined;
-  try {
-    const read = parseSnapshotFile(name, parse(readFileSync(path, 'utf8')) as unknown);
-    if ('error' in read) throw new Error(read.error);
-    snapshot = read;
-    status = { registry: name, state: 'synced', lastSyncMs: now() };
-  } catch (e) {
-    status = { registry: name, state: 'failing', error: `${path} cannot be read as a registry snapshot: ${(e as Error).message}` };
-  }
-  return { name, status: () => status, snapshot: () => snapshot, final: true, close: () => {} };
-}
+export { openRegistry, type FeedOptions, type RegistryFeed } from './registry-feeds.js';
 
 export interface RegistryHubOptions {
   readonly configs: readonly RegistryConfig[];
@@ -110,8 +30,6 @@ export interface RegistryHubOptions {
    * least once: what is served then includes every registry.
    */
   readonly onComplete?: () => void;
-  /** After every committed sync (the dashboard's history, src/dashboard/history.ts). */
-  readonly onStep?: (step: HubStep) => void;
   /** Delay from a registry's change to the sync (trailing: restarted by every change; default 200 ms). */
   readonly debounceMs?: number;
   /** Options of the watchers themselves (their own debounce). */
@@ -119,6 +37,10 @@ export interface RegistryHubOptions {
   /** How often the outage policy is re-evaluated without any registry event. */
   readonly tickMs?: number;
   readonly now?: () => number;
+  /** Hears of registry events, applied syncs (with their lag) and failed ones: the metrics. */
+  readonly observer?: RegistryHubObserver | undefined;
+  /** After every committed sync (the dashboard's history, src/dashboard/history.ts). */
+  readonly onStep?: (step: HubStep) => void;
 }
 
 /** One committed sync of the hub. */
@@ -145,11 +67,23 @@ export class RegistryHub {
   private deadline: NodeJS.Timeout | undefined;
   private readonly tick: NodeJS.Timeout;
   private closed = false;
-  /** Per registry, when its first change not yet applied was announced. */
+  /** Per registry, when its first change not yet taken in by a sync was reported. */
   private readonly pendingSince = new Map<string, number>();
+  private complete = false;
 
   constructor(private readonly opts: RegistryHubOptions) {
-    this.feeds = opts.configs.map((c) => openRegistry(c, () => this.schedule(c.name), opts.now, opts.feeds));
+    this.feeds = opts.configs.map((c) =>
+      openRegistry(
+        c,
+        (kind) => {
+          opts.observer?.event?.(c.name, kind);
+          if (!this.pendingSince.has(c.name)) this.pendingSince.set(c.name, (opts.now ?? Date.now)());
+          this.schedule();
+        },
+        opts.now,
+        opts.feeds,
+      ),
+    );
     this.tick = setInterval(() => this.sync(), opts.tickMs ?? 5000);
     this.tick.unref();
     this.schedule();
@@ -162,6 +96,14 @@ export class RegistryHub {
   /** Whether every registry has been read completely at least once. */
   synced(): boolean {
     return this.feeds.every((f) => f.status().lastSyncMs !== undefined);
+  }
+
+  /**
+   * Whether a sync that had read every registry completely has been applied: from then on what is
+   * served includes every registry (readiness, src/runtime/readiness.ts).
+   */
+  applied(): boolean {
+    return this.complete;
   }
 
   /** Diagnostics of the last sync: registry records, outage-policy decisions, generation. */
@@ -185,9 +127,8 @@ export class RegistryHub {
     for (const f of this.feeds) f.close();
   }
 
-  private schedule(registry?: string): void {
+  private schedule(): void {
     if (this.closed) return;
-    if (registry !== undefined && !this.pendingSince.has(registry)) this.pendingSince.set(registry, (this.opts.now ?? Date.now)());
     if (this.debounce) clearTimeout(this.debounce);
     this.debounce = setTimeout(() => this.sync(), this.opts.debounceMs ?? 200);
   }
@@ -208,6 +149,7 @@ export class RegistryHub {
         // Not committed: the next sync (the tick, or the next registry event) diffs against what
         // was applied before, so the same changes are offered again rather than lost.
         this.opts.logger.error({ event: 'registry-update-failed', err: (e as Error).message }, 'applying the registry services failed; the previous routes stay served and the sync is retried');
+        this.opts.observer?.failed?.();
         return;
       }
     }
@@ -218,11 +160,14 @@ export class RegistryHub {
     this.syncedStatuses = statuses;
     this.logDecisions(result.decisions, statuses);
     this.armDeadline(result.decisions, nowMs);
-    const lagMs: Record<string, number> = {};
-    for (const [name, since] of this.pendingSince) lagMs[name] = Math.max(0, nowMs - since);
+    const lag = new Map([...this.pendingSince].map(([registry, since]) => [registry, nowMs - since]));
     this.pendingSince.clear();
-    this.opts.onStep?.({ nowMs, statuses, lagMs, changes: result.changes });
-    if (complete) this.opts.onComplete?.();
+    if (lag.size > 0) this.opts.observer?.applied?.(lag);
+    this.opts.onStep?.({ nowMs, statuses, lagMs: Object.fromEntries(lag), changes: result.changes });
+    if (complete) {
+      this.complete = true;
+      this.opts.onComplete?.();
+    }
   }
 
   /** Syncs again when the earliest grace or hold of the last step runs out, rather than at the next tick. */

@@ -1,5 +1,6 @@
 /**
- * `metamesh serve`: all the wiring in one place. Start order (each step needs the previous one):
+ * `metamesh serve`: all the wiring in one place. Longer than 300 lines: it is the one function that
+ * constructs and starts everything, in the commented order below, on purpose. Start order (each step needs the previous one):
  *
  *   0. check that every path exists (MissingSourceError otherwise), that the TLS files can be
  *      served (TlsRefusedError otherwise: an expired or not yet valid certificate, a key that is not
@@ -17,10 +18,16 @@
  *   5. gRPC xDS server listens (streams are answered from the cache from the first request; MCP
  *      streams from istiod once the sink is ready: istiod exits if it cannot connect at start, so
  *      the port is open before the HTTP server reports ready)
- *   6. HTTP server listens (/healthz, /readyz, /debug/xds, /debug/config, /debug/registries,
- *      /debug/explain, the dashboard at /dashboard/ and its API under /api/); ready from here on (and once every registry and every Kubernetes kind has
- *      been read once); /readyz also shows the health of every source (ConfigStore.status()) and
- *      /debug/registries what the registries' outage policy is doing (registries-debug.ts)
+ *   5b. with --mcp-address, the MCP listener for istiod; with --webhook-address, the admission
+ *      webhook (HTTPS; it decides with the current options, side-listeners.ts)
+ *   6. HTTP server listens (/healthz, /readyz, /metrics, /debug/xds, /debug/config,
+ *      /debug/registries, /debug/explain, the dashboard at /dashboard/ and its API under /api/,
+ *      http-app.ts); ready from here on once every registry has been read and
+ *      applied and every Kubernetes kind listed (readiness.ts; the ready timeout, health.ts, names
+ *      what is missing); /readyz also shows the health of every source (ConfigStore.status()) and
+ *      /debug/registries what the registries' outage policy is doing (registries-debug.ts); the
+ *      metrics (src/metrics/) are fed by the xDS callbacks, the registry hub, the builds and the
+ *      MCP sink from the start
  *   7. watch the files (and rescan them periodically) and the Kubernetes API; on each change:
  *        engine.apply(changes) + flush → cache.update(changed routes via engine.route(), removed)
  *      and the cache pushes to every subscribed stream; the MCP sink pushes every changed
@@ -31,12 +38,18 @@
  * the TLS files.
  */
 import pino, { type Logger } from 'pino';
+import { createMetrics, type Metrics } from '../metrics/metrics.js';
+import { recordBuild, registryMetrics, type BuildTrigger } from '../metrics/recorders.js';
+import { metricsCallbacks } from '../metrics/xds.js';
+import { realTimers } from '../store/store.js';
+import { DEFAULT_READY_TIMEOUT_MS, Health } from './health.js';
 import { Engine } from '../pipeline/engine.js';
 import { loadBuiltinProtocols } from '../protocol/builtin.js';
 import type { ConfigStore, StoreUpdate, Timers } from '../store/store.js';
-import { openSources, type KubernetesServeOptions } from './sources.js';
+import { MissingSourceError, openSources, type KubernetesServeOptions } from './sources.js';
 
-export { DEFAULT_KUBE_SYNC_TIMEOUT_MS, type KubernetesServeOptions } from './sources.js';
+export { DEFAULT_KUBE_SYNC_TIMEOUT_MS, MissingSourceError, type KubernetesServeOptions } from './sources.js';
+export { DEFAULT_READY_TIMEOUT_MS } from './health.js';
 import { missingPaths } from '../store/list.js';
 import { ResourceCache, routesByName } from '../xds/cache.js';
 import { composeCallbacks } from '../xds/callbacks.js';
@@ -46,7 +59,7 @@ import { XdsServer } from '../xds/server.js';
 import { logTlsEvent } from '../xds/tls-log.js';
 import { CertificateWatcher, type TlsOptions } from '../xds/tls-watch.js';
 import type { InputLimits } from '../input/limits.js';
-import type { DebugAccess } from './http-policy.js';
+import { DEBUG_ACCESS_LOG, type DebugAccess } from './http-policy.js';
 import { readTokenFile, type HttpLimits, type HttpServer } from './http.js';
 import { httpApp } from './http-app.js';
 import { AckTracker } from '../dashboard/acks.js';
@@ -58,6 +71,8 @@ import { DEFAULT_REGISTRY_SYNC_OPTIONS, type RegistrySyncOptions } from '../regi
 import type { CatalogOptions } from '../catalog/model.js';
 import { RegistryHub } from './registries.js';
 import { McpSink } from './mcp.js';
+import { startSideListeners } from './side-listeners.js';
+import { cachedRe2Check } from '../util/regex.js';
 
 export interface ServeOptions {
   readonly files: readonly string[];
@@ -65,7 +80,7 @@ export interface ServeOptions {
   readonly xdsAddress: string;
   readonly httpAddress: string;
   /** TLS files of the xDS server, reloaded when they change (tls-watch.ts); plaintext when absent. */
-  readonly tls?: TlsOptions | undefined;
+  readonly tls?: (TlsOptions & { readonly clientTrustDomains?: readonly string[] | undefined }) | undefined;
   /** Limits of the xDS server; its defaults (DEFAULT_XDS_LIMITS) where not given. */
   readonly xdsLimits?: Partial<XdsLimits>;
   readonly logger?: Logger;
@@ -91,10 +106,16 @@ export interface ServeOptions {
   readonly httpLimits?: Partial<HttpLimits> | undefined;
   /** Limits of the dashboard's event streams (src/dashboard/events.ts). */
   readonly dashboardEvents?: Partial<EventHubOptions> | undefined;
-  /** Serve the generated Istio config to istiod over MCP-over-xDS (src/runtime/mcp.ts). */
-  readonly mcp?: { readonly revision?: string | undefined } | undefined;
+  /** Serve the generated Istio config to istiod over MCP-over-xDS (src/runtime/mcp.ts), on the xDS port or its own `address`. */
+  readonly mcp?: { readonly revision?: string | undefined; readonly address?: string | undefined; readonly plaintext?: boolean | undefined } | undefined;
+  /** The validating admission webhook (src/admission/), over HTTPS with these files. */
+  readonly webhook?: { readonly address: string; readonly cert: string; readonly key: string } | undefined;
   /** The Kubernetes API as a source, beside or instead of the files. */
   readonly kubernetes?: KubernetesServeOptions | undefined;
+  /** How long after the start a server still not ready logs and diagnoses it (health.ts); 0: never. */
+  readonly readyTimeoutMs?: number | undefined;
+  /** Node.js process metrics at /metrics besides metamesh's (default true). */
+  readonly processMetrics?: boolean | undefined;
 }
 
 export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
@@ -102,6 +123,10 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 5000;
 export interface Running {
   readonly xdsPort: number;
   readonly httpPort: number;
+  /** With --mcp-address. */
+  readonly mcpPort: number | undefined;
+  /** With --webhook-address. */
+  readonly webhookPort: number | undefined;
   /** How the debug endpoints are guarded: open (loopback, no token), token, or disabled. */
   readonly debugAccess: DebugAccess;
   readonly xds: XdsServer;
@@ -110,22 +135,13 @@ export interface Running {
   readonly store: ConfigStore;
   /** The MCP sink, with --mcp. */
   readonly mcp: McpSink | undefined;
+  /** What /metrics serves (src/metrics/metrics.ts). */
+  readonly metrics: Metrics;
   /** The HTTP server (its inject() answers without a socket, under the same policy). */
   readonly http: HttpServer;
   /** How many watcher updates have been applied so far (tests wait on it). */
   readonly updates: number;
   close(): Promise<void>;
-}
-
-/**
- * serve() was given no path, or a path that does not exist. It refuses to start rather than
- * report ready while serving nothing; the CLI turns this into exit 2.
- */
-export class MissingSourceError extends Error {
-  constructor(readonly paths: readonly string[]) {
-    super(paths.length === 0 ? 'no manifest path given; name a file or directory to serve' : `${paths.join(', ')}: no such file or directory`);
-    this.name = 'MissingSourceError';
-  }
 }
 
 export async function serve(opts: ServeOptions): Promise<Running> {
@@ -137,36 +153,62 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   const token = opts.httpTokenFile === undefined ? undefined : readTokenFile(opts.httpTokenFile);
   // …and so must TLS files that can be served; they are watched once the gRPC server takes them
   const certificates = opts.tls ? CertificateWatcher.open(opts.tls, { report: (e) => logTlsEvent(log, e), timers: opts.timers }) : undefined;
+  const webhookCertificates = opts.webhook ? CertificateWatcher.open(opts.webhook, { report: (e) => logTlsEvent(log, e, 'webhook'), timers: opts.timers }) : undefined;
 
-  // 1. built-in protocols
+  // 1. built-in protocols (and the regex check the webhook shares across requests)
   const builtins = loadBuiltinProtocols();
+  const checkRegex = cachedRe2Check();
 
   // 1b + 2. the sources: the Kubernetes API is listed before anything is served
   const { store, kube } = await openSources(opts, log);
   const first = store.load();
   logDiagnostics(log, first);
 
+  // 2b. the metrics: what they read at each scrape is declared below (the closures run only then)
+  let serving = false;
+  const metrics = createMetrics({
+    processMetrics: opts.processMetrics,
+    sources: {
+      registryStatuses: () => registries?.statuses() ?? [],
+      catalog: () => registries?.debugInput().state ?? { registries: [] },
+      decisions: () => registries?.debugInput().decisions ?? [],
+      diagnostics: () => [...engine.output().diagnostics, ...(mcp?.currentDiagnostics() ?? [])],
+      ready: () => health.state().ready,
+    },
+  });
+  const timed = <T>(trigger: BuildTrigger, build: () => T): T => {
+    const t0 = performance.now();
+    try {
+      return build();
+    } finally {
+      recordBuild(metrics, trigger, performance.now() - t0);
+    }
+  };
+
   // 3. the engine
   const engine = new Engine(builtins, first.options, first.diagnostics);
-  engine.apply(first.changes);
-  engine.flush();
-
   // 4. the cache: every route table encoded once, shared by all streams
   const cache = new ResourceCache();
-  cache.setResources(routesByName(engine.output().routes));
   let options = first.options;
-  const mcp = opts.mcp ? new McpSink({ revision: opts.mcp.revision, logger: log }) : undefined;
-  mcp?.sync(engine, options);
+  const mcp = opts.mcp ? new McpSink({ revision: opts.mcp.revision, logger: log, metrics }) : undefined;
+  timed('start', () => {
+    engine.apply(first.changes);
+    engine.flush();
+    cache.setResources(routesByName(engine.output().routes));
+    mcp?.sync(engine, options);
+  });
   if ((opts.registries ?? []).length === 0) mcp?.ready();
 
   let updates = 0;
   // 4a. the dashboard's state, fed by the registries, the xDS callbacks and every push
-  const dashboard = { history: new RegistryHistory((opts.registries ?? []).map((r) => r.name)), acks: new AckTracker(Date.now, () => events.notify('proxies')), events: new EventHub({ ...DEFAULT_EVENT_OPTIONS, ...opts.dashboardEvents }) };
-  const events = dashboard.events;
+  const events = new EventHub({ ...DEFAULT_EVENT_OPTIONS, ...opts.dashboardEvents });
+  const dashboard = { history: new RegistryHistory((opts.registries ?? []).map((r) => r.name)), acks: new AckTracker(Date.now, () => events.notify('proxies')), events };
   // 4b. the registries: their services become ServiceEntries, applied like file changes
   let fileDiagnostics = first.diagnostics;
   let registryDiagnostics: readonly Diagnostic[] = [];
-  const push = () => {
+  let readinessDiagnostics: readonly Diagnostic[] = [];
+  const setInputDiagnostics = () => engine.setInputDiagnostics([...fileDiagnostics, ...registryDiagnostics, ...readinessDiagnostics]);
+  const push = (trigger: BuildTrigger) => timed(trigger, () => {
     const delta = engine.flush();
     const upserts = new Map<string, object>();
     for (const name of delta.changedRoutes) {
@@ -177,7 +219,19 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     mcp?.sync(engine, options);
     events.notify('services', 'diagnostics', 'proxies');
     return result;
-  };
+  });
+  // Readiness (served at step 6); made before the hub, whose first complete sync consults it.
+  const health = new Health({
+    logger: log,
+    timers: opts.timers ?? realTimers,
+    readyTimeoutMs: opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS,
+    input: () => ({ serving, registries: registries?.statuses() ?? [], registriesApplied: registries?.applied() ?? true, kinds: kube?.status() ?? [] }),
+    details: () => ({ sources: store.status(), registries: registries?.statuses() ?? [] }),
+    onDiagnostics: (d) => {
+      readinessDiagnostics = d;
+      setInputDiagnostics();
+    },
+  });
   const given = Object.entries(opts.catalog ?? {}).filter(([, v]) => v !== undefined);
   const sync: RegistrySyncOptions = { ...DEFAULT_REGISTRY_SYNC_OPTIONS, catalog: { ...DEFAULT_REGISTRY_SYNC_OPTIONS.catalog, ...Object.fromEntries(given) } };
   const registries = (opts.registries ?? []).length === 0 ? undefined : new RegistryHub({
@@ -188,49 +242,72 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     onSync: (r) => {
       try {
         registryDiagnostics = r.diagnostics;
-        engine.setInputDiagnostics([...fileDiagnostics, ...registryDiagnostics]);
+        setInputDiagnostics();
         engine.apply(r.changes);
-        const result = push();
+        const result = push('registries');
         // Syncs that only change diagnostics (an outage-policy wait) are logged by the hub.
         if (r.changes.length > 0) log.info({ event: 'registry-update', serviceEntryChanges: r.changes.length, routesChanged: [...result.changed], routesRemoved: [...result.removed] }, 'registry services updated');
       } finally {
         updates++;
       }
     },
-    onComplete: () => mcp?.ready(),
+    onComplete: () => {
+      mcp?.ready();
+      health.state();
+    },
+    observer: registryMetrics(metrics),
     onStep: (step) => {
       dashboard.history.record(step);
       events.notify('registries');
     },
   });
 
-  // 5. xDS; stream events go to the log and the dashboard (metrics will subscribe here too)
-  const xds = new XdsServer({ cache, callbacks: composeCallbacks(loggingCallbacks(log), dashboard.acks.callbacks()), credentials: certificates?.credentials(), limits: opts.xdsLimits, adsFamily: mcp?.family });
-  const xdsPort = await xds.listen(opts.xdsAddress).catch((e: unknown) => {
+  // 5. xDS; stream events go to the log, the metrics and the dashboard
+  //    (with --mcp-address the MCP family is served on its own listener, 5b, and not here)
+  const callbacks = composeCallbacks(loggingCallbacks(log), metricsCallbacks(metrics), dashboard.acks.callbacks());
+  const mcpHere = opts.mcp?.address === undefined ? mcp?.family : undefined;
+  let streamId = 0;
+  const nextStreamId = () => ++streamId;
+  const xds = new XdsServer({ cache, callbacks, credentials: certificates?.credentials(), limits: opts.xdsLimits, adsFamily: mcpHere, clientTrustDomains: opts.tls?.clientTrustDomains, nextStreamId });
+  const stopEarly = () => {
     certificates?.close();
+    webhookCertificates?.close();
     registries?.close();
     store.close();
+  };
+  const xdsPort = await xds.listen(opts.xdsAddress).catch((e: unknown) => {
+    stopEarly();
+    throw e;
+  });
+  // 5b. the MCP listener for istiod and the admission webhook (side-listeners.ts)
+  const mcpApart = mcp && opts.mcp?.address !== undefined ? { address: opts.mcp.address, plaintext: opts.mcp.plaintext === true, family: mcp.family } : undefined;
+  const webhook = webhookCertificates && opts.webhook ? { address: opts.webhook.address, certificates: webhookCertificates, context: () => ({ domain: options.domain, builtins, checkRegex }) } : undefined;
+  const side = await startSideListeners({ log, cache, callbacks, xdsLimits: opts.xdsLimits, nextStreamId, xdsCertificates: certificates, mcp: mcpApart, webhook }).catch(async (e: unknown) => {
+    await xds.shutdown(0);
+    stopEarly();
     throw e;
   });
 
-  // 6. HTTP: health, debug pages, the dashboard and its API (http-app.ts)
-  let ready = false;
+  // 6. HTTP: health, metrics, debug pages, the dashboard and its API (http-app.ts)
   const httpServer = httpApp({
     ...{ address: opts.httpAddress, token, hostNames: opts.httpHostNames, limits: opts.httpLimits },
-    ...{ xds, cache, engine, store, registries, catalog: sync.catalog, dashboard },
-    // Ready once serving and every registry and Kubernetes kind was read completely at least once.
-    ready: () => ready && (registries?.synced() ?? true) && (kube?.synced() ?? true),
+    ...{ xds, cache, engine, store, registries, catalog: sync.catalog, dashboard, moreStreams: () => side.openStreams() },
+    endpoints: {
+      ...health.endpoints(),
+      // Open like the health endpoints: Prometheus scrapes without a token; every label is bounded.
+      '/metrics': { debug: false, summary: 'Prometheus metrics (docs/metrics.md)', handle: async () => metrics.render().then(({ text, contentType }) => ({ status: 200, text, contentType })) },
+    },
+    diagnostics: () => [...engine.output().diagnostics, ...(mcp?.currentDiagnostics() ?? [])],
     generation: () => updates,
   });
   const http = await httpServer.listen().catch(async (e: unknown) => {
-    await xds.shutdown(0);
-    certificates?.close();
-    registries?.close();
-    store.close();
+    await Promise.all([xds.shutdown(0), side.close(0)]);
+    stopEarly();
     throw e;
   });
-  log.info({ event: 'http-listening', address: http.address, port: http.port, debug: http.debug }, DEBUG_ACCESS_MESSAGE[http.debug]);
-  ready = true;
+  log.info({ event: 'http-listening', address: http.address, port: http.port, debug: http.debug }, DEBUG_ACCESS_LOG[http.debug]);
+  serving = true;
+  health.start();
 
   // 7. watch the files and apply their changes
   const onUpdate = (u: StoreUpdate) => {
@@ -240,11 +317,12 @@ export async function serve(opts: ServeOptions): Promise<Running> {
         options = u.options;
       }
       fileDiagnostics = u.diagnostics;
-      engine.setInputDiagnostics([...fileDiagnostics, ...registryDiagnostics]);
+      setInputDiagnostics();
       engine.apply(u.changes);
-      const result = push();
+      const result = push('files');
       logDiagnostics(log, u);
       log.info({ event: 'update', resourceChanges: u.changes.length, routesChanged: [...result.changed], routesRemoved: [...result.removed] }, 'configuration updated');
+      health.state();
     } catch (e) {
       store.rollback();
       log.error({ event: 'update-failed', err: (e as Error).message }, 'applying the change failed; the previous routes stay served and the change is tried again at the next reload');
@@ -258,25 +336,30 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   const running: Running = {
     xdsPort,
     httpPort: http.port,
+    mcpPort: side.mcpPort,
+    webhookPort: side.webhookPort,
     debugAccess: http.debug,
     xds,
     cache,
     engine,
     store,
     mcp,
+    metrics,
     http: httpServer,
     get updates() {
       return updates;
     },
     close: () =>
       (closing ??= (async () => {
-        ready = false;
+        serving = false;
+        health.close();
         store.close();
         registries?.close();
         // HTTP and xDS drain together, so the whole stop takes at most the grace period.
         const grace = opts.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
-        await Promise.all([httpServer.close(grace), xds.shutdown(grace)]);
+        await Promise.all([httpServer.close(grace), xds.shutdown(grace), side.close(grace)]);
         certificates?.close();
+        webhookCertificates?.close();
         log.info({ event: 'stopped' }, 'metamesh stopped');
       })()),
   };
@@ -289,9 +372,3 @@ function logDiagnostics(log: Logger, u: StoreUpdate): void {
     if (d.severity === 'error' || d.severity === 'warning') log.warn({ event: 'diagnostic', code: d.code, object: d.object }, d.message);
   }
 }
-
-const DEBUG_ACCESS_MESSAGE: Record<DebugAccess, string> = {
-  open: 'HTTP listening on a loopback address; the debug endpoints and the dashboard API are open to local clients',
-  token: 'HTTP listening; the debug endpoints and the dashboard API require the bearer token of --http-token-file',
-  disabled: 'HTTP listening on a non-loopback address without --http-token-file; the debug endpoints and the dashboard API are disabled (the health endpoints answer)',
-};

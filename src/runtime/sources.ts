@@ -59,3 +59,14 @@ export async function openSources(opts: SourcesOptions, log: Logger): Promise<{ 
   if (kube) sources.push(kube);
   return { store: new ConfigStore({ sources, logger: log, debounceMs: opts.debounceMs, timers: opts.timers }), kube };
 }
+
+/**
+ * serve() was given no path, or a path that does not exist. It refuses to start rather than
+ * report ready while serving nothing; the CLI turns this into exit 2.
+ */
+export class MissingSourceError extends Error {
+  constructor(readonly paths: readonly string[]) {
+    super(paths.length === 0 ? 'no manifest path given; name a file or directory to serve' : `${paths.join(', ')}: no such file or directory`);
+    this.name = 'MissingSourceError';
+  }
+}

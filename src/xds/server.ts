@@ -26,6 +26,7 @@ import { fetchResources } from './fetch.js';
 import { checkNames, DEFAULT_XDS_LIMITS, limitExceeded, type XdsLimits } from './limits.js';
 import { clip } from '../util/clip.js';
 import { loadXdsServices, type DeltaDiscoveryRequestWire, type DiscoveryRequestWire, type XdsServices } from './services.js';
+import { clientRefusal } from './peer-identity.js';
 import { peerOf, StreamSession, type OpenStream, type StreamInfo } from './session.js';
 import { DELTA, SOTW, type RequestWire, type StreamProtocol } from './stream-protocol.js';
 import type { SotwRequest, SotwResponse } from './sotw.js';
@@ -50,7 +51,21 @@ export interface XdsServerOptions {
    * istiod. None by default: only RDS is served.
    */
   readonly adsFamily?: TypeFamily<SotwRequest, SotwResponse> | undefined;
+  /**
+   * False: serve only `adsFamily` (ADS state of the world), no RDS: the MCP listener for istiod,
+   * which has no client certificate, so it must not hand out sidecars' routes. Default true.
+   */
+  readonly routes?: boolean | undefined;
+  /**
+   * With mutual TLS: the trust domains client SPIFFE ids must belong to (peer-identity.ts); a
+   * stream or fetch of any other client ends with PERMISSION_DENIED. Empty: any client the CA signed.
+   */
+  readonly clientTrustDomains?: readonly string[] | undefined;
+  /** Stream ids, shared by servers whose streams are listed together (/debug/xds); 1, 2, … by default. */
+  readonly nextStreamId?: (() => number) | undefined;
 }
+
+const GRPC_PERMISSION_DENIED = 7;
 
 export const DEFAULT_GRPC_OPTIONS: grpc.ServerOptions = {
   'grpc.max_concurrent_streams': 100000,
@@ -67,7 +82,7 @@ export class XdsServer {
   private readonly server: grpc.Server;
   private readonly sessions = new Set<OpenStream>();
   private readonly callbacks: XdsCallbacks;
-  private nextId = 1;
+  private readonly nextStreamId: () => number;
   private port: number | undefined;
   private readonly fanOut: FanOut;
   readonly limits: XdsLimits;
@@ -78,6 +93,8 @@ export class XdsServer {
   constructor(private readonly options: XdsServerOptions) {
     const services = options.services ?? loadXdsServices();
     this.callbacks = options.callbacks ?? {};
+    let id = 0;
+    this.nextStreamId = options.nextStreamId ?? (() => ++id);
     this.limits = { ...DEFAULT_XDS_LIMITS, ...(options.limits ?? {}) };
     this.fanOut = new FanOut(options.cache, options.fanOutChunk ?? DEFAULT_FANOUT_CHUNK);
     this.server = new grpc.Server({
@@ -90,15 +107,18 @@ export class XdsServer {
     });
     type SotwCall = grpc.ServerDuplexStream<DiscoveryRequestWire, Buffer>;
     type DeltaCall = grpc.ServerDuplexStream<DeltaDiscoveryRequestWire, Buffer>;
+    const ads = { StreamAggregatedResources: (call: SotwCall) => this.open('ads', SOTW, call, options.adsFamily) };
+    if (options.routes === false) {
+      // Delta ADS and RDS are not registered: grpc-js answers them UNIMPLEMENTED.
+      this.server.addService(services.ads, ads);
+      return;
+    }
     this.server.addService(services.rds, {
       StreamRoutes: (call: SotwCall) => this.open('rds', SOTW, call),
       DeltaRoutes: (call: DeltaCall) => this.open('rds', DELTA, call),
       FetchRoutes: (call: grpc.ServerUnaryCall<DiscoveryRequestWire, Buffer>, callback: grpc.sendUnaryData<Buffer>) => this.fetch(call, callback),
     });
-    this.server.addService(services.ads, {
-      StreamAggregatedResources: (call: SotwCall) => this.open('ads', SOTW, call, options.adsFamily),
-      DeltaAggregatedResources: (call: DeltaCall) => this.open('ads', DELTA, call),
-    });
+    this.server.addService(services.ads, { ...ads, DeltaAggregatedResources: (call: DeltaCall) => this.open('ads', DELTA, call) });
   }
 
   /**
@@ -193,10 +213,21 @@ export class XdsServer {
     });
   }
 
+  /** Why this call's client may not be served (its SPIFFE id's trust domain), or undefined. */
+  private unauthorized(call: { getAuthContext(): { sslPeerCertificate?: { subjectaltname?: string } } }, peer: string): string | undefined {
+    const domains = this.options.clientTrustDomains ?? [];
+    if (domains.length === 0) return undefined;
+    const refusal = clientRefusal(call.getAuthContext().sslPeerCertificate?.subjectaltname, domains);
+    if (refusal) this.callbacks.refused?.({ peer, what: 'stream', message: refusal });
+    return refusal;
+  }
+
   private fetch(call: grpc.ServerUnaryCall<DiscoveryRequestWire, Buffer>, callback: grpc.sendUnaryData<Buffer>): void {
     const req = call.request;
     const nodeId = req.node?.id ? clip(req.node.id) : undefined;
     const peer = peerOf(call);
+    const denied = this.unauthorized(call, peer);
+    if (denied) return callback({ code: GRPC_PERMISSION_DENIED, details: denied });
     const names = req.resource_names ?? [];
     const tooMany = checkNames(names, new Set(names).size, this.limits);
     const result = tooMany ? { error: tooMany } : fetchResources(this.options.cache, { typeUrl: req.type_url ?? '', resourceNames: names });
@@ -217,6 +248,11 @@ export class XdsServer {
     family?: TypeFamily<Req, Res>,
   ): void {
     const peer = peerOf(call);
+    const denied = this.unauthorized(call, peer);
+    if (denied) {
+      call.emit('error', { code: GRPC_PERMISSION_DENIED, details: denied });
+      return;
+    }
     const open = this.streamsByPeer.get(peer) ?? 0;
     if (open >= this.limits.maxStreamsPerConnection) {
       const { grpcCode: code, message } = limitExceeded('maxStreamsPerConnection', this.limits.maxStreamsPerConnection, `stream refused: ${open} streams already open on this connection`);
@@ -226,7 +262,7 @@ export class XdsServer {
     }
     this.streamsByPeer.set(peer, open + 1);
     const session = new StreamSession({
-      id: this.nextId++,
+      id: this.nextStreamId(),
       service,
       protocol,
       call,
@@ -241,6 +277,7 @@ export class XdsServer {
       },
       subscribe: (listener) => this.fanOut.add(listener),
       family,
+      routes: this.options.routes !== false,
     });
     this.sessions.add(session);
   }

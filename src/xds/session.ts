@@ -59,6 +59,8 @@ export interface SessionOptions<W extends RequestWire, Req, Res extends { readon
   readonly limits?: NameLimits;
   /** Type URLs served besides RDS, by the family's own machines (family.ts). */
   readonly family?: TypeFamily<Req, Res> | undefined;
+  /** False: the cache's type URL (RDS) is not served, only the family's. Default true. */
+  readonly routes?: boolean;
 }
 
 export class StreamSession<W extends RequestWire, Req, Res extends { readonly nonce: string }> implements OpenStream {
@@ -76,6 +78,7 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
   private readonly nonces = createNonceSource();
   private readonly machines = new Map<string, XdsMachine<Req, Res>>();
   private readonly family: TypeFamily<Req, Res> | undefined;
+  private readonly routes: boolean;
   private readonly familyMachines = new Map<string, FamilyMachine<Req, Res>>();
   private unsubscribeFamily: (() => void) | undefined;
   private blocked = false;
@@ -97,9 +100,10 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
     this.onClose = o.onClose;
     this.limits = o.limits ?? DEFAULT_XDS_LIMITS;
     this.family = o.family;
+    this.routes = o.routes ?? true;
     this.peer = peerOf(o.call);
     const subscribe = o.subscribe ?? ((l: CacheListener) => o.cache.subscribe(l));
-    this.unsubscribe = subscribe((changed, removed) => this.onCacheChange(changed, removed));
+    this.unsubscribe = this.routes ? subscribe((changed, removed) => this.onCacheChange(changed, removed)) : () => undefined;
     const call = o.call;
     call.on('data', (msg: W) => this.onData(msg));
     call.on('drain', () => this.onDrain());
@@ -152,9 +156,10 @@ export class StreamSession<W extends RequestWire, Req, Res extends { readonly no
     const typeUrl = w.type_url || (this.service === 'rds' ? this.cache.typeUrl : '');
     const req = this.protocol.request(w, typeUrl, this.cache);
     this.cb.request?.({ stream: this.id, nodeId: this.nodeId, typeUrl, responseNonce: w.response_nonce ?? '', ...this.protocol.requested(req) });
-    if (typeUrl !== this.cache.typeUrl) {
+    if (typeUrl !== this.cache.typeUrl || !this.routes) {
       if (this.family?.serves(typeUrl)) return this.onFamilyRequest(this.family, typeUrl, req);
-      return this.fail(typeUrl, unknownTypeUrl(typeUrl || '(empty)', [this.cache.typeUrl, ...(this.family ? ['Istio config types (MCP)'] : [])]));
+      const served = [...(this.routes ? [this.cache.typeUrl] : []), ...(this.family ? ['Istio config types (MCP)'] : [])];
+      return this.fail(typeUrl, unknownTypeUrl(typeUrl || '(empty)', served));
     }
     let m = this.machines.get(typeUrl);
     if (!m) {

@@ -1,5 +1,5 @@
 /**
- * The xDS server's TLS credentials, reloaded when their files change. Effects: reads files
+ * TLS credentials (the xDS server's, the webhook's), reloaded when their files change. Effects: reads files
  * (tls-read.ts), watches their directories, runs a timer; the watching and the timer run only
  * while a gRPC server holds the credentials (from its first listener to the removal of its last).
  *
@@ -121,11 +121,15 @@ export class CertificateWatcher implements grpc.experimental.CertificateProvider
     return this.current.certificate;
   }
 
-  /** Server credentials that follow this watcher; mutual TLS when a CA file is configured. */
-  credentials(): grpc.ServerCredentials {
+  /** The certificate and key being served, for a server that is not grpc-js's (the webhook's). */
+  currentIdentity(): { readonly cert: Buffer; readonly key: Buffer } {
+    return { cert: this.current.contents.cert, key: this.current.contents.key };
+  }
+
+  /** Credentials that follow this watcher: mutual TLS when a CA file is configured, unless `mutual` is false (the MCP listener). */
+  credentials(mutual = this.options.ca !== undefined): grpc.ServerCredentials {
     // The first argument is the identity provider: grpc-js 1.14 names its parameters the other way
     // round in the typings but passes the first one on as the identity (certificate and key).
-    const mutual = this.options.ca !== undefined;
     return grpc.experimental.createCertificateProviderServerCredentials(this, mutual ? this : null, mutual);
   }
 

@@ -2,16 +2,18 @@
  * The chart's Deployment, run: `metamesh serve` started with exactly the arguments `helm template`
  * renders, over a file system laid out the way the kubelet lays out the pod's volumes (ConfigMaps
  * and Secrets as `..data` symlinks to a timestamped directory, swapped atomically on update). The
- * only changes: the mount paths are moved under a temporary root and the two ports are 0, so the
+ * only changes: the mount paths are moved under a temporary root and the ports are 0, so the
  * test runs beside others. It checks what a cluster would: kubelet probes (Host = the pod IP) and
  * the Service names pass the Host check, the debug token is enforced, the TLS Secret is served with
- * client certificates required, the chart's MetameshOptions point sidecars at the release's
- * Service, and a ConfigMap update reaches the served configuration without a restart.
+ * client certificates required, the webhook Secret is served to the API server's calls, the chart's
+ * MetameshOptions point sidecars at the release's Service, and a ConfigMap update reaches the
+ * served configuration without a restart.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
@@ -52,6 +54,7 @@ let exited: Promise<number>;
 let out = '';
 let xdsPort = 0;
 let httpPort = 0;
+let webhookPort = 0;
 
 /** Writes `files` as the kubelet's atomic writer does: `<dir>/..<stamp>/`, `..data` → it, `<key>` → `..data/<key>`. */
 let stamp = 0;
@@ -95,6 +98,7 @@ before(async () => {
     values: {
       tls: { enabled: true, secretName: 'metamesh-xds-tls' },
       debugToken: { existingSecret: 'metamesh-debug' },
+      webhook: { enabled: true, certificate: { secretName: 'metamesh-webhook-tls', caBundle: 'set by the test' } },
       sources: { files: { manifests: { 'dubbo.yaml': `${SE('demo', 'demo.dubbo.example')}---\n${ROUTER('sayHello')}` }, existingConfigMaps: ['more'] } },
     },
   });
@@ -107,18 +111,19 @@ before(async () => {
   project(at('configmap-0'), { 'other.yaml': SE('other', 'other.dubbo.example') });
   project(at('tls'), { 'tls.crt': readFileSync(server.cert, 'utf8'), 'tls.key': readFileSync(server.key, 'utf8'), 'ca.crt': readFileSync(pki.ca, 'utf8') });
   project(at('debug-token'), { token: `${TOKEN}\n` });
+  project(at('webhook-tls'), { 'tls.crt': readFileSync(server.cert, 'utf8'), 'tls.key': readFileSync(server.key, 'utf8') });
   mkdirSync(at('tmp'), { recursive: true });
 
   const args = (pod.containers[0].args as string[]).map((a, i, all) => {
-    if (all[i - 1] === '--xds-address' || all[i - 1] === '--http-address') return a.replace(/:\d+$/, ':0');
+    if (['--xds-address', '--http-address', '--webhook-address'].includes(all[i - 1]!)) return a.replace(/:\d+$/, ':0');
     return a.startsWith('/etc/metamesh/') ? path.join(root, a) : a;
   });
   stop = new AbortController();
   exited = main(args, { out: (s) => (out += s), err: () => {} }, stop.signal);
-  await until(() => / on .*:(\d+), HTTP on .*:(\d+)/.test(out), 'serve to listen', 30_000);
-  const m = / on .*:(\d+), HTTP on .*:(\d+)/.exec(out)!;
-  xdsPort = Number(m[1]);
-  httpPort = Number(m[2]);
+  await until(() => /HTTP on \S+:\d+/.test(out), 'serve to listen', 30_000);
+  xdsPort = Number(/xDS \([^)]*\) on \S+:(\d+),/.exec(out)![1]);
+  httpPort = Number(/HTTP on \S+:(\d+)/.exec(out)![1]);
+  webhookPort = Number(/admission webhook \(HTTPS\) on \S+:(\d+),/.exec(out)![1]);
 });
 
 after(async () => {
@@ -128,9 +133,28 @@ after(async () => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
 
-test('started from the rendered arguments: TLS with client certificates, debug endpoints behind the token', () => {
-  assert.match(out, /xDS \(gRPC, mutual TLS\) on 0\.0\.0\.0:\d+, HTTP on 0\.0\.0\.0:\d+ \(debug endpoints and dashboard require the bearer token\)/);
+test('started from the rendered arguments: TLS with client certificates, the webhook, debug endpoints behind the token', () => {
+  assert.match(out, /xDS \(gRPC, mutual TLS\) on 0\.0\.0\.0:\d+, admission webhook \(HTTPS\) on 0\.0\.0\.0:\d+, HTTP on 0\.0\.0\.0:\d+ \(debug endpoints and dashboard require the bearer token\)/);
   assert.match(out, /dashboard at http:\/\/0\.0\.0\.0:\d+\/dashboard\/ \(it asks for the bearer token of --http-token-file\)\n/);
+});
+
+test('the webhook port serves the mounted webhook Secret and refuses a MetaRouter the CRD schema lets through', async () => {
+  const object = { apiVersion: 'metaprotocol.aeraki.io/v1alpha1', kind: 'MetaRouter', metadata: { name: 'demo', namespace: 'dubbo' }, spec: { hosts: ['demo.dubbo.example'], routes: [{ route: [{ destination: { host: 'demo.dubbo.example' } }] }, { match: { attributes: { method: { exact: 'x' } } }, route: [{ destination: { host: 'demo.dubbo.example' } }] }] } };
+  const body = JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', request: { uid: 'pod-1', kind: { group: 'metaprotocol.aeraki.io', version: 'v1alpha1', kind: 'MetaRouter' }, operation: 'UPDATE', namespace: 'dubbo', object } });
+  const answer = await new Promise<{ cn: string; body: string }>((resolve, reject) => {
+    const req = https.request({ host: '127.0.0.1', port: webhookPort, path: '/validate', method: 'POST', ca: readFileSync(pki.ca), servername: 'localhost', agent: false }, (res) => {
+      const cn = String((res.socket as tls.TLSSocket).getPeerCertificate().subject?.CN);
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ cn, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  assert.equal(answer.cn, 'metamesh');
+  const res = (JSON.parse(answer.body) as { response: { uid: string; allowed: boolean; status?: { message: string } } }).response;
+  assert.deepEqual([res.uid, res.allowed], ['pod-1', false]);
+  assert.match(res.status!.message, /^MM_ROUTER_UNREACHABLE_ROUTE: MetaRouter dubbo\/demo: /);
 });
 
 test('kubelet probes (Host: the pod IP) and the Service names get /healthz and /readyz; other names get 421', async () => {

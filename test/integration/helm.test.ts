@@ -79,10 +79,12 @@ describe('what the Kubernetes API server would say', () => {
     assert.match(r.output, /^kubecheck: 7 objects checked, 0 failures$/m);
   });
 
-  test('the render with every value changed passes too (17 objects, RBAC included), and the generated debug-token Secret', () => {
+  test('the render with every value changed passes too (19 objects, RBAC and the webhook configuration included), and the generated debug-token Secret', () => {
     const r = runKubecheck(renderText({ release: 'mm', namespace: 'mesh', files: [FULL_VALUES], includeCrds: true }));
     assert.equal(r.status, 0, r.output);
-    assert.match(r.output, /^kubecheck: 17 objects checked, 0 failures$/m);
+    assert.match(r.output, /^kubecheck: 19 objects checked, 0 failures$/m);
+    assert.match(r.output, /^ok   ValidatingWebhookConfiguration \/mm-metamesh-mesh$/m);
+    assert.match(r.output, /^ok   Certificate mesh\/mm-metamesh-webhook \(not checked: cert-manager's kind\)$/m);
     const withSecret = runKubecheck(renderText({ values: { debugToken: { create: true } } }));
     assert.equal(withSecret.status, 0, withSecret.output);
     assert.match(withSecret.output, /^ok   Secret istio-system\/metamesh-debug-token$/m);
@@ -150,6 +152,13 @@ for (const [name, objects, user] of [['default values', () => defaults, 10001], 
       ]);
     });
 
+    test('metrics.scrapeAnnotations annotates the pod for Prometheus at /metrics on the HTTP port; podAnnotations stay', () => {
+      const annotations = (one(objects(), 'Deployment').spec.template.metadata.annotations ?? {}) as Record<string, string>;
+      if (name === 'default values') return assert.deepEqual(annotations, {}, 'no annotations by default');
+      const httpPort = container(objects()).ports.find((p: { name: string }) => p.name === 'http').containerPort;
+      assert.deepEqual(annotations, { 'example.com/scrape': 'false', 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(httpPort), 'prometheus.io/path': '/metrics' });
+    });
+
     test('the Service targets container ports by name, xDS on the port of --xds-address', () => {
       const c = container(objects());
       const names = new Map<string, number>(c.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
@@ -196,7 +205,9 @@ describe('arguments', () => {
     assert.deepEqual(inv.xdsLimits, {});
     assert.deepEqual(inv.catalog, {});
     assert.equal(inv.mcp, undefined);
+    assert.equal(inv.webhook, undefined);
     assert.equal(inv.shutdownGraceMs, 5000);
+    assert.equal(inv.readyTimeoutMs, undefined, "metamesh's default ready timeout");
   });
 
   test('every value reaches its flag', () => {
@@ -206,14 +217,16 @@ describe('arguments', () => {
     assert.equal(inv.xdsAddress, '[::]:15011');
     assert.equal(inv.httpAddress, '[::]:8081');
     assert.deepEqual(inv.httpHostNames, ['mm-metamesh', 'mm-metamesh.mesh', 'mm-metamesh.mesh.svc', 'mm-metamesh.mesh.svc.example.org', 'metamesh.example.org']);
-    assert.deepEqual(inv.tls, { cert: '/etc/metamesh/tls/cert.pem', key: '/etc/metamesh/tls/key.pem', ca: undefined, expiryWarningMs: 8 * 3600_000 });
-    assert.deepEqual(inv.mcp, { revision: 'canary' });
+    assert.deepEqual(inv.tls, { cert: '/etc/metamesh/tls/cert.pem', key: '/etc/metamesh/tls/key.pem', ca: '/etc/metamesh/tls/ca.pem', expiryWarningMs: 8 * 3600_000, clientTrustDomains: ['legacy.example', 'mesh.example'] });
+    assert.deepEqual(inv.mcp, { revision: 'canary', address: '[::]:15012', plaintext: false });
+    assert.deepEqual(inv.webhook, { address: '[::]:9444', cert: '/etc/metamesh/webhook-tls/tls.crt', key: '/etc/metamesh/webhook-tls/tls.key' });
     assert.deepEqual(inv.catalog, { removalGraceMs: 60_000, protectionThreshold: 0.25, protectionHoldMs: 600_000 });
     assert.equal(inv.httpTokenFile, '/etc/metamesh/debug-token/bearer');
     assert.equal(inv.httpIdleTimeoutMs, 20_000);
     assert.equal(inv.httpMaxConnections, 100);
     assert.equal(inv.rescanIntervalMs, 60_000);
     assert.equal(inv.shutdownGraceMs, 20_000);
+    assert.equal(inv.readyTimeoutMs, 600_000);
     assert.deepEqual(inv.xdsLimits, { maxConnections: 20000, maxStreamsPerConnection: 500, maxNamesPerStream: 5000, maxNameLength: 512, maxRequestBytes: 8388608 });
     // extraArgs come last, so they win over the chart's own flags (--max-depth 50 → 60).
     assert.deepEqual(inv.limits, { maxFileBytes: 8388608, maxDocuments: 20000, maxExpandedBytes: 33554432, maxDepth: 60 });
@@ -233,6 +246,7 @@ describe('arguments', () => {
     const pod = podSpec(full);
     const byName = new Map<string, any>(pod.volumes.map((v: { name: string }) => [v.name, v]));
     assert.equal(byName.get('tls').secret.secretName, 'mm-xds-tls');
+    assert.equal(byName.get('webhook-tls').secret.secretName, 'mm-webhook-tls');
     assert.equal(byName.get('debug-token').secret.secretName, 'mm-debug');
     assert.equal(byName.get('config').configMap.name, 'mm-metamesh-config');
     assert.deepEqual([byName.get('configmap-0').configMap.name, byName.get('configmap-1').configMap.name], ['team-a.manifests', 'team-b']);
@@ -288,7 +302,7 @@ describe('RBAC, least privilege per feature', () => {
     ['sinks.mcp', { sinks: { mcp: { enabled: true } } }, []],
     ['status', { status: { enabled: true } }, ['ClusterRole/metamesh-status']],
     ['leaderElection', { leaderElection: { enabled: true } }, ['Role/metamesh-leader-election']],
-    ['webhook', { webhook: { enabled: true } }, []],
+    ['webhook', { webhook: { enabled: true, certificate: { secretName: 'wh', caBundle: 'PEM' } } }, []],
   ];
   for (const [feature, values, expected] of toggles) {
     test(`${feature} alone grants ${expected.length === 0 ? 'nothing' : expected.join(' and ')}`, () => {
@@ -306,13 +320,15 @@ describe('RBAC, least privilege per feature', () => {
 });
 
 describe('Service and disruption budget', () => {
-  test('the webhook port appears only when enabled, on the Service only (metamesh does not listen on it yet)', () => {
+  test('the MCP and webhook ports appear only when enabled, each targeting the container port metamesh listens on', () => {
     assert.deepEqual(one(defaults, 'Service').spec.ports.map((p: { name: string }) => p.name), ['grpc-xds', 'http-monitoring']);
     const ports = one(full, 'Service').spec.ports;
     assert.deepEqual(ports.map((p: { name: string; port: number; targetPort: unknown }) => [p.name, p.port, p.targetPort]), [
-      ['tls-xds', 15011, 'xds'], ['http-monitoring', 8081, 'http'], ['https-webhook', 443, 9443],
+      ['tls-xds', 15011, 'xds'], ['http-monitoring', 8081, 'http'], ['tls-mcp', 15012, 'mcp'], ['https-webhook', 8443, 'webhook'],
     ]);
-    assert.equal(container(full).ports.length, 2);
+    const inv = serveArgs(full);
+    const listening = new Map(container(full).ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
+    assert.deepEqual(Object.fromEntries(listening), { xds: portOf(inv.xdsAddress), http: portOf(inv.httpAddress), mcp: portOf(inv.mcp!.address!), webhook: portOf(inv.webhook!.address) });
   });
 
   test('maxUnavailable 1 by default, minAvailable when set, none when disabled', () => {
@@ -336,12 +352,13 @@ describe('NOTES.txt', () => {
 
   test('every value changed: the configSources entry for istiod, the token command, and the features still pending', () => {
     const text = notes({ release: 'mm', namespace: 'mesh', files: [FULL_VALUES] });
-    assert.match(text, /configSources:\n {7}- address: xds:\/\/mm-metamesh\.mesh\.svc:15011\n {9}tlsSettings:\n {11}mode: SIMPLE\n/);
+    assert.match(text, /configSources:\n {7}- address: xds:\/\/mm-metamesh\.mesh\.svc:15012\n {9}tlsSettings:\n {11}mode: SIMPLE\n/);
+    assert.match(text, /^Admission webhook \(HTTPS, failurePolicy Fail\): ValidatingWebhookConfiguration mm-metamesh-mesh$/m);
     assert.match(text, /- address: k8s:\/\//);
     assert.match(text, /get secret mm-debug -o jsonpath='\{\.data\.bearer\}'/);
     assert.doesNotMatch(text, /WARNING: xDS is plaintext/);
     const pending = text.slice(text.indexOf('does not implement'));
-    assert.deepEqual([...pending.matchAll(/^ {2}- (\S+)/gm)].map((m) => m[1]), ['sources.kubernetes', 'sinks.apply', 'status', 'leaderElection', 'webhook']);
+    assert.deepEqual([...pending.matchAll(/^ {2}- (\S+)/gm)].map((m) => m[1]), ['sources.kubernetes', 'sinks.apply', 'status', 'leaderElection']);
   });
 });
 
@@ -350,7 +367,14 @@ describe('values that cannot work are refused, with what to change', () => {
     ['no source at all', { sources: { files: { enabled: false } }, options: { create: false } }, /needs at least one source: keep sources\.files\.enabled, or list registries/],
     ['options without the ConfigMap', { sources: { files: { enabled: false } }, registries: ['nacos://n:8848'] }, /options\.create needs sources\.files\.enabled/],
     ['an empty file source', { options: { create: false } }, /sources\.files\.enabled with nothing in it/],
-    ['the MCP sink with client certificates required', { sinks: { mcp: { enabled: true } }, tls: { enabled: true, secretName: 's' } }, /sinks\.mcp\.enabled with tls\.caKey: istiod presents no client certificate/],
+    ['the MCP sink on the mutual-TLS port', { sinks: { mcp: { enabled: true } }, tls: { enabled: true, secretName: 's' } }, /sinks\.mcp\.enabled with tls\.caKey needs sinks\.mcp\.port: istiod presents no client certificate/],
+    ['MCP in plaintext on the xDS port', { sinks: { mcp: { enabled: true, plaintext: true } } }, /sinks\.mcp\.plaintext needs sinks\.mcp\.port/],
+    ['MCP on a port already taken', { sinks: { mcp: { enabled: true, port: 8080 } } }, /sinks\.mcp\.port 8080 is already used/],
+    ['client trust domains without client certificates', { tls: { enabled: true, secretName: 's', caKey: '', clientTrustDomains: ['cluster.local'] } }, /tls\.clientTrustDomains needs tls\.enabled and tls\.caKey/],
+    ['the webhook without a certificate', { webhook: { enabled: true } }, /webhook\.enabled needs webhook\.certificate\.secretName/],
+    ['the webhook with no CA for the API server', { webhook: { enabled: true, certificate: { secretName: 'wh' } } }, /webhook\.enabled needs webhook\.certificate\.caBundle .* or webhook\.certificate\.certManager\.enabled/],
+    ['cert-manager without an issuer', { webhook: { enabled: true, certificate: { secretName: 'wh', certManager: { enabled: true } } } }, /certManager\.enabled needs webhook\.certificate\.certManager\.issuerRef\.name/],
+    ['a failure policy the API server does not know', { webhook: { failurePolicy: 'Retry' } }, /failurePolicy.*must be one of/],
     ['a revision that is not a label value', { sinks: { mcp: { enabled: true, revision: '-canary' } } }, /revision.*does not match pattern/],
     ['TLS without a Secret', { tls: { enabled: true } }, /tls\.enabled needs tls\.secretName/],
     ['a drain longer than the kubelet waits', { shutdownGraceSeconds: 30 }, /shutdownGraceSeconds \(30\) must be below terminationGracePeriodSeconds \(30\)/],
@@ -368,4 +392,38 @@ describe('values that cannot work are refused, with what to change', () => {
       assert.match(r.stderr, message);
     });
   }
+});
+
+describe('the admission webhook', () => {
+  const withCa = { webhook: { enabled: true, certificate: { secretName: 'metamesh-webhook-tls', caBundle: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' } } };
+
+  test('calls this release\'s Service at /validate for CREATE and UPDATE of MetaRouters and ApplicationProtocols only, Ignore by default', () => {
+    const vwc = one(render({ values: withCa }), 'ValidatingWebhookConfiguration');
+    assert.equal(vwc.metadata.name, 'metamesh-istio-system');
+    assert.equal(vwc.metadata.annotations, undefined);
+    const [hook, ...more] = vwc.webhooks;
+    assert.equal(more.length, 0);
+    assert.deepEqual(hook.rules, [{ apiGroups: ['metaprotocol.aeraki.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['metarouters', 'applicationprotocols'], scope: 'Namespaced' }]);
+    assert.deepEqual(hook.clientConfig.service, { name: 'metamesh', namespace: 'istio-system', path: '/validate', port: 443 });
+    assert.equal(Buffer.from(hook.clientConfig.caBundle, 'base64').toString(), withCa.webhook.certificate.caBundle);
+    assert.deepEqual([hook.failurePolicy, hook.timeoutSeconds, hook.sideEffects, hook.admissionReviewVersions], ['Ignore', 5, 'None', ['v1']]);
+  });
+
+  test('with cert-manager: a Certificate for the Service names into the mounted Secret, and the CA injected by annotation', () => {
+    const vwc = one(full, 'ValidatingWebhookConfiguration');
+    assert.deepEqual(vwc.metadata.annotations, { 'cert-manager.io/inject-ca-from': 'mesh/mm-metamesh-webhook' });
+    assert.equal(vwc.webhooks[0].clientConfig.caBundle, undefined);
+    assert.equal(vwc.webhooks[0].failurePolicy, 'Fail');
+    assert.deepEqual(vwc.webhooks[0].namespaceSelector, { matchExpressions: [{ key: 'example.com/no-metamesh-webhook', operator: 'DoesNotExist' }] });
+    const cert = one(full, 'Certificate');
+    assert.equal(cert.metadata.name, 'mm-metamesh-webhook');
+    assert.equal(cert.spec.secretName, 'mm-webhook-tls');
+    assert.deepEqual(cert.spec.dnsNames, ['mm-metamesh.mesh.svc', 'mm-metamesh.mesh.svc.example.org']);
+    assert.deepEqual(cert.spec.issuerRef, { kind: 'ClusterIssuer', name: 'mesh-ca', group: 'cert-manager.io' });
+  });
+
+  test('disabled by default: no configuration, no certificate, no port', () => {
+    assert.deepEqual(defaults.filter((o) => o.kind === 'ValidatingWebhookConfiguration' || o.kind === 'Certificate'), []);
+    assert.equal(serveArgs(defaults).webhook, undefined);
+  });
 });

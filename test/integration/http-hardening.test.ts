@@ -11,6 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { serve } from '../../src/runtime/serve.js';
+import { HttpServer } from '../../src/runtime/http.js';
 import { captureLogs, client, DUBBO, examplesCopy, removeTemps, services, sotwReq, start, tempDir, until } from '../support/xds.js';
 import type { DiscoveryResponseWire } from '../../src/xds/services.js';
 
@@ -92,7 +93,7 @@ test('headers trickled in slower than the header timeout get 408 and the connect
 test('a Host that does not name this server gets 421 on every endpoint; localhost, the address and --http-host names are answered', async () => {
   const srv = await start(examplesCopy(), { httpHostNames: ['metamesh.test'] });
   try {
-    for (const p of ['/debug/config', '/debug/xds', '/healthz']) {
+    for (const p of ['/debug/config', '/debug/xds', '/healthz', '/metrics']) {
       const r = await get(srv.httpPort, p, { host: `rebound.attacker.example:${srv.httpPort}` });
       assert.equal(r.status, 421, p);
       assert.match(r.body, /does not answer for host "rebound\.attacker\.example:\d+"/);
@@ -121,6 +122,9 @@ test('with a token, /debug/* answers 401 with WWW-Authenticate: Bearer until the
     }
     assert.equal((await get(srv.httpPort, '/healthz')).status, 200);
     assert.equal((await get(srv.httpPort, '/readyz')).status, 200);
+    const metrics = await get(srv.httpPort, '/metrics');
+    assert.equal(metrics.status, 200, '/metrics is open like the health endpoints: Prometheus scrapes without a token');
+    assert.match(metrics.body, /^metamesh_ready 1$/m);
     assert.equal(srv.debugAccess, 'token');
     assert.ok(srv.logs.lines.some((l) => l.event === 'http-listening' && l.debug === 'token' && /bearer token/.test(String(l.msg))), 'said so at start-up');
   } finally {
@@ -179,5 +183,28 @@ test('request targets that URL() cannot parse (//, /\\, //[) get an answer and t
     assert.equal((await get(srv.httpPort, '/healthz', { host: `127.0.0.1:${srv.httpPort}` })).status, 200, 'still serving');
   } finally {
     await srv.close();
+  }
+});
+
+test('an endpoint that answers asynchronously: its reply with its content type; a rejection is a 500 and the server keeps answering', async () => {
+  const server = new HttpServer({
+    address: '127.0.0.1:0',
+    endpoints: {
+      '/later': { debug: false, handle: async () => ({ status: 200, text: 'a 1\n', contentType: 'text/plain; version=0.0.4; charset=utf-8' }) },
+      '/broken': { debug: false, handle: () => Promise.reject(new Error('collector failed')) },
+    },
+  });
+  const { port } = await server.listen();
+  try {
+    const later = await get(port, '/later');
+    assert.equal(later.status, 200);
+    assert.equal(later.headers['content-type'], 'text/plain; version=0.0.4; charset=utf-8');
+    assert.equal(later.body, 'a 1\n', 'a text that ends its line gets no second newline');
+    const broken = await get(port, '/broken');
+    assert.equal(broken.status, 500);
+    assert.match(broken.body, /internal error: collector failed/);
+    assert.equal((await get(port, '/later')).status, 200, 'still serving');
+  } finally {
+    await server.close(100);
   }
 });

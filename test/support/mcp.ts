@@ -11,6 +11,7 @@
  *     no resource names.
  */
 import assert from 'node:assert/strict';
+import type * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { ISTIOD_TYPE_URLS, MCP_RESOURCE_TYPE, MCP_RESOURCE_TYPE_URL } from '../../src/mcp/types.js';
 import type { AnyWire, DiscoveryResponseWire } from '../../src/xds/services.js';
@@ -74,8 +75,8 @@ export interface Istiod {
 }
 
 /** Connects as istiod and sends its 16 initial requests (`typeUrls` to imitate another istiod). */
-export function connectIstiod(port: number, typeUrls: readonly string[] = ISTIOD_TYPE_URLS): Istiod {
-  const { client: c, open } = client(services.AdsClient, port);
+export function connectIstiod(port: number, typeUrls: readonly string[] = ISTIOD_TYPE_URLS, creds?: grpc.ChannelCredentials, options?: grpc.ChannelOptions): Istiod {
+  const { client: c, open } = client(services.AdsClient, port, creds, options);
   const stream = open<DiscoveryResponseWire>('StreamAggregatedResources');
   typeUrls.forEach((typeUrl, i) => stream.send({ type_url: typeUrl, response_nonce: goTimeString(), ...(i === 0 ? { node: ISTIOD_NODE } : {}) }));
   const latest = new Map<string, DiscoveryResponseWire>();

@@ -22,6 +22,8 @@ export interface LeafOptions {
   readonly notAfter?: Date;
   /** Default: server (SANs localhost and 127.0.0.1). */
   readonly usage?: 'server' | 'client';
+  /** The subjectAltName extension instead of the usage's, e.g. `URI:spiffe://td/ns/x/sa/y`. */
+  readonly subjectAltName?: string;
 }
 
 export const HOUR = 3600_000;
@@ -50,7 +52,7 @@ export class TestPki {
   readonly ca: string;
   private readonly caKey: string;
 
-  constructor(dir = mkdtempSync(path.join(os.tmpdir(), 'metamesh-pki-'))) {
+  constructor(dir = mkdtempSync(path.join(os.tmpdir(), 'metamesh-pki-')), caName = 'metamesh-test-ca') {
     this.dir = dir;
     mkdirSync(this.path('db'), { recursive: true });
     writeFileSync(this.path('db/index.txt'), '');
@@ -58,7 +60,7 @@ export class TestPki {
     writeFileSync(this.path('ca.cnf'), CA_CONFIG);
     this.ca = this.path('ca.crt');
     this.caKey = this.path('ca.key');
-    this.openssl('req', '-x509', ...newKey(), '-keyout', this.caKey, '-out', this.ca, '-days', '2', '-subj', '/CN=metamesh-test-ca');
+    this.openssl('req', '-x509', ...newKey(), '-keyout', this.caKey, '-out', this.ca, '-days', '2', '-subj', `/CN=${caName}`);
   }
 
   /** A certificate and key for CN `name`, signed by the CA. */
@@ -66,7 +68,8 @@ export class TestPki {
     const now = Date.now();
     const serial = readFileSync(this.path('db/serial'), 'utf8').trim();
     const [cert, key, csr, ext] = ['crt', 'key', 'csr', 'ext'].map((x) => this.path(`${name}.${x}`)) as [string, string, string, string];
-    writeFileSync(ext, EXTENSIONS[options.usage ?? 'server']);
+    const usage = options.usage ?? 'server';
+    writeFileSync(ext, options.subjectAltName === undefined ? EXTENSIONS[usage] : `subjectAltName=${options.subjectAltName}\nextendedKeyUsage=${usage}Auth\n`);
     this.openssl('req', ...newKey(), '-keyout', key, '-out', csr, '-subj', `/CN=${name}`);
     this.openssl(
       'ca', '-batch', '-notext', '-config', 'ca.cnf', '-cert', this.ca, '-keyfile', this.caKey, '-in', csr, '-out', cert, '-extfile', ext,

@@ -22,6 +22,7 @@ import { TLS_EFFECT_CASES } from '../support/tls-cases.js';
 import { tmpTree } from '../support/cli.js';
 import { mcpObjects } from '../../src/mcp/objects.js';
 import { McpStore } from '../../src/mcp/store.js';
+import { notReadyDiagnostics, readiness } from '../../src/runtime/readiness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const goldenDir = path.join(root, 'test/golden');
@@ -61,6 +62,9 @@ const EFFECT_CASES: Partial<Record<Code, () => readonly Diagnostic[]>> = {
     const { objects } = mcpObjects({ serviceEntries: [{ apiVersion: 'v', kind: 'ServiceEntry', metadata: { name: 'a', namespace: 'ns' }, spec: { hosts: ['a.example.com'], wieght: 1 } }], envoyFilters: [], virtualServices: [] }, { domain: 'cluster.local' });
     return new McpStore({ ready: true }).update(objects).diagnostics;
   },
+  // serve at its ready timeout with a registry never read (test/integration/metrics-readyz.test.ts).
+  MM_SERVE_NOT_READY: () =>
+    notReadyDiagnostics(readiness({ serving: true, registries: [{ registry: 'zookeeper://127.0.0.1:1/dubbo', state: 'failing', error: 'refused' }], registriesApplied: false, kinds: [] }), 300_000),
 };
 
 /** A watched store that read a valid MetaRouter, then reloaded after the file became `text`. */

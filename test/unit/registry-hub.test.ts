@@ -50,3 +50,30 @@ test('a sync whose changes fail to apply is not committed: the next sync offers 
     hub.close();
   }
 });
+
+test('applied() turns true only once a sync that read every registry was applied, not when the registries are read; the observer hears of failed syncs', async () => {
+  const dir = tmpTree({ 'registry.yaml': SNAPSHOT });
+  let fail = true;
+  let failures = 0;
+  const hub = new RegistryHub({
+    configs: [{ kind: 'file', name: 'file://r', path: path.join(dir, 'registry.yaml') }],
+    sync: DEFAULT_REGISTRY_SYNC_OPTIONS,
+    logger: pino({ level: 'silent' }),
+    debounceMs: 1,
+    tickMs: 20,
+    onSync: () => {
+      if (fail) throw new Error('not yet');
+    },
+    observer: { failed: () => void failures++ },
+  });
+  try {
+    assert.equal(hub.synced(), true, 'a file registry is read at once');
+    assert.equal(hub.applied(), false, 'but nothing of it is served yet');
+    await until(() => failures >= 2, 'two failed syncs', 5000);
+    assert.equal(hub.applied(), false, 'a sync that failed to apply does not count');
+    fail = false;
+    await until(() => hub.applied(), 'the sync to be applied', 5000);
+  } finally {
+    hub.close();
+  }
+});

@@ -5,12 +5,14 @@
 //     value of the wrong type, is an error, as with `kubectl apply --validate=strict`);
 //   - the scheme's defaulting and the conversion to the internal types;
 //   - the registry validation of each kind (ValidateDeployment, ValidateServiceCreate,
-//     ValidatePodDisruptionBudget, ValidateClusterRole, … with ValidateObjectMeta);
+//     ValidatePodDisruptionBudget, ValidateClusterRole, ValidateValidatingWebhookConfiguration, …
+//     with ValidateObjectMeta);
 //   - for workloads, the "restricted" Pod Security Standard (k8s.io/pod-security-admission,
 //     latest version), which a namespace labelled pod-security.kubernetes.io/enforce=restricted
 //     enforces.
 //
 // CustomResourceDefinitions are only decoded strictly here; test/conformance/crd validates them.
+// cert-manager Certificates are listed but not checked (no Kubernetes type to decode them into).
 //
 // Usage: kubecheck -f manifests.yaml   (prints one line per finding and a summary; exit 1 on any)
 package main
@@ -35,6 +37,9 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/kubernetes/pkg/api/legacyscheme"
 	podutil "k8s.io/kubernetes/pkg/api/pod"
+	"k8s.io/kubernetes/pkg/apis/admissionregistration"
+	_ "k8s.io/kubernetes/pkg/apis/admissionregistration/install"
+	admissionvalidation "k8s.io/kubernetes/pkg/apis/admissionregistration/validation"
 	"k8s.io/kubernetes/pkg/apis/apps"
 	_ "k8s.io/kubernetes/pkg/apis/apps/install"
 	appsvalidation "k8s.io/kubernetes/pkg/apis/apps/validation"
@@ -123,6 +128,8 @@ func run(data []byte, out io.Writer) (checked, failures int) {
 	return checked, failures
 }
 
+const certManagerGroup = "cert-manager.io"
+
 func stripComments(doc []byte) []byte {
 	var b bytes.Buffer
 	for _, line := range strings.Split(string(doc), "\n") {
@@ -134,6 +141,12 @@ func stripComments(doc []byte) []byte {
 }
 
 func check(doc []byte, scheme *runtime.Scheme, strict runtime.Decoder, evaluator psapolicy.Evaluator) (string, []string) {
+	// cert-manager's Certificate (webhook.certificate.certManager) is another project's custom
+	// resource: no Kubernetes type to decode it into. Its schema is cert-manager's CRD's business.
+	var head metav1.PartialObjectMetadata
+	if sigsyaml.Unmarshal(doc, &head) == nil && strings.HasPrefix(head.APIVersion, certManagerGroup+"/") {
+		return fmt.Sprintf("%s %s/%s (not checked: cert-manager's kind)", head.Kind, head.Namespace, head.Name), nil
+	}
 	obj, gvk, err := strict.Decode(doc, nil, nil)
 	if err != nil {
 		// Name the object from a lenient read, so the finding says which one it is.
@@ -191,6 +204,8 @@ func validate(obj runtime.Object) (field.ErrorList, bool) {
 		return rbacvalidation.ValidateRole(o), true
 	case *rbac.RoleBinding:
 		return rbacvalidation.ValidateRoleBinding(o), true
+	case *admissionregistration.ValidatingWebhookConfiguration:
+		return admissionvalidation.ValidateValidatingWebhookConfiguration(o), true
 	}
 	return nil, false
 }

@@ -60,6 +60,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/* The port istiod's configSources entry names: sinks.mcp.port, or the xDS port. */}}
+{{- define "metamesh.mcpPort" -}}
+{{- if kindIs "invalid" .Values.sinks.mcp.port }}{{ .Values.xdsPort }}{{ else }}{{ .Values.sinks.mcp.port }}{{ end -}}
+{{- end }}
+
 {{/* The Service's DNS names, shortest first. */}}
 {{- define "metamesh.serviceHosts" -}}
 {{- $svc := include "metamesh.fullname" . -}}
@@ -123,6 +128,16 @@ The container's arguments, as a JSON list. Paths are where the pod template moun
 {{- if .Values.sinks.mcp.revision }}
 {{- $args = concat $args (list "--mcp-revision" .Values.sinks.mcp.revision) -}}
 {{- end }}
+{{- if not (kindIs "invalid" .Values.sinks.mcp.port) }}
+{{- $args = concat $args (list "--mcp-address" (include "metamesh.listen" (list .Values.bindAddress .Values.sinks.mcp.port))) -}}
+{{- if .Values.sinks.mcp.plaintext }}
+{{- $args = append $args "--mcp-plaintext" -}}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- if .Values.webhook.enabled }}
+{{- $args = concat $args (list "--webhook-address" (include "metamesh.listen" (list .Values.bindAddress .Values.webhook.targetPort))) -}}
+{{- $args = concat $args (list "--webhook-tls-cert" "/etc/metamesh/webhook-tls/tls.crt" "--webhook-tls-key" "/etc/metamesh/webhook-tls/tls.key") -}}
 {{- end }}
 {{- $args = concat $args (list "--xds-address" (include "metamesh.listen" (list .Values.bindAddress .Values.xdsPort))) -}}
 {{- $args = concat $args (list "--http-address" (include "metamesh.listen" (list .Values.bindAddress .Values.httpPort))) -}}
@@ -140,6 +155,9 @@ The container's arguments, as a JSON list. Paths are where the pod template moun
 {{- $args = concat $args (list "--tls-key" (printf "/etc/metamesh/tls/%s" .Values.tls.keyKey)) -}}
 {{- if .Values.tls.caKey }}
 {{- $args = concat $args (list "--tls-ca" (printf "/etc/metamesh/tls/%s" .Values.tls.caKey)) -}}
+{{- range .Values.tls.clientTrustDomains }}
+{{- $args = concat $args (list "--tls-client-trust-domain" .) -}}
+{{- end }}
 {{- end }}
 {{- if .Values.tls.expiryWarning }}
 {{- $args = concat $args (list "--tls-expiry-warning" .Values.tls.expiryWarning) -}}
@@ -152,6 +170,9 @@ The container's arguments, as a JSON list. Paths are where the pod template moun
 {{- $args = concat $args (list "--rescan-interval" (printf "%d" (int64 .Values.rescanIntervalSeconds))) -}}
 {{- end }}
 {{- $args = concat $args (list "--shutdown-grace" (printf "%ds" (int .Values.shutdownGraceSeconds))) -}}
+{{- if .Values.readyTimeout }}
+{{- $args = concat $args (list "--ready-timeout" .Values.readyTimeout) -}}
+{{- end }}
 {{- $flags := include "metamesh.limitFlags" . | fromYaml -}}
 {{- range $key := keys $flags | sortAlpha }}
 {{- $v := index $.Values.limits $key -}}
@@ -189,8 +210,31 @@ namespace, service account, cluster domain, and whether it serves TLS).
 {{- if and .Values.sources.files.enabled (not .Values.options.create) (empty .Values.sources.files.manifests) (empty .Values.sources.files.existingConfigMaps) }}
 {{- fail "sources.files.enabled with nothing in it: options.create is false and there are no manifests or existingConfigMaps (metamesh would report an empty directory); add manifests or set sources.files.enabled=false" }}
 {{- end }}
-{{- if and .Values.sinks.mcp.enabled .Values.tls.enabled .Values.tls.caKey }}
-{{- fail "sinks.mcp.enabled with tls.caKey: istiod presents no client certificate, so serve refuses --mcp with --tls-ca; set tls.caKey to \"\" (server TLS only)" }}
+{{- if and .Values.sinks.mcp.enabled .Values.tls.enabled .Values.tls.caKey (kindIs "invalid" .Values.sinks.mcp.port) }}
+{{- fail "sinks.mcp.enabled with tls.caKey needs sinks.mcp.port: istiod presents no client certificate, so it gets MCP on a port of its own (server TLS) while sidecars keep mutual TLS on xdsPort" }}
+{{- end }}
+{{- if and .Values.sinks.mcp.plaintext (kindIs "invalid" .Values.sinks.mcp.port) }}
+{{- fail "sinks.mcp.plaintext needs sinks.mcp.port (the xDS port keeps its own TLS)" }}
+{{- end }}
+{{- if and (not (kindIs "invalid" .Values.sinks.mcp.port)) (has (int .Values.sinks.mcp.port) (list (int .Values.xdsPort) (int .Values.httpPort) (int .Values.webhook.targetPort))) }}
+{{- fail (printf "sinks.mcp.port %d is already used by another of metamesh's listeners (xdsPort, httpPort, webhook.targetPort)" (int .Values.sinks.mcp.port)) }}
+{{- end }}
+{{- if and .Values.tls.clientTrustDomains (not (and .Values.tls.enabled .Values.tls.caKey)) }}
+{{- fail "tls.clientTrustDomains needs tls.enabled and tls.caKey: without client certificates there is no client identity to check" }}
+{{- end }}
+{{- if .Values.webhook.enabled }}
+{{- if not .Values.webhook.certificate.secretName }}
+{{- fail "webhook.enabled needs webhook.certificate.secretName: the Secret holding the webhook's serving certificate (the API server calls webhooks over HTTPS only)" }}
+{{- end }}
+{{- if and (not .Values.webhook.certificate.caBundle) (not .Values.webhook.certificate.certManager.enabled) }}
+{{- fail "webhook.enabled needs webhook.certificate.caBundle (the PEM of the CA that signed the webhook's certificate) or webhook.certificate.certManager.enabled, or the API server cannot trust metamesh" }}
+{{- end }}
+{{- if and .Values.webhook.certificate.certManager.enabled (not .Values.webhook.certificate.certManager.issuerRef.name) }}
+{{- fail "webhook.certificate.certManager.enabled needs webhook.certificate.certManager.issuerRef.name: the cert-manager Issuer or ClusterIssuer that signs the webhook's certificate" }}
+{{- end }}
+{{- if or (eq (int .Values.webhook.targetPort) (int .Values.xdsPort)) (eq (int .Values.webhook.targetPort) (int .Values.httpPort)) }}
+{{- fail (printf "webhook.targetPort %d is already used by xdsPort or httpPort" (int .Values.webhook.targetPort)) }}
+{{- end }}
 {{- end }}
 {{- if and .Values.tls.enabled (not .Values.tls.secretName) }}
 {{- fail "tls.enabled needs tls.secretName: the Secret holding the xDS server's certificate and key" }}
