@@ -44,7 +44,7 @@ test('GET /api/openapi.json is an OpenAPI 3.1 document generated from the route 
     const doc = r.json() as Json;
     assert.equal(doc.openapi, '3.1.0');
     const paths = Object.keys(doc.paths);
-    for (const p of ['/healthz', '/readyz', '/debug/xds', '/debug/config', '/debug/registries', '/debug/explain', '/dashboard/', '/docs/errors', '/api/openapi.json', '/api/registries', '/api/services', '/api/services/{host}', '/api/proxies', '/api/diagnostics', '/api/events']) {
+    for (const p of ['/healthz', '/readyz', '/metrics', '/debug/xds', '/debug/config', '/debug/registries', '/debug/explain', '/dashboard/', '/docs/errors', '/api/openapi.json', '/api/registries', '/api/services', '/api/services/{host}', '/api/proxies', '/api/diagnostics', '/api/events']) {
       assert.ok(paths.includes(p), `${p} is documented`);
     }
     assert.deepEqual(paths, [...paths].sort(), 'paths sorted');
@@ -55,6 +55,10 @@ test('GET /api/openapi.json is an OpenAPI 3.1 document generated from the route 
     assert.deepEqual(doc.paths['/api/services/{host}'].get.parameters.map((p: Json) => [p.name, p.in, p.required]), [['host', 'path', true]]);
     assert.deepEqual(doc.paths['/api/registries'].get.security, [{ bearer: [] }, {}]);
     assert.deepEqual(doc.paths['/healthz'].get.security, []);
+    assert.deepEqual(doc.paths['/metrics'].get.security, []);
+    const metrics = await srv.http.inject({ url: '/metrics' });
+    assert.equal(metrics.statusCode, 200);
+    assert.match(metrics.body, /^# HELP metamesh_/m);
     assert.deepEqual(doc.paths['/dashboard/'].get.security, []);
   } finally {
     await srv.close();
