@@ -127,13 +127,12 @@ export function dashboardApi(s: DashboardSources) {
       async (req) => diagnosticsPanel(s.diagnostics(), req.query),
     );
 
-    app.get('/api/events', { config: guarded, exposeHeadRoute: false, schema: { summary: 'Server-Sent Events: `change` events name the panels to fetch again', tags: ['api'], response: { 200: { type: 'string', description: 'text/event-stream' }, 503: { type: 'string', description: 'Too many event streams are open' } } } }, (req, reply) => {
+    app.get('/api/events', { config: guarded, exposeHeadRoute: false, schema: { summary: 'Server-Sent Events: `change` events name the panels to fetch again', tags: ['api'], response: { 200: { type: 'string', description: 'text/event-stream' }, 503: { type: 'string', description: 'Too many event streams are open' } } } }, (_req, reply) => {
       reply.hijack();
       if (!s.events.attach(reply.raw)) {
         reply.raw.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'retry-after': '10' });
         reply.raw.end('too many dashboard event streams are open; try again later\n');
       }
-      void req;
     });
     app.addHook('preClose', (done) => {
       s.events.close();

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { parseRegistry, type RegistryConfig } from '../../src/registry/config.js';
+import { snapshotRegistry } from '../support/snapshot-registry.js';
 import { client, DUBBO, editFile, examplesCopy, NODE, removeTemps, services, sotwReq, start, tempDir, until } from '../support/xds.js';
 import type { DiscoveryResponseWire } from '../../src/xds/services.js';
 import { ISTIOD_TYPE_URLS } from '../../src/mcp/types.js';
@@ -22,19 +22,6 @@ after(removeTemps);
 const HOST = 'org.apache.dubbo.samples.basic.api.demoservice';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-function snapshotRegistry(count: number): RegistryConfig {
-  const file = path.join(tempDir('metamesh-dash-'), 'registry.yaml');
-  const lines = ['services:'];
-  for (let i = 0; i < count; i++) {
-    const n = String(i).padStart(5, '0');
-    lines.push(`  - {key: 'dubbo:demo.Svc${n}', protocol: ${i % 3 === 0 ? 'thrift' : 'dubbo'}, host: svc-${n}.registry.example.com, instances: [${Array.from({ length: 1 + (i % 4) }, (_, k) => `{address: 10.${Math.floor(i / 250)}.${i % 250}.${k + 1}, port: 20880, labels: {}, weight: 100, healthy: true, enabled: true}`).join(', ')}]}`);
-  }
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  const c = parseRegistry(`file://${file}`);
-  assert.ok(!('error' in c));
-  return c as RegistryConfig;
-}
 
 test('GET /api/openapi.json is an OpenAPI 3.1 document generated from the route schemas: every route, its parameters, guarded ones marked', async () => {
   const srv = await start(examplesCopy(), { watch: 'none' });

@@ -4,7 +4,8 @@
  * gRPC xDS client: the registry's state is shown, a service is found by search and its drill-down
  * opened, a provider added to ZooKeeper shows up live (no reload), a NACK from the xDS client shows
  * with its message, the page passes an axe-core accessibility scan with zero violations, and it
- * works behind the bearer token. Screenshots go to .tmp/test-output/dashboard/;
+ * works behind the bearer token; with 10,000 services it holds one page of rows and pages, sorts and
+ * searches on the server. Screenshots go to .tmp/test-output/dashboard/;
  * METAMESH_UPDATE_SCREENSHOT=1 also writes docs/dashboard.png (the README's).
  */
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { parseRegistry, type RegistryConfig } from '../../src/registry/config.js
 import type { DiscoveryResponseWire } from '../../src/xds/services.js';
 import { client, examplesCopy, NODE, removeTemps, root, services, sotwReq, start, tempDir, until } from '../support/xds.js';
 import { ZkServer, ZkWriter } from '../support/zookeeper.js';
+import { snapshotRegistry } from '../support/snapshot-registry.js';
 
 const CHROMIUM = process.env.METAMESH_CHROMIUM ?? '/usr/bin/chromium';
 const OUT = path.join(root, '.tmp', 'test-output', 'dashboard');
@@ -165,6 +167,38 @@ test('behind a bearer token the page asks for it, keeps it for the tab, and then
     await page.locator('#services-table tbody tr', { hasText: 'demo.orderservice-2-0-0' }).waitFor({ timeout: 20_000 });
     assert.deepEqual(await axeViolations(page), []);
     await page.screenshot({ path: path.join(OUT, 'token.png') });
+  } finally {
+    await page.close();
+    await srv.close();
+  }
+});
+
+test('10,000 services: the page holds one page of 50 rows, pages and searches on the server, and stays responsive', async () => {
+  const srv = await start(examplesCopy(), { watch: 'none', registries: [snapshotRegistry(10_000)] });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  try {
+    await until(async () => ((await srv.http.inject({ url: '/api/services?limit=1' })).json() as { total: number }).total > 10_000, 'the registry services to be applied', 120_000);
+    await page.goto(`http://127.0.0.1:${srv.httpPort}/dashboard/`);
+    await page.locator('#services-count', { hasText: '10003 of 10003 rows match' }).waitFor();
+    assert.equal(await page.locator('#services-table tbody tr').count(), 50, 'one page in the DOM, not 10,000 rows');
+    await page.getByRole('button', { name: 'Next page' }).click();
+    await page.locator('#page-info', { hasText: '51–100 of 10003' }).waitFor();
+    await page.getByRole('button', { name: 'Instances' }).click();
+    await page.getByRole('button', { name: 'Instances' }).click();
+    await page.locator('#services-table th[data-sort="instances"][aria-sort="descending"]').waitFor();
+    await page.locator('#page-info', { hasText: '1–50 of 10003' }).waitFor();
+    assert.equal(await page.locator('#services-table tbody tr td:nth-child(4)').first().textContent(), '4');
+    await page.getByLabel('Search services').fill('svc-09999');
+    await page.locator('#services-count', { hasText: '1 of 10003 rows match' }).waitFor();
+    await page.locator('#services-table tbody tr', { hasText: 'svc-09999.registry.example.com' }).waitFor();
+    // Keyboard only: the row's button opens the drill-down.
+    await page.getByRole('button', { name: 'Details of svc-09999.registry.example.com' }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#detail-h', { hasText: 'svc-09999.registry.example.com' }).waitFor();
+    assert.equal(await page.locator('#detail-endpoints tbody tr').count(), 4);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'detail', 'focus moves to the opened service');
+    assert.deepEqual(await axeViolations(page), []);
+    await page.screenshot({ path: path.join(OUT, 'ten-thousand.png') });
   } finally {
     await page.close();
     await srv.close();
