@@ -154,7 +154,13 @@ export class ZkWriter {
     const client = zookeeper.createClient(connect, { sessionTimeout: 4000, spinDelay: 200 });
     if (digest) client.addAuthInfo('digest', Buffer.from(digest));
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`cannot connect a writer to ZooKeeper at ${connect}`)), 10_000);
+      // Generous: a ZooKeeper that has just answered `ruok` can take well over 10 s to open a
+      // session on a loaded machine. On giving up, the client is closed, or its reconnect loop
+      // would keep the test file alive until the runner's timeout.
+      const t = setTimeout(() => {
+        client.close();
+        reject(new Error(`cannot connect a writer to ZooKeeper at ${connect} within 30 s`));
+      }, 30_000);
       client.once('connected', () => {
         clearTimeout(t);
         resolve(new ZkWriter(client));

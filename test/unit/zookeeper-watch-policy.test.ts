@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { diag } from '../../src/model/diagnostics.js';
+import { applyDefinitions } from '../../src/registry/zookeeper/definitions.js';
+import { javaUrlDecode, javaUrlEncode } from '../../src/registry/zookeeper/java-url.js';
 import { ZkMirror } from '../../src/registry/zookeeper/mirror.js';
 import { impliedChildren, nodeRead, type NodeRead, type ZkRootKind } from '../../src/registry/zookeeper/policy.js';
 
@@ -23,18 +25,15 @@ const CASES: ReadonlyArray<[ZkRootKind, string, NodeRead]> = [
   ['dubbo', 'metadata/app-a', 'children'],
   ['dubbo', 'metadata/app-a/6be04ab1936affe601473b7f5f6673b3', 'dataOnce'],
   ['dubbo', 'metadata/app-a/not-a-revision', 'skip'],
-  // Service definitions: where an instance-mode provider's group and version are (consumers' are not read).
-  ['dubbo', 'metadata/demo.A', 'children'],
-  ['dubbo', 'metadata/demo.A/1.0.0', 'children'],
-  ['dubbo', 'metadata/demo.A/1.0.0/g1', 'children'],
-  ['dubbo', 'metadata/demo.A/1.0.0/g1/provider', 'children'],
-  ['dubbo', 'metadata/demo.A/1.0.0/g1/provider/app-a', 'dataOnce'],
-  ['dubbo', 'metadata/demo.A/1.0.0/provider/app-a', 'dataOnce'],
-  ['dubbo', 'metadata/demo.A/provider/app-a', 'dataOnce'],
-  ['dubbo', 'metadata/demo.A/provider/app-a/x', 'skip'],
-  ['dubbo', 'metadata/demo.A/1.0.0/g1/consumer', 'skip'],
+  // Service definitions: the interface directory is known by name; below it nothing is watched
+  // (definition-sync.ts reads them without watches).
+  ['dubbo', 'metadata/demo.A', 'name'],
+  ['dubbo', 'metadata/demo.A/1.0.0', 'skip'],
+  ['dubbo', 'metadata/demo.A/1.0.0/g1', 'skip'],
+  ['dubbo', 'metadata/demo.A/1.0.0/g1/provider', 'skip'],
+  ['dubbo', 'metadata/demo.A/1.0.0/g1/provider/app-a', 'skip'],
+  ['dubbo', 'metadata/demo.A/provider/app-a', 'skip'],
   ['dubbo', 'metadata/demo.A/consumer/app-b', 'skip'],
-  ['dubbo', 'metadata/demo.A/1.0.0/g1/x', 'skip'],
   ['services', '', 'children'],
   ['services', 'app-a', 'children'],
   ['services', 'app-a/10.0.0.1:20880', 'data'],
@@ -73,4 +72,36 @@ test('the mirror drops a subtree with its node, reports new children only, and c
   assert.deepEqual(m.diagnostics(), [], 'a node read again is no longer skipped');
   m.drop('/r');
   assert.deepEqual([...m.tree()], []);
+});
+
+test('a read of service definitions is put into the mirror in one step: new ones added, known ones kept, gone ones dropped', () => {
+  const m = new ZkMirror();
+  m.setChildren('/d/metadata', []);
+  m.putLeaf('/d/metadata', 'demo.A');
+  const base = '/d/metadata/demo.A';
+  const read = (provider: readonly string[], data: [string, string][], versions = ['1.0.0']) => ({
+    dirs: [[base, versions], ...(versions.length ? [[`${base}/1.0.0`, ['provider']], [`${base}/1.0.0/provider`, provider]] : [])] as [string, string[]][],
+    data,
+    skipped: [],
+    providers: new Set(provider),
+  });
+  assert.equal(applyDefinitions(m, read(['a'], [[`${base}/1.0.0/provider/a`, 'A']])), true);
+  assert.deepEqual(m.childrenOf(`${base}/1.0.0/provider`), ['a']);
+  assert.equal(m.get(`${base}/1.0.0/provider/a`), 'A');
+  // A later read that did not read a's data again (it was known) keeps it, and adds b.
+  assert.equal(applyDefinitions(m, read(['a', 'b'], [[`${base}/1.0.0/provider/b`, 'B']])), true);
+  assert.deepEqual(m.childrenOf(`${base}/1.0.0/provider`), ['a', 'b']);
+  assert.equal(m.get(`${base}/1.0.0/provider/a`), 'A');
+  assert.equal(applyDefinitions(m, read(['a', 'b'], [])), false, 'the same again is no change');
+  // Removed by hand: the version directory is listed empty, so what was below it goes.
+  assert.equal(applyDefinitions(m, read([], [], [])), true);
+  assert.deepEqual(m.childrenOf(base), []);
+  assert.equal(m.has(`${base}/1.0.0/provider/a`), false);
+  assert.deepEqual(m.childrenOf('/d/metadata'), ['demo.A']);
+});
+
+test('javaUrlEncode writes what java.net.URLEncoder does, and javaUrlDecode reads it back', () => {
+  assert.equal(javaUrlEncode('demo.Outer$Inner'), 'demo.Outer%24Inner');
+  assert.equal(javaUrlEncode("a b~!'()*-_.é"), 'a+b%7E%21%27%28%29*-_.%C3%A9');
+  for (const s of ['demo.A', 'demo.Outer$Inner', 'a b+c', 'x/y:z']) assert.equal(javaUrlDecode(javaUrlEncode(s)), s);
 });

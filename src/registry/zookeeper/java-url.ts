@@ -15,3 +15,13 @@ export function javaUrlDecode(s: string): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * `java.net.URLEncoder.encode(s, UTF-8)`: the name Dubbo gives a node for `s` (letters, digits and
+ * `.-*_` as they are, a space as `+`, every other byte as upper-case `%XX`).
+ */
+export function javaUrlEncode(s: string): string {
+  return encodeURIComponent(s)
+    .replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replaceAll('%20', '+');
+}

@@ -46,8 +46,10 @@ export class ZkOps {
     );
   }
 
-  getChildren(path: string, watcher: Watcher): Promise<Maybe<string[]>> {
-    return this.run(path, (done) => this.client.getChildren(path, watcher, (e, c) => done(e, c)));
+  getChildren(path: string, watcher?: Watcher): Promise<Maybe<string[]>> {
+    return this.run(path, (done) =>
+      watcher ? this.client.getChildren(path, watcher, (e, c) => done(e, c)) : this.client.getChildren(path, (e, c) => done(e, c)),
+    );
   }
 
   getData(path: string, watcher?: Watcher): Promise<Maybe<Buffer>> {

@@ -60,7 +60,8 @@ function dubboRead(s: readonly string[]): NodeRead {
   if (first === 'metadata') {
     // Interfaces are dotted Java names; application names are taken to be the undotted ones.
     if (s.length === 1) return 'children';
-    if (second!.includes('.')) return definitionRead(s.slice(2));
+    // /metadata/<interface>: the service definitions below it are read without watches (definition-sync.ts).
+    if (second!.includes('.')) return s.length === 2 ? 'name' : 'skip';
     // /metadata/<app>/<revision>: remote metadata, immutable per revision.
     if (s.length === 2) return 'children';
     return s.length === 3 && REVISION.test(s[2]!) ? 'dataOnce' : 'skip';
@@ -73,19 +74,9 @@ function dubboRead(s: readonly string[]): NodeRead {
   return s.length === 3 ? 'name' : 'skip';
 }
 
-/**
- * Below `/metadata/<interface>`: the service definitions providers publish, at
- * `[<version>/][<group>/]provider/<app>`. They are the only place a provider registered in
- * instance mode with local metadata says which group and version it exports an interface with, so
- * they are read: a children watch on each directory (a few per interface, whatever the number of
- * instances) and each definition's data once (its path already fixes the group and version; the
- * data only tells a lone version from a lone group). Consumers' definitions are not read.
- */
-function definitionRead(rest: readonly string[]): NodeRead {
-  const category = rest.findIndex((x) => x === 'provider' || x === 'consumer');
-  if (category < 0) return rest.length <= 2 ? 'children' : 'skip';
-  if (category > 2 || rest[category] === 'consumer') return 'skip';
-  return rest.length === category + 1 ? 'children' : rest.length === category + 2 ? 'dataOnce' : 'skip';
+/** The interface a Dubbo mapping node (`/<root>/mapping/<interface>`) is for; undefined for any other node. */
+export function mappedInterface(kind: ZkRootKind, segments: readonly string[]): string | undefined {
+  return kind === 'dubbo' && segments.length === 2 && segments[0] === 'mapping' ? segments[1] : undefined;
 }
 
 /** The children a `name` node is known to have without listing it (a Dubbo interface's categories). */

@@ -31,6 +31,15 @@ export interface ZkWatchOptions {
   /** Delay before a failed read of the tree is tried again while connected. */
   readonly retryMs?: number;
   readonly limits?: ZkLimits;
+  /**
+   * The providers' service definitions are read without watches (definition-sync.ts): again this
+   * long after a read that found a mapped application without one, or changed something, the
+   * delay doubling up to `definitionSettleMaxMs`; and every mapped interface's every
+   * `definitionRescanMs` (0: never).
+   */
+  readonly definitionSettleMs?: number;
+  readonly definitionSettleMaxMs?: number;
+  readonly definitionRescanMs?: number;
   readonly timers?: Timers;
   readonly now?: () => number;
   /** A copy of the tree, sorted by path, at each change (debounced). */

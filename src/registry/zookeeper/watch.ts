@@ -11,19 +11,22 @@
  *   snapshot stays the one reported (state `expired`), so nothing known is dropped meanwhile.
  * - A snapshot is only reported once a complete read of every root succeeded; after that, each
  *   change is reported `debounceMs` after the first change of a burst.
- * - Which nodes are read and watched is policy.ts; how much is read is limits.ts. A snapshot is a
+ * - Which nodes are read and watched is policy.ts; how much is read is limits.ts. The providers'
+ *   service definitions are read without watches, when definition-sync.ts says. A snapshot is a
  *   sorted copy of the tree (`onSnapshot`), or the mirror itself, for the call only (`onNodes`).
  */
 import zookeeper from 'node-zookeeper-client';
 import type { Client, Event } from 'node-zookeeper-client';
 import { normalizeDiagnostics } from '../../model/diagnostics.js';
 import type { RegistryState, RegistryStatus } from '../../model/registry.js';
-import { DEFAULT_ZK_LIMITS, dataTooLarge, tooManyChildren, type ZkLimits } from './limits.js';
+import { DefinitionSync } from './definition-sync.js';
+import { DEFAULT_ZK_LIMITS, type ZkLimits } from './limits.js';
 import { ZkMirror } from './mirror.js';
 import { REAL_TIMERS, ZkOps, type Timers } from './ops.js';
-import { join, relative, rootOf } from './paths.js';
+import { needsExistenceWatch, readNode, type NodeReadContext } from './node-read.js';
+import { relative, rootOf } from './paths.js';
 import { nextStatus } from './status.js';
-import { childReads, impliedChildren, nodeRead, type ZkRoot } from './policy.js';
+import type { ZkRoot } from './policy.js';
 import type { ZkWatch, ZkWatchOptions } from './watch-options.js';
 
 export type { ZkSnapshot, ZkWatch, ZkWatchOptions } from './watch-options.js';
@@ -52,11 +55,36 @@ class ZkWatcher implements ZkWatch {
   private freshTimer: unknown;
   private emittedVersion = -1;
   private readonly watchers = new Map<number, (e: Event) => void>();
+  private readonly definitions: DefinitionSync;
+  private readonly nodeContext: NodeReadContext;
 
   constructor(private readonly o: ZkWatchOptions) {
     this.timers = o.timers ?? REAL_TIMERS;
     this.limits = o.limits ?? DEFAULT_ZK_LIMITS;
     this.current = { registry: o.registry, state: 'connecting' };
+    this.definitions = new DefinitionSync({
+      registry: o.registry,
+      roots: o.address.roots,
+      mirror: this.mirror,
+      limits: this.limits,
+      timers: this.timers,
+      now: o.now ?? Date.now,
+      session: () => (this.ops && this.connected ? { ops: this.ops, gen: this.generation } : undefined),
+      generation: () => this.generation,
+      changed: () => this.changed(),
+      settleMs: o.definitionSettleMs ?? 1000,
+      settleMaxMs: o.definitionSettleMaxMs ?? 60_000,
+      rescanMs: o.definitionRescanMs ?? 300_000,
+    });
+    this.nodeContext = {
+      registry: o.registry,
+      limits: this.limits,
+      mirror: this.mirror,
+      definitions: this.definitions,
+      ops: () => this.ops!,
+      generation: () => this.generation,
+      watcherFor: (gen) => this.watcherFor(gen),
+    };
   }
 
   status(): RegistryStatus {
@@ -77,6 +105,7 @@ class ZkWatcher implements ZkWatch {
   close(): void {
     this.closed = true;
     this.generation++;
+    this.definitions.close();
     for (const t of [this.emitTimer, this.retryTimer, this.connectTimer, this.freshTimer]) if (t !== undefined) this.timers.clearTimeout(t);
     this.client?.close();
   }
@@ -162,6 +191,8 @@ class ZkWatcher implements ZkWatch {
     this.syncing = true;
     try {
       await Promise.all(this.o.address.roots.map((r) => this.read(gen, r, [], true)));
+      // The service definitions, which have no watches: read for every mapped interface, before reporting.
+      if (gen === this.generation) await this.definitions.refreshAll();
       if (gen !== this.generation) return;
       this.synced = true;
       this.setStatus('synced', undefined, (this.o.now ?? Date.now)());
@@ -198,7 +229,7 @@ class ZkWatcher implements ZkWatch {
       this.mirror.drop(path);
       this.changed();
       // A node without a watched parent gets an existence watch to see it come back.
-      if (!this.needsExistenceWatch(root, segments)) return;
+      if (!needsExistenceWatch(root, segments)) return;
     }
     this.read(gen, root, segments, false).then(
       () => this.changed(),
@@ -208,58 +239,8 @@ class ZkWatcher implements ZkWatch {
     );
   }
 
-  /**
-   * Reads one node as policy.ts says and mirrors it. `full` re-reads known children too (after a
-   * reconnection or in a new session); otherwise only children not seen before are read, since the
-   * known ones keep their own watches.
-   */
-  private async read(gen: number, root: ZkRoot, segments: readonly string[], full: boolean): Promise<void> {
-    const how = nodeRead(root.kind, segments);
-    const path = join(root.path, segments);
-    const ops = this.ops!;
-    const watcher = this.watcherFor(gen);
-    if (how === 'skip' || gen !== this.generation) return;
-    if (how === 'name') {
-      this.mirror.put(path, '');
-      await Promise.all(impliedChildren(root.kind, segments).map((c) => this.read(gen, root, [...segments, c], full)));
-      return;
-    }
-    let stat = await ops.exists(path);
-    if (!stat && this.needsExistenceWatch(root, segments)) stat = await ops.exists(path, watcher);
-    if (gen !== this.generation) return;
-    if (!stat) return this.mirror.drop(path);
-    if (how === 'children') {
-      const tooMany = tooManyChildren(this.o.registry, path, stat.numChildren, this.limits);
-      if (tooMany) {
-        // What is known below it stays; the next full read looks at it again.
-        this.mirror.skip(path, tooMany);
-        return;
-      }
-      const children = await ops.getChildren(path, watcher);
-      if (gen !== this.generation) return;
-      if (!children) return this.mirror.drop(path);
-      const fresh = this.mirror.setChildren(path, children);
-      const toRead = full ? children : fresh;
-      const { leaves, reads } = childReads(root.kind, segments, toRead);
-      for (const c of leaves) this.mirror.putLeaf(path, c);
-      await Promise.all(reads.map((below) => this.read(gen, root, below, full)));
-      return;
-    }
-    if (how === 'dataOnce' && !full && this.mirror.has(path)) return;
-    const tooLarge = dataTooLarge(this.o.registry, path, stat.dataLength, this.limits);
-    if (tooLarge) {
-      if (how === 'data') await ops.exists(path, watcher); // to hear it shrink or go
-      this.mirror.skip(path, tooLarge);
-      return;
-    }
-    const data = await ops.getData(path, how === 'data' ? watcher : undefined);
-    if (gen !== this.generation) return;
-    if (data === undefined) this.mirror.drop(path);
-    else this.mirror.put(path, data.toString('utf8'));
-  }
-
-  private needsExistenceWatch(root: ZkRoot, segments: readonly string[]): boolean {
-    return segments.length === 0 || nodeRead(root.kind, segments.slice(0, -1)) === 'name';
+  private read(gen: number, root: ZkRoot, segments: readonly string[], full: boolean): Promise<void> {
+    return readNode(this.nodeContext, gen, root, segments, full);
   }
 
   /** One watcher function per client: the client keeps a function once per path and kind. */

@@ -57,12 +57,15 @@ export function requireGo(): string {
   }
 }
 
-interface BuildSpec {
+export interface BuildSpec {
   readonly name: string;
   readonly version: string;
+  /** A directory under test/e2e/kube/, or an absolute module directory. */
   readonly moduleDir: string;
   readonly target: string;
   readonly ldflags: string;
+  /** Where the binary goes (default: binaryPath(name, version)). */
+  readonly out?: string;
 }
 
 function specs(): BuildSpec[] {
@@ -97,8 +100,9 @@ export async function ensureKubeBinaries(log: (line: string) => void = () => {})
 /** A build lock older than this whose owner is gone is taken over. */
 const LOCK_POLL_MS = 2000;
 
-async function build(s: BuildSpec, log: (line: string) => void): Promise<void> {
-  const out = binaryPath(s.name, s.version);
+/** Builds one binary into the cache unless it is there; one process builds, others wait for it. */
+export async function build(s: BuildSpec, log: (line: string) => void): Promise<void> {
+  const out = s.out ?? binaryPath(s.name, s.version);
   const dir = path.dirname(out);
   mkdirSync(dir, { recursive: true });
   const lock = path.join(dir, '.building');
@@ -122,7 +126,7 @@ async function build(s: BuildSpec, log: (line: string) => void): Promise<void> {
     const tmp = `${out}.tmp-${process.pid}`;
     const started = Date.now();
     log(`building ${s.name} ${s.version} into ${dir} (minutes, once)`);
-    await run('go', ['build', '-trimpath', '-ldflags', s.ldflags, '-o', tmp, s.target], path.join(modulesDir, s.moduleDir));
+    await run('go', ['build', '-trimpath', '-ldflags', s.ldflags, '-o', tmp, s.target], path.resolve(modulesDir, s.moduleDir));
     renameSync(tmp, out);
     log(`built ${s.name} ${s.version} in ${Math.round((Date.now() - started) / 1000)} s`);
   } finally {

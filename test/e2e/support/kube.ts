@@ -243,7 +243,7 @@ async function killAndWait(p: ChildProcess | undefined, signal: NodeJS.Signals =
   clearTimeout(t);
 }
 
-async function freePorts(n: number): Promise<number[]> {
+export async function freePorts(n: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: n }, () => new Promise<net.Server>((resolve, reject) => {
       const s = net.createServer();
