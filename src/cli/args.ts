@@ -9,7 +9,7 @@ import type { CatalogOptions } from '../catalog/model.js';
 import { parseRegistry, type RegistryConfig } from '../registry/config.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../input/limits.js';
 import { LIMIT_FLAGS, validLimit, type XdsLimits } from '../xds/limits.js';
-import { catalogFlags, clientTrustDomains, kubeFlags, mcpFlags, webhookFlags, type FlagValues, type KubeFlags, type McpFlags, type WebhookFlags } from './serve-flags.js';
+import { catalogFlags, clientTrustDomains, kubeFlags, mcpFlags, webhookFlags, writeFlags, type FlagValues, type KubeFlags, type McpFlags, type WebhookFlags, type WriteFlags } from './serve-flags.js';
 
 export type { KubeFlags, McpFlags, WebhookFlags } from './serve-flags.js';
 import { COMMANDS, commandSpec, DEFAULT_HTTP_ADDRESS, DEFAULT_XDS_ADDRESS, type CommandName, type CommandSpec } from './commands.js';
@@ -67,6 +67,8 @@ export interface ServeFlags {
   readonly webhook: WebhookFlags | undefined;
   /** Read the Kubernetes API too (--kubernetes or --kubeconfig). */
   readonly kubernetes: KubeFlags | undefined;
+  /** Write to it (--apply, --status, --leader-elect). */
+  readonly writes: WriteFlags | undefined;
 }
 
 
@@ -221,6 +223,8 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
   if (typeof limits === 'string') return usage(limits);
   const kubernetes = kubeFlags(values);
   if (typeof kubernetes === 'string') return usage(kubernetes);
+  const writes = writeFlags(values, kubernetes !== undefined);
+  if (typeof writes === 'string') return usage(writes);
   const xdsLimits: Partial<Record<keyof XdsLimits, number>> = {};
   for (const [k, flag] of Object.entries(LIMIT_FLAGS) as Array<[keyof XdsLimits, string]>) {
     const v = values[flag.slice(2)] as string | undefined;
@@ -251,6 +255,7 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
     mcp,
     webhook,
     kubernetes,
+    writes,
   };
 }
 

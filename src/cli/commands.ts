@@ -127,7 +127,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'serve',
     summary: 'serve the RDS route tables over xDS (and, with --mcp, Istio config to istiod) and follow file changes',
     description:
-      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS; with --mcp also the generated Istio config to istiod over ADS) and HTTP (/healthz, /readyz, /metrics, /debug/xds, /debug/config, /debug/registries, /debug/explain), with --webhook-address the admission webhook over HTTPS, re-reading the -f paths when they change and following the Kubernetes API with --kubernetes; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
+      'Serves the route tables over gRPC (RouteDiscoveryService and AggregatedDiscoveryService, state-of-the-world and delta, RDS; with --mcp also the generated Istio config to istiod over ADS) and HTTP (/healthz, /readyz, /metrics, /debug/xds, /debug/config, /debug/registries, /debug/explain, /debug/sink), with --webhook-address the admission webhook over HTTPS, re-reading the -f paths when they change and following the Kubernetes API with --kubernetes; with --apply it writes the generated objects to that API, with --status the status of MetaRouters and ApplicationProtocols, and with --leader-elect only while it holds the Lease; a file or directory that cannot be read, and a resource whose new version is invalid, keep their last good content (see /readyz). Logs are JSON lines on standard error. SIGINT or SIGTERM stop it gracefully.',
     flags: {
       filename: { ...FILES, help: 'a manifest file or directory to serve and watch; repeatable, and each must exist; at least one -f, --registry or --kubernetes' },
       registry: REGISTRY,
@@ -192,6 +192,17 @@ export const COMMANDS: readonly CommandSpec[] = [
         default: `${DEFAULT_KUBE_SYNC_TIMEOUT_MS / 1000}s`,
         help: 'at start, how long to wait for every kind to be listed before serving what was read (/readyz stays 503 until all are)',
       },
+      apply: {
+        type: 'boolean',
+        help: 'write the generated ServiceEntries, EnvoyFilters and VirtualServices to the Kubernetes API with server-side apply (labelled app.kubernetes.io/managed-by: metamesh), and delete those no longer generated; nothing is deleted while an input is not synced. Needs --kubernetes or --kubeconfig',
+      },
+      status: { type: 'boolean', help: 'write status.conditions (Accepted, Programmed) and observedGeneration of every MetaRouter and ApplicationProtocol. Needs --kubernetes or --kubeconfig' },
+      'leader-elect': { type: 'boolean', help: 'only the replica holding a coordination.k8s.io Lease writes (--apply, --status); every replica serves xDS' },
+      'lease-namespace': { type: 'string', value: 'namespace', default: '$POD_NAMESPACE, else istio-system', help: 'namespace of the leader Lease' },
+      'lease-name': { type: 'string', value: 'name', default: 'metamesh', help: 'name of the leader Lease' },
+      'field-manager': { type: 'string', value: 'name', default: 'metamesh', help: 'the server-side apply field manager of every write' },
+      'allow-mass-deletion': { type: 'boolean', help: 'with --apply, let a pass withdraw more than half of the objects it owns at once (refused by default as MM_SINK_MASS_DELETION); restart without it once done' },
+      instance: { type: 'string', value: 'name', default: 'metamesh', help: 'the value of the metamesh.io/instance label on what --apply writes: each metamesh installation in one cluster needs its own' },
       'ready-timeout': {
         type: 'string',
         value: 'duration',

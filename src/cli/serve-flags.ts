@@ -1,6 +1,6 @@
 /**
- * The flag groups of `serve` that map onto one options object each: the registries' outage policy
- * and the Kubernetes source. Pure: parsed values in, options or a usage reason out.
+ * The flag groups of `serve` that map onto one options object each: the registries' outage policy,
+ * the Kubernetes source, and what serve writes to the Kubernetes API. Pure: parsed values in, options or a usage reason out.
  */
 import type { CatalogOptions } from '../catalog/model.js';
 import { DEFAULT_MESH_CONFIG } from '../store/kubernetes/kinds.js';
@@ -16,6 +16,62 @@ export interface KubeFlags {
   readonly meshConfig: { readonly namespace: string; readonly name: string } | undefined;
   /** --kube-sync-timeout, when given. */
   readonly syncTimeoutMs: number | undefined;
+}
+
+/** What `serve` writes to the Kubernetes API (--apply, --status, --leader-elect and their options). */
+export interface WriteFlags {
+  readonly apply: boolean;
+  readonly status: boolean;
+  /** --leader-elect: the Lease; undefined without it. */
+  readonly leaderElection: { readonly namespace: string; readonly name: string } | undefined;
+  readonly fieldManager: string;
+  readonly instance: string;
+  /** --allow-mass-deletion: the apply sink's guard against withdrawing most of its objects is off. */
+  readonly allowMassDeletion: boolean;
+}
+
+/** The Lease's namespace without --lease-namespace: the pod's ($POD_NAMESPACE), else istio-system. */
+export function defaultLeaseNamespace(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  return env.POD_NAMESPACE || 'istio-system';
+}
+
+/** A label value of at most 63 characters. */
+const INSTANCE = /^[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+/** A field manager: printable ASCII, at most 128 characters (the API server's limit). */
+const FIELD_MANAGER_NAME = /^[\x21-\x7e]{1,128}$/;
+
+/** The write flags of serve, or a usage reason; undefined when nothing is written. */
+export function writeFlags(values: Values, kubeOn: boolean, env: Readonly<Record<string, string | undefined>> = process.env): WriteFlags | undefined | string {
+  const apply = values.apply === true;
+  const status = values.status === true;
+  const elect = values['leader-elect'] === true;
+  const leaseNs = values['lease-namespace'] as string | undefined;
+  const leaseName = values['lease-name'] as string | undefined;
+  const manager = values['field-manager'] as string | undefined;
+  const instance = values.instance as string | undefined;
+  const allowMassDeletion = values['allow-mass-deletion'] === true;
+  if (allowMassDeletion && !apply) return '--allow-mass-deletion needs --apply';
+  if (!apply && !status && !elect) {
+    for (const [flag, v] of [['lease-namespace', leaseNs], ['lease-name', leaseName], ['field-manager', manager], ['instance', instance]] as const) {
+      if (v !== undefined) return `--${flag} needs --apply, --status or --leader-elect`;
+    }
+    return undefined;
+  }
+  if (!kubeOn) return `${apply ? '--apply' : status ? '--status' : '--leader-elect'} needs --kubernetes or --kubeconfig`;
+  if ((leaseNs !== undefined || leaseName !== undefined) && !elect) return `--${leaseNs !== undefined ? 'lease-namespace' : 'lease-name'} needs --leader-elect`;
+  for (const [flag, v] of [['lease-namespace', leaseNs], ['lease-name', leaseName]] as const) {
+    if (v !== undefined && !(NAME.test(v) && v.length <= 253)) return `--${flag} must be a Kubernetes object name (lowercase letters, digits, '-' and '.'), not ${JSON.stringify(v)}`;
+  }
+  if (manager !== undefined && !FIELD_MANAGER_NAME.test(manager)) return `--field-manager must be 1 to 128 printable ASCII characters without spaces, not ${JSON.stringify(manager)}`;
+  if (instance !== undefined && !INSTANCE.test(instance)) return `--instance must be a label value (at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit), not ${JSON.stringify(instance)}`;
+  return {
+    apply,
+    status,
+    leaderElection: elect ? { namespace: leaseNs ?? defaultLeaseNamespace(env), name: leaseName ?? 'metamesh' } : undefined,
+    fieldManager: manager ?? 'metamesh',
+    instance: instance ?? 'metamesh',
+    allowMassDeletion,
+  };
 }
 
 /** The longest removal grace or protection hold: a day (an outage policy is about minutes). */

@@ -1,7 +1,7 @@
 /** `metamesh serve`: starts the server and runs until SIGINT/SIGTERM (or `stop` aborts). Effects. */
 import pino from 'pino';
 import type { DebugAccess } from '../runtime/http-policy.js';
-import { MissingSourceError, serve, type KubernetesServeOptions } from '../runtime/serve.js';
+import { MissingSourceError, serve, type KubernetesServeOptions, type ServeOptions } from '../runtime/serve.js';
 import { loadKubeConfig } from '../store/kubernetes/config.js';
 import { HttpKubeClient } from '../store/kubernetes/http-client.js';
 import { TlsRefusedError } from '../xds/tls-watch.js';
@@ -13,6 +13,7 @@ type ServeInvocation = Extract<Invocation, { kind: 'serve' }>;
 export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSignal | undefined): Promise<number> {
   const logger = pino({ name: 'metamesh' }, pino.destination(2));
   let kubernetes: KubernetesServeOptions | undefined;
+  let writes: ServeOptions['writes'];
   if (inv.kubernetes) {
     const loaded = loadKubeConfig(inv.kubernetes.kubeconfig);
     if ('error' in loaded) {
@@ -22,6 +23,10 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
     const client = new HttpKubeClient(loaded.kc);
     logger.info({ event: 'kube-config', from: loaded.from, server: client.server }, `reading the Kubernetes API at ${client.server} (configuration from ${loaded.from})`);
     kubernetes = { client, meshConfig: inv.kubernetes.meshConfig, syncTimeoutMs: inv.kubernetes.syncTimeoutMs };
+    const w = inv.writes;
+    if (w) {
+      writes = { client, apply: w.apply, status: w.status, instance: w.instance, fieldManager: w.fieldManager, leaderElection: w.leaderElection && { lease: w.leaderElection }, planOptions: { allowMassDeletion: w.allowMassDeletion } };
+    }
   }
   let running;
   try {
@@ -44,6 +49,7 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
       mcp: inv.mcp,
       webhook: inv.webhook,
       kubernetes,
+      writes,
     });
   } catch (e) {
     if (e instanceof MissingSourceError) {

@@ -140,6 +140,8 @@ export const CODES = {
   MM_SINK_NOT_READY: entry('warning', 'An input has never been read completely, so the sink wrote nothing.'),
   MM_SINK_DELETIONS_HELD: entry('warning', 'An input is not synced, so the sink held every deletion.'),
   MM_SINK_MASS_DELETION: entry('warning', 'The sink refused to withdraw more than the guard allows of its objects at once.'),
+  MM_SINK_WRITE_FAILED: entry('error', 'The API server refused a write of the apply sink (forbidden, invalid, or changed by someone else at every try).'),
+  MM_STATUS_WRITE_FAILED: entry('error', 'The API server refused the status write of a MetaRouter or ApplicationProtocol.'),
 
   // The TLS files of `metamesh serve` (--tls-cert, --tls-key, --tls-ca).
   MM_TLS_UNREADABLE: entry('error', 'A TLS file cannot be read, or is not a regular file.'),

@@ -11,6 +11,7 @@ import { configDebug, DEFAULT_CONFIG_LIMIT, DEFAULT_STREAMS_LIMIT, MAX_CONFIG_LI
 import type { Endpoint, Reply } from './http.js';
 import { registriesDebug } from '../dashboard/registries-debug.js';
 import type { RegistryHub } from './registries.js';
+import type { KubeWrites } from './kube-writes.js';
 
 export interface DebugState {
   readonly xds: XdsServer;
@@ -20,6 +21,8 @@ export interface DebugState {
   readonly catalog: CatalogOptions;
   /** Streams of other listeners (the MCP listener), listed with the xDS server's by id. */
   readonly moreStreams?: (() => OpenStream[]) | undefined;
+  /** The apply sink, status writer and elector, when on. */
+  readonly writes?: KubeWrites | undefined;
 }
 
 const text = (status: number, body: string): Reply => ({ status, text: body });
@@ -47,5 +50,7 @@ export function debugEndpoints(s: DebugState): Record<string, Endpoint> {
         json: registriesDebug(s.registries?.debugInput() ?? { statuses: [], state: EMPTY_CATALOG_STATE, decisions: [], options: s.catalog, nowMs: Date.now() }),
       }),
     },
+    // The apply sink's last pass, the status writes and who leads (null: none of them is on).
+    '/debug/sink': { debug: true, handle: () => ({ status: 200, json: s.writes?.debug() ?? { leading: null, sink: null, status: null } }) },
   };
 }

@@ -18,6 +18,7 @@ import type { OpenStream } from '../xds/session.js';
 import { packageVersion } from '../util/version.js';
 import { debugEndpoints } from './debug-endpoints.js';
 import { explainEndpoint } from './explain-endpoint.js';
+import type { KubeWrites } from './kube-writes.js';
 import { HttpServer, type Endpoint, type HttpLimits } from './http.js';
 import type { RegistryHub } from './registries.js';
 
@@ -41,6 +42,8 @@ export interface HttpAppOptions {
   readonly dashboard: DashboardParts;
   /** Streams of other listeners (the MCP listener), shown with the xDS server's. */
   readonly moreStreams: () => OpenStream[];
+  /** The apply sink, status writer and elector (/debug/sink), with --apply, --status or --leader-elect. */
+  readonly writes?: KubeWrites | undefined;
   /** Endpoints made by serve.ts: /healthz, /readyz (health.ts), /metrics. */
   readonly endpoints: Readonly<Record<string, Endpoint>>;
   /** Every current diagnostic (the engine's and the MCP sink's). */
@@ -57,7 +60,7 @@ export function httpApp(o: HttpAppOptions): HttpServer {
     limits: o.limits,
     endpoints: {
       ...o.endpoints,
-      ...debugEndpoints({ xds: o.xds, engine: o.engine, registries: o.registries, catalog: o.catalog, moreStreams: o.moreStreams }),
+      ...debugEndpoints({ xds: o.xds, engine: o.engine, registries: o.registries, catalog: o.catalog, moreStreams: o.moreStreams, writes: o.writes }),
       '/debug/explain': explainEndpoint({ engine: o.engine, xds: o.xds, cache: o.cache }),
     },
     routes: [

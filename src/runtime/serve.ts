@@ -28,6 +28,8 @@
  *      /debug/registries what the registries' outage policy is doing (registries-debug.ts); the
  *      metrics (src/metrics/) are fed by the xDS callbacks, the registry hub, the builds and the
  *      MCP sink from the start
+ *   6b. with --apply, --status or --leader-elect (kube-writes.ts): elect, and while leading write
+ *      the generated objects (server-side apply) and the rules' status after every change
  *   7. watch the files (and rescan them periodically) and the Kubernetes API; on each change:
  *        engine.apply(changes) + flush → cache.update(changed routes via engine.route(), removed)
  *      and the cache pushes to every subscribed stream; the MCP sink pushes every changed
@@ -41,12 +43,11 @@ import pino, { type Logger } from 'pino';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
 import { recordBuild, registryMetrics, type BuildTrigger } from '../metrics/recorders.js';
 import { metricsCallbacks } from '../metrics/xds.js';
-import { realTimers } from '../store/store.js';
 import { DEFAULT_READY_TIMEOUT_MS, Health } from './health.js';
 import { Engine } from '../pipeline/engine.js';
 import { loadBuiltinProtocols } from '../protocol/builtin.js';
-import type { ConfigStore, StoreUpdate, Timers } from '../store/store.js';
-import { MissingSourceError, openSources, type KubernetesServeOptions } from './sources.js';
+import { realTimers, type ConfigStore, type StoreUpdate, type Timers } from '../store/store.js';
+import { DEFAULT_KUBE_SYNC_TIMEOUT_MS, MissingSourceError, openSources, type KubernetesServeOptions } from './sources.js';
 
 export { DEFAULT_KUBE_SYNC_TIMEOUT_MS, MissingSourceError, type KubernetesServeOptions } from './sources.js';
 export { DEFAULT_READY_TIMEOUT_MS } from './health.js';
@@ -71,6 +72,10 @@ import { DEFAULT_REGISTRY_SYNC_OPTIONS, type RegistrySyncOptions } from '../regi
 import type { CatalogOptions } from '../catalog/model.js';
 import { RegistryHub } from './registries.js';
 import { McpSink } from './mcp.js';
+import { KubeWrites, type KubeWritesOptions } from './kube-writes.js';
+import { ownOutputFilter, pipelineView, withLiveAllocations } from './writes-view.js';
+import type { ServiceEntry } from '../model/resources.js';
+import type { KubeClient, KubeWriter } from '../store/kubernetes/client.js';
 import { startSideListeners } from './side-listeners.js';
 import { cachedRe2Check } from '../util/regex.js';
 
@@ -112,6 +117,8 @@ export interface ServeOptions {
   readonly webhook?: { readonly address: string; readonly cert: string; readonly key: string } | undefined;
   /** The Kubernetes API as a source, beside or instead of the files. */
   readonly kubernetes?: KubernetesServeOptions | undefined;
+  /** What is written to the Kubernetes API (apply sink, status, leader election), with its client. */
+  readonly writes?: (KubeWritesOptions & { readonly client: KubeClient & KubeWriter }) | undefined;
   /** How long after the start a server still not ready logs and diagnoses it (health.ts); 0: never. */
   readonly readyTimeoutMs?: number | undefined;
   /** Node.js process metrics at /metrics besides metamesh's (default true). */
@@ -135,6 +142,8 @@ export interface Running {
   readonly store: ConfigStore;
   /** The MCP sink, with --mcp. */
   readonly mcp: McpSink | undefined;
+  /** The apply sink, status writer and elector, with --apply, --status or --leader-elect. */
+  readonly writes: KubeWrites | undefined;
   /** What /metrics serves (src/metrics/metrics.ts). */
   readonly metrics: Metrics;
   /** The HTTP server (its inject() answers without a socket, under the same policy). */
@@ -159,8 +168,15 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   const builtins = loadBuiltinProtocols();
   const checkRegex = cachedRe2Check();
 
-  // 1b + 2. the sources: the Kubernetes API is listed before anything is served
-  const { store, kube } = await openSources(opts, log);
+  // 1b + 2. the sources: the Kubernetes API (and, with the apply sink, the objects it wrote) is
+  // listed before anything is served or any registry read, so generated ServiceEntries keep their
+  // addresses
+  const w = opts.writes;
+  const writes = w ? new KubeWrites(w, w.client, log, opts.timers ?? realTimers) : undefined;
+  writes?.startWatching();
+  const exclude = w?.apply ? ownOutputFilter({ instance: w.instance }) : undefined;
+  const { store, kube } = await openSources({ ...opts, kubernetes: opts.kubernetes && { ...opts.kubernetes, exclude } }, log);
+  if (writes && !(await writes.whenWatching(opts.kubernetes?.syncTimeoutMs ?? DEFAULT_KUBE_SYNC_TIMEOUT_MS))) log.warn({ event: 'sink-sync-timeout' }, 'the objects of the apply sink could not be listed in time; it writes nothing until they are');
   const first = store.load();
   logDiagnostics(log, first);
 
@@ -205,6 +221,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   const dashboard = { history: new RegistryHistory((opts.registries ?? []).map((r) => r.name)), acks: new AckTracker(Date.now, () => events.notify('proxies')), events };
   // 4b. the registries: their services become ServiceEntries, applied like file changes
   let fileDiagnostics = first.diagnostics;
+  let generated: readonly ServiceEntry[] = [];
   let registryDiagnostics: readonly Diagnostic[] = [];
   let readinessDiagnostics: readonly Diagnostic[] = [];
   const setInputDiagnostics = () => engine.setInputDiagnostics([...fileDiagnostics, ...registryDiagnostics, ...readinessDiagnostics]);
@@ -243,8 +260,10 @@ export async function serve(opts: ServeOptions): Promise<Running> {
       try {
         registryDiagnostics = r.diagnostics;
         setInputDiagnostics();
-        engine.apply(r.changes);
+        engine.apply(withLiveAllocations(r.changes, writes));
         const result = push('registries');
+        generated = r.serviceEntries;
+        writes?.trigger();
         // Syncs that only change diagnostics (an outage-policy wait) are logged by the hub.
         if (r.changes.length > 0) log.info({ event: 'registry-update', serviceEntryChanges: r.changes.length, routesChanged: [...result.changed], routesRemoved: [...result.removed] }, 'registry services updated');
       } finally {
@@ -275,8 +294,9 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     registries?.close();
     store.close();
   };
-  const xdsPort = await xds.listen(opts.xdsAddress).catch((e: unknown) => {
+  const xdsPort = await xds.listen(opts.xdsAddress).catch(async (e: unknown) => {
     stopEarly();
+    await writes?.close();
     throw e;
   });
   // 5b. the MCP listener for istiod and the admission webhook (side-listeners.ts)
@@ -285,13 +305,14 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   const side = await startSideListeners({ log, cache, callbacks, xdsLimits: opts.xdsLimits, nextStreamId, xdsCertificates: certificates, mcp: mcpApart, webhook }).catch(async (e: unknown) => {
     await xds.shutdown(0);
     stopEarly();
+    await writes?.close();
     throw e;
   });
 
   // 6. HTTP: health, metrics, debug pages, the dashboard and its API (http-app.ts)
   const httpServer = httpApp({
     ...{ address: opts.httpAddress, token, hostNames: opts.httpHostNames, limits: opts.httpLimits },
-    ...{ xds, cache, engine, store, registries, catalog: sync.catalog, dashboard, moreStreams: () => side.openStreams() },
+    ...{ xds, cache, engine, store, registries, catalog: sync.catalog, dashboard, moreStreams: () => side.openStreams(), writes },
     endpoints: {
       ...health.endpoints(),
       // Open like the health endpoints: Prometheus scrapes without a token; every label is bounded.
@@ -303,6 +324,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   const http = await httpServer.listen().catch(async (e: unknown) => {
     await Promise.all([xds.shutdown(0), side.close(0)]);
     stopEarly();
+    await writes?.close();
     throw e;
   });
   log.info({ event: 'http-listening', address: http.address, port: http.port, debug: http.debug }, DEBUG_ACCESS_LOG[http.debug]);
@@ -320,6 +342,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
       setInputDiagnostics();
       engine.apply(u.changes);
       const result = push('files');
+      writes?.trigger();
       logDiagnostics(log, u);
       log.info({ event: 'update', resourceChanges: u.changes.length, routesChanged: [...result.changed], routesRemoved: [...result.removed] }, 'configuration updated');
       health.state();
@@ -331,6 +354,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     }
   };
   store.start(onUpdate);
+  writes?.start(pipelineView({ engine, store, registries, kube, generated: () => generated }));
 
   let closing: Promise<void> | undefined;
   const running: Running = {
@@ -344,6 +368,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     engine,
     store,
     mcp,
+    writes,
     metrics,
     http: httpServer,
     get updates() {
@@ -353,6 +378,8 @@ export async function serve(opts: ServeOptions): Promise<Running> {
       (closing ??= (async () => {
         serving = false;
         health.close();
+        // The writers stop first: a leader gives its Lease up so another takes over at once.
+        await writes?.close();
         store.close();
         registries?.close();
         // HTTP and xDS drain together, so the whole stop takes at most the grace period.

@@ -18,6 +18,8 @@ export interface KubernetesServeOptions {
   /** How long serve waits for the first lists before serving what it has (default 30 s). */
   readonly syncTimeoutMs?: number | undefined;
   readonly backoff?: Backoff | undefined;
+  /** Objects the source leaves out (metamesh's own output, with the apply sink). */
+  readonly exclude?: ((o: Record<string, unknown>, apiVersion: string, kind: string) => boolean) | undefined;
 }
 
 export const DEFAULT_KUBE_SYNC_TIMEOUT_MS = 30_000;
@@ -41,7 +43,7 @@ export interface SourcesOptions {
  */
 export async function openSources(opts: SourcesOptions, log: Logger): Promise<{ store: ConfigStore; kube: KubernetesSource | undefined }> {
   const k = opts.kubernetes;
-  const kube = k ? new KubernetesSource({ client: k.client, logger: log, meshConfig: k.meshConfig, limits: opts.limits, timers: opts.timers, backoff: k.backoff }) : undefined;
+  const kube = k ? new KubernetesSource({ client: k.client, logger: log, meshConfig: k.meshConfig, limits: opts.limits, timers: opts.timers, backoff: k.backoff, exclude: k.exclude }) : undefined;
   if (kube) {
     kube.run();
     const timeout = k!.syncTimeoutMs ?? DEFAULT_KUBE_SYNC_TIMEOUT_MS;

@@ -19,14 +19,14 @@ import type { ApplyBody } from './apply-body.js';
 import { FIELD_MANAGER, type LiveObject } from './objects.js';
 
 /** The fields that differ, as paths (`spec.configPatches`, `metadata.labels["a/b"]`), sorted; empty = up to date. */
-export function drift(body: ApplyBody, live: LiveObject): string[] {
+export function drift(body: ApplyBody, live: LiveObject, fieldManager: string = FIELD_MANAGER): string[] {
   const out: string[] = [];
   for (const field of ['labels', 'annotations'] as const) {
     const have = live.metadata[field] ?? {};
     for (const [k, v] of Object.entries(body.metadata[field] ?? {})) if (have[k] !== v) out.push(metaPath(field, k));
   }
   if (body.spec !== undefined) compare(body.spec, live.spec, 'spec', out);
-  for (const path of ownedLeaves(live)) {
+  for (const path of ownedLeaves(live, fieldManager)) {
     if (!present(body, path)) out.push(`${format(path)} (no longer set by metamesh)`);
   }
   return [...new Set(out)].sort();
@@ -53,10 +53,10 @@ function compare(want: unknown, have: unknown, path: string, out: string[]): voi
  * The leaf field paths metamesh's last apply owns (labels, annotations and spec only), from the
  * FieldsV1 trees of its Apply entries: `{"f:spec": {"f:hosts": {}}}` → ["spec", "hosts"].
  */
-export function ownedLeaves(live: LiveObject): string[][] {
+export function ownedLeaves(live: LiveObject, fieldManager: string = FIELD_MANAGER): string[][] {
   const leaves: string[][] = [];
   for (const e of live.metadata.managedFields ?? []) {
-    if (e.manager !== FIELD_MANAGER || e.operation !== 'Apply' || (e.subresource ?? '') !== '' || !isMap(e.fieldsV1)) continue;
+    if (e.manager !== fieldManager || e.operation !== 'Apply' || (e.subresource ?? '') !== '' || !isMap(e.fieldsV1)) continue;
     walk(e.fieldsV1, [], leaves);
   }
   return leaves.filter((p) => p[0] === 'spec' || (p[0] === 'metadata' && (p[1] === 'labels' || p[1] === 'annotations') && p.length === 3));

@@ -35,5 +35,5 @@ export function heldMessage(stale: readonly string[], held: readonly HeldWithdra
 
 export function guardMessage(held: readonly HeldWithdrawal[], ours: number, options: PlanOptions): string {
   const pct = Math.round(options.maxDeletionFraction * 100);
-  return `${held.length} of the ${ours} object(s) metamesh owns would be withdrawn at once, over the guard (${pct}%, and more than ${options.massDeletionFloor}); none was: ${withdrawalNames(held)}. Such a drop is more often a broken input than a decision. Check the inputs; if it is intended, allow it once (allowMassDeletion).`;
+  return `${held.length} of the ${ours} object(s) metamesh owns would be withdrawn at once, over the guard (${pct}%, and more than ${options.massDeletionFloor}); none was: ${withdrawalNames(held)}. Such a drop is more often a broken input than a decision. Check the inputs; if it is intended, allow it once (metamesh serve --allow-mass-deletion).`;
 }

@@ -11,6 +11,8 @@ export interface PlanOptions {
   readonly massDeletionFloor: number;
   /** Lets a refused mass deletion through (an operator who means it). */
   readonly allowMassDeletion: boolean;
+  /** The server-side apply field manager of every write (FIELD_MANAGER when absent). */
+  readonly fieldManager?: string;
 }
 
 export const DEFAULT_PLAN_OPTIONS: PlanOptions = Object.freeze({

@@ -63,6 +63,7 @@ function byKey<T extends { key: string; tie: string }>(items: T[]): { kept: Map<
 
 export function plan(desired: readonly DesiredObject[], live: readonly LiveObject[], inputs: readonly InputHealth[], options: PlanOptions = DEFAULT_PLAN_OPTIONS): SinkPlan {
   const { identity } = options;
+  const fieldManager = options.fieldManager ?? FIELD_MANAGER;
   const diagnostics: Diagnostic[] = [];
   const sink = `Sink ${identity.instance}`;
   const want = byKey(desired.map((d) => ({ key: objectKey(d.object), tie: `${d.ownership === 'object' ? 0 : 1}${canonicalJson(d.object)}`, d })));
@@ -74,7 +75,7 @@ export function plan(desired: readonly DesiredObject[], live: readonly LiveObjec
   const waiting: string[] = [];
   let unchanged = 0;
   const apply = (key: string, object: string, action: PlannedApply['action'], body: ApplyBody, force: boolean, changes: string[]) =>
-    (action === 'create' ? creates : updates).push({ key, object, action, body, fieldManager: FIELD_MANAGER, force, changes });
+    (action === 'create' ? creates : updates).push({ key, object, action, body, fieldManager, force, changes });
 
   for (const [key, { d }] of want.kept) {
     const ref = objectRef(d.object);
@@ -94,7 +95,7 @@ export function plan(desired: readonly DesiredObject[], live: readonly LiveObjec
       diagnostics.push(diag('MM_SINK_CONFLICT', ref, conflictMessage(l, owner, d.ownership)));
       continue;
     }
-    const changes = drift(body, l);
+    const changes = drift(body, l, fieldManager);
     if (changes.length === 0) {
       unchanged++;
       continue;
@@ -123,7 +124,7 @@ export function plan(desired: readonly DesiredObject[], live: readonly LiveObjec
         preconditions: { ...(uid !== undefined ? { uid } : {}), ...(resourceVersion !== undefined ? { resourceVersion } : {}) },
       });
     } else {
-      releases.push({ key, object, action: 'release', body: withResourceVersion(releaseBody(o), o.metadata.resourceVersion), fieldManager: FIELD_MANAGER, force: false, changes: [] });
+      releases.push({ key, object, action: 'release', body: withResourceVersion(releaseBody(o), o.metadata.resourceVersion), fieldManager, force: false, changes: [] });
     }
   }
   const withdrawals: HeldWithdrawal[] = [

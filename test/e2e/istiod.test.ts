@@ -5,7 +5,8 @@
  *    the ServiceAccount istio-system/metamesh, with deploy/rbac/read-config.yaml) and istiod reads
  *    metamesh as its first `configSources` entry (`xds://`), then `k8s://`;
  *  - objects in the Kubernetes API: what `metamesh generate -o manifests` prints for the same
- *    inputs, applied to the API server, with istiod reading `k8s://` only.
+ *    inputs, applied to the API server, with istiod reading `k8s://` only; and what the apply sink
+ *    (`metamesh serve --apply`, with the chart's RBAC) writes there itself.
  *
  * Both istiods are real (pilot-discovery built from istio.io/istio, support/istiod-build.ts); the
  * test asks them for what proxies get as pilot-agent would (an ADS client with pilot-agent's node
@@ -32,6 +33,7 @@ import { createIstiod, startIstiod, type ConfigSource, type Istiod } from './sup
 import { pollUntil, type KubeCluster } from './support/kube.js';
 import { assertRdsVia, assertTcpProxy, chains, listener, META_PROTOCOL_PROXY, metaProtocolProxies } from './support/listeners.js';
 import { startMetamesh, type MetameshProcess } from './support/metamesh.js';
+import { adminClient, chartRbac, listIstio, OURS } from './support/apply.js';
 
 let cluster: KubeCluster;
 
@@ -204,6 +206,42 @@ describe('istiod reading what `metamesh generate -o manifests` prints, applied t
 
   test('the same listener checks hold', async () => {
     await checkAllProxies(istiod);
+  });
+});
+
+describe('istiod reading what `metamesh serve --apply` writes to the API server (k8s://)', () => {
+  let metamesh: MetameshProcess;
+  let istiod: Istiod;
+  let admin: ReturnType<typeof adminClient>;
+  const ours = async () => [...(await listIstio(admin, 'envoyfilters', OURS)), ...(await listIstio(admin, 'virtualservices', OURS))];
+
+  before(async () => {
+    admin = adminClient(cluster.kubeconfig);
+    // The chart's roles for reading and for the apply sink, bound to istio-system/metamesh.
+    await cluster.apply(chartRbac({ kubernetes: true, apply: true }));
+    const options = tempDir('metamesh-e2e-istiod-apply-options-');
+    copyFileSync(OPTIONS, path.join(options, 'options.yaml'));
+    metamesh = await startMetamesh(['--kubeconfig', cluster.readerKubeconfig, '--mesh-config', 'none', '--apply', '-f', options], path.join(tempDir('metamesh-e2e-istiod-apply-log-'), 'metamesh.log'));
+    await pollUntil('metamesh\'s EnvoyFilters applied', 60_000, undefined, async () => (await ours()).length > 0);
+    istiod = await startIstiod({ kubeconfig: cluster.kubeconfig, configSources: [{ address: 'k8s://' }], log: (l) => console.error(`# ${l}`) });
+  });
+
+  after(async () => {
+    await istiod?.stop();
+    await metamesh?.kill();
+    // What the sink wrote would otherwise reach the istiods of the tests that follow through k8s://.
+    for (const o of admin ? await ours() : []) {
+      const version = o.kind === 'EnvoyFilter' ? 'v1alpha3' : 'v1';
+      await admin.request({ method: 'DELETE', path: `/apis/networking.istio.io/${version}/namespaces/${o.metadata.namespace}/${o.kind === 'EnvoyFilter' ? 'envoyfilters' : 'virtualservices'}/${o.metadata.name}` });
+    }
+  });
+
+  test('the same listener checks hold, on objects the sink labelled as its own instance\'s', async () => {
+    await checkAllProxies(istiod);
+    for (const o of await ours()) {
+      assert.equal(o.metadata.labels['metamesh.io/instance'], 'metamesh');
+      assert.deepEqual((o.metadata.managedFields as Array<{ manager: string; operation: string }>).map((f) => `${f.manager}/${f.operation}`), ['metamesh/Apply']);
+    }
   });
 });
 

@@ -205,6 +205,8 @@ describe('arguments', () => {
     assert.deepEqual(inv.xdsLimits, {});
     assert.deepEqual(inv.catalog, {});
     assert.equal(inv.mcp, undefined);
+    assert.equal(inv.kubernetes, undefined);
+    assert.equal(inv.writes, undefined);
     assert.equal(inv.webhook, undefined);
     assert.equal(inv.shutdownGraceMs, 5000);
     assert.equal(inv.readyTimeoutMs, undefined, "metamesh's default ready timeout");
@@ -220,6 +222,9 @@ describe('arguments', () => {
     assert.deepEqual(inv.tls, { cert: '/etc/metamesh/tls/cert.pem', key: '/etc/metamesh/tls/key.pem', ca: '/etc/metamesh/tls/ca.pem', expiryWarningMs: 8 * 3600_000, clientTrustDomains: ['legacy.example', 'mesh.example'] });
     assert.deepEqual(inv.mcp, { revision: 'canary', address: '[::]:15012', plaintext: false });
     assert.deepEqual(inv.webhook, { address: '[::]:9444', cert: '/etc/metamesh/webhook-tls/tls.crt', key: '/etc/metamesh/webhook-tls/tls.key' });
+    assert.deepEqual(inv.kubernetes, { kubeconfig: undefined, meshConfig: { namespace: 'istio-control', name: 'istio-mesh' }, syncTimeoutMs: undefined });
+    assert.deepEqual(inv.writes, { apply: true, status: true, leaderElection: { namespace: 'mesh', name: 'mm-leader' }, fieldManager: 'metamesh', instance: 'mm', allowMassDeletion: false });
+    assert.deepEqual(container(full).env.slice(0, 1), [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]);
     assert.deepEqual(inv.catalog, { removalGraceMs: 60_000, protectionThreshold: 0.25, protectionHoldMs: 600_000 });
     assert.equal(inv.httpTokenFile, '/etc/metamesh/debug-token/bearer');
     assert.equal(inv.httpIdleTimeoutMs, 20_000);
@@ -267,7 +272,7 @@ describe('RBAC, least privilege per feature', () => {
       { apiGroups: ['networking.istio.io'], resources: ['serviceentries', 'envoyfilters', 'virtualservices'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
     ]);
     assert.deepEqual(rules(full, 'ClusterRole', 'mm-metamesh-status'), [
-      { apiGroups: ['metaprotocol.aeraki.io'], resources: ['metarouters/status', 'applicationprotocols/status'], verbs: ['update', 'patch'] },
+      { apiGroups: ['metaprotocol.aeraki.io'], resources: ['metarouters/status', 'applicationprotocols/status'], verbs: ['patch'] },
     ]);
     const meshConfig = one(full, 'Role', 'mm-metamesh-mesh-config');
     assert.equal(meshConfig.metadata.namespace, 'istio-control');
@@ -296,12 +301,16 @@ describe('RBAC, least privilege per feature', () => {
     assert.equal(podSpec(full).serviceAccountName, 'metamesh-control');
   });
 
+  // The writers need the Kubernetes source (they write to the API they read): each is rendered
+  // beside it (one replica, so apply and status need no leader election).
+  const kube = { enabled: true };
+  const reads = ['ClusterRole/metamesh-read-config', 'Role/metamesh-mesh-config'];
   const toggles: Array<[string, Record<string, unknown>, string[]]> = [
-    ['sources.kubernetes', { sources: { kubernetes: { enabled: true } } }, ['ClusterRole/metamesh-read-config', 'Role/metamesh-mesh-config']],
-    ['sinks.apply', { sinks: { apply: { enabled: true } } }, ['ClusterRole/metamesh-apply']],
+    ['sources.kubernetes', { sources: { kubernetes: kube } }, reads],
+    ['sinks.apply', { replicas: 1, sources: { kubernetes: kube }, sinks: { apply: { enabled: true } } }, [...reads, 'ClusterRole/metamesh-apply']],
     ['sinks.mcp', { sinks: { mcp: { enabled: true } } }, []],
-    ['status', { status: { enabled: true } }, ['ClusterRole/metamesh-status']],
-    ['leaderElection', { leaderElection: { enabled: true } }, ['Role/metamesh-leader-election']],
+    ['status', { replicas: 1, sources: { kubernetes: kube }, status: { enabled: true } }, [...reads, 'ClusterRole/metamesh-status']],
+    ['leaderElection', { sources: { kubernetes: kube }, leaderElection: { enabled: true } }, [...reads, 'Role/metamesh-leader-election']],
     ['webhook', { webhook: { enabled: true, certificate: { secretName: 'wh', caBundle: 'PEM' } } }, []],
   ];
   for (const [feature, values, expected] of toggles) {
@@ -350,21 +359,30 @@ describe('NOTES.txt', () => {
     assert.doesNotMatch(text, /does not implement/);
   });
 
-  test('every value changed: the configSources entry for istiod, the token command, and the features still pending', () => {
+  test('every value changed: the configSources entry for istiod, the token command, the apply sink, nothing pending', () => {
     const text = notes({ release: 'mm', namespace: 'mesh', files: [FULL_VALUES] });
     assert.match(text, /configSources:\n {7}- address: xds:\/\/mm-metamesh\.mesh\.svc:15012\n {9}tlsSettings:\n {11}mode: SIMPLE\n/);
     assert.match(text, /^Admission webhook \(HTTPS, failurePolicy Fail\): ValidatingWebhookConfiguration mm-metamesh-mesh$/m);
     assert.match(text, /- address: k8s:\/\//);
     assert.match(text, /get secret mm-debug -o jsonpath='\{\.data\.bearer\}'/);
     assert.doesNotMatch(text, /WARNING: xDS is plaintext/);
-    const pending = text.slice(text.indexOf('does not implement'));
-    assert.deepEqual([...pending.matchAll(/^ {2}- (\S+)/gm)].map((m) => m[1]), ['sources.kubernetes', 'sinks.apply', 'status', 'leaderElection']);
+    assert.doesNotMatch(text, /does not implement/, 'every feature is implemented');
+    assert.match(text, /WARNING: sinks\.mcp and sinks\.apply are both enabled: istiod gets every generated object twice/);
+  });
+
+  test('the apply sink: what metamesh writes, who writes it, and how to see it', () => {
+    const text = notes({ release: 'mm', namespace: 'mesh', values: { sources: { kubernetes: { enabled: true } }, sinks: { apply: { enabled: true } }, status: { enabled: true }, leaderElection: { enabled: true } } });
+    assert.match(text, /metamesh applies what it generates \(server-side apply, field manager metamesh, labelled\n {5}app\.kubernetes\.io\/managed-by=metamesh and metamesh\.io\/instance=mm; the replica holding\n {5}Lease mesh\/metamesh writes\)/);
+    assert.match(text, /kubectl get envoyfilters,serviceentries,virtualservices -A -l metamesh\.io\/instance=mm/);
+    assert.doesNotMatch(text, /kubectl apply -f -|both enabled/);
   });
 });
 
 describe('values that cannot work are refused, with what to change', () => {
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
-    ['no source at all', { sources: { files: { enabled: false } }, options: { create: false } }, /needs at least one source: keep sources\.files\.enabled, or list registries/],
+    ['no source at all', { sources: { files: { enabled: false } }, options: { create: false } }, /needs at least one source: keep sources\.files\.enabled, enable sources\.kubernetes, or list registries/],
+    ['the apply sink without the Kubernetes source', { replicas: 1, sinks: { apply: { enabled: true } } }, /sinks\.apply, status and leaderElection need sources\.kubernetes\.enabled/],
+    ['two writing replicas', { sources: { kubernetes: { enabled: true } }, status: { enabled: true } }, /sinks\.apply or status with 2 replicas needs leaderElection\.enabled/],
     ['options without the ConfigMap', { sources: { files: { enabled: false } }, registries: ['nacos://n:8848'] }, /options\.create needs sources\.files\.enabled/],
     ['an empty file source', { options: { create: false } }, /sources\.files\.enabled with nothing in it/],
     ['the MCP sink on the mutual-TLS port', { sinks: { mcp: { enabled: true } }, tls: { enabled: true, secretName: 's' } }, /sinks\.mcp\.enabled with tls\.caKey needs sinks\.mcp\.port: istiod presents no client certificate/],

@@ -22,13 +22,21 @@ import { TLS_EFFECT_CASES } from '../support/tls-cases.js';
 import { tmpTree } from '../support/cli.js';
 import { mcpObjects } from '../../src/mcp/objects.js';
 import { McpStore } from '../../src/mcp/store.js';
+import { ApplySink } from '../../src/runtime/apply-sink.js';
+import { ALWAYS_LEADING } from '../../src/runtime/elector.js';
+import type { SinkLive } from '../../src/runtime/sink-live.js';
+import { StatusWriter } from '../../src/runtime/status-writer.js';
+import { KubeApiError, type KubeWriter } from '../../src/store/kubernetes/client.js';
+
+/** A fake API server (a test double) that refuses every request as RBAC would. */
+const FAKE_FORBIDDING_API: KubeWriter = { request: () => Promise.reject(new KubeApiError('forbidden (HTTP 403)', 403, 'Forbidden')) };
 import { notReadyDiagnostics, readiness } from '../../src/runtime/readiness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const goldenDir = path.join(root, 'test/golden');
 
 /** Codes produced by effects, with an input that produces each. */
-const EFFECT_CASES: Partial<Record<Code, () => readonly Diagnostic[]>> = {
+const EFFECT_CASES: Partial<Record<Code, () => readonly Diagnostic[] | Promise<readonly Diagnostic[]>>> = {
   MM_INPUT_UNREADABLE: () => loadInputs([path.join(root, 'test/no-such-file.yaml')]).diagnostics,
   MM_SOURCE_STALE: () => reloadWith('kind: [unclosed\n'),
   MM_RESOURCE_LAST_GOOD: () => reloadWith(''),
@@ -61,6 +69,19 @@ const EFFECT_CASES: Partial<Record<Code, () => readonly Diagnostic[]>> = {
   MM_MCP_NOT_ENCODABLE: () => {
     const { objects } = mcpObjects({ serviceEntries: [{ apiVersion: 'v', kind: 'ServiceEntry', metadata: { name: 'a', namespace: 'ns' }, spec: { hosts: ['a.example.com'], wieght: 1 } }], envoyFilters: [], virtualServices: [] }, { domain: 'cluster.local' });
     return new McpStore({ ready: true }).update(objects).diagnostics;
+  },
+  // The apply sink and the status writer report what the API server refuses (the real refusal, a
+  // 403 from RBAC, is in test/e2e/kubernetes-apply.test.ts; here a fake API answers 403).
+  MM_SINK_WRITE_FAILED: async () => {
+    const live = { inputs: () => [], objects: () => [], wrote: () => {} } as unknown as SinkLive;
+    const sink = new ApplySink({ writer: FAKE_FORBIDDING_API, live, gate: ALWAYS_LEADING, logger: pino({ level: 'silent' }) });
+    const ef = { apiVersion: 'networking.istio.io/v1', kind: 'EnvoyFilter', metadata: { name: 'a', namespace: 'ns' }, spec: {} };
+    return (await sink.pass({ desired: [{ ownership: 'object', object: ef }], inputs: [] })).diagnostics;
+  },
+  MM_STATUS_WRITE_FAILED: async () => {
+    const writer = new StatusWriter({ writer: FAKE_FORBIDDING_API, gate: ALWAYS_LEADING, logger: pino({ level: 'silent' }), fieldManager: 'metamesh' });
+    await writer.pass([{ apiVersion: 'metaprotocol.aeraki.io/v1alpha1', kind: 'MetaRouter', metadata: { name: 'a', namespace: 'ns', generation: 1 } }], []);
+    return writer.currentDiagnostics();
   },
   // serve at its ready timeout with a registry never read (test/integration/metrics-readyz.test.ts).
   MM_SERVE_NOT_READY: () =>
@@ -106,8 +127,8 @@ test('every code of the catalogue is produced by a golden case or an effect case
 });
 
 for (const [code, produce] of Object.entries(EFFECT_CASES)) {
-  test(`the effect case for ${code} produces it`, () => {
-    const got = produce!().map((d) => d.code);
+  test(`the effect case for ${code} produces it`, async () => {
+    const got = (await produce!()).map((d) => d.code);
     assert.ok(got.includes(code as Code), `got ${got.join(', ') || 'nothing'}`);
   });
 }

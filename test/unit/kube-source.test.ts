@@ -6,6 +6,7 @@ import { KubeApiError } from '../../src/store/kubernetes/client.js';
 import { KubernetesSource } from '../../src/store/kubernetes/source.js';
 import { ConfigStore, type StoreUpdate } from '../../src/store/store.js';
 import { FakeKube, fakeTimers, obj, settle } from '../support/fake-kube.js';
+import { ownOutputFilter } from '../../src/runtime/writes-view.js';
 
 const P = {
   se: '/apis/networking.istio.io/v1/serviceentries',
@@ -183,4 +184,22 @@ test('whenSynced resolves once every kind is listed, or false at the timeout', a
   const never = s2.source.whenSynced(1000);
   s2.t.fireNext();
   assert.equal(await never, false);
+});
+
+test('with the apply sink, this instance\'s own objects are output, not input; the status targets are the rules as last read', async () => {
+  const kube = new FakeKube();
+  const t = fakeTimers();
+  const source = new KubernetesSource({ client: kube, logger: pino({ level: 'silent' }), timers: t.timers, now: () => 0, random: () => 0.5, exclude: ownOutputFilter({ instance: 'metamesh' }) });
+  const store = new ConfigStore({ sources: [source], logger: pino({ level: 'silent' }), timers: t.timers, debounceMs: 50 });
+  source.run();
+  const generated = obj('ServiceEntry', 'networking.istio.io/v1', 'default', 'from-registry', '5', { hosts: ['a.b'] }, { labels: { 'app.kubernetes.io/managed-by': 'metamesh', 'metamesh.io/instance': 'metamesh' } });
+  const otherInstance = obj('ServiceEntry', 'networking.istio.io/v1', 'default', 'theirs', '6', { hosts: ['c.d'] }, { labels: { 'app.kubernetes.io/managed-by': 'metamesh', 'metamesh.io/instance': 'other' } });
+  const r = { ...router('4', [route('r')]), metadata: { ...router('4', [route('r')]).metadata, generation: 3 } };
+  await sync(kube, { [P.se]: [se('3'), generated, otherInstance], [P.mr]: [r] });
+  const u = store.load();
+  const names = u.changes.map((c) => (c.op === 'upsert' ? `${c.resource.kind} ${c.resource.metadata.namespace}/${c.resource.metadata.name}` : '')).sort();
+  assert.deepEqual(names, ['MetaRouter ns/demo', 'ServiceEntry default/theirs', 'ServiceEntry ns/demo']);
+  assert.deepEqual(source.statusTargets(), [{ apiVersion: 'metaprotocol.aeraki.io/v1alpha1', kind: 'MetaRouter', metadata: { name: 'demo', namespace: 'ns', generation: 3 }, status: { conditions: [] } }]);
+  source.close();
+  store.close();
 });

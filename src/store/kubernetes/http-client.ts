@@ -14,7 +14,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { isPlainObject } from '../../util/decode.js';
-import { KubeApiError, type KubeClient, type ListPage, type WatchHandle, type WatchHandlers } from './client.js';
+import { KubeApiError, type KubeClient, type KubeRequest, type KubeWriter, type ListPage, type WatchHandle, type WatchHandlers } from './client.js';
 
 export interface HttpClientLimits {
   readonly maxListBytes: number;
@@ -29,7 +29,7 @@ export const DEFAULT_HTTP_CLIENT_LIMITS: HttpClientLimits = {
   requestTimeoutMs: 60_000,
 };
 
-export class HttpKubeClient implements KubeClient {
+export class HttpKubeClient implements KubeClient, KubeWriter {
   constructor(
     private readonly kc: KubeConfig,
     private readonly limits: HttpClientLimits = DEFAULT_HTTP_CLIENT_LIMITS,
@@ -67,6 +67,38 @@ export class HttpKubeClient implements KubeClient {
       resourceVersion: typeof meta.resourceVersion === 'string' ? meta.resourceVersion : '',
       continue: typeof meta.continue === 'string' && meta.continue !== '' ? meta.continue : undefined,
     };
+  }
+
+  /**
+   * One request with a JSON body (writes: apply patches, Lease updates, deletes; and a GET of one
+   * object): the parsed answer of a 2xx, else a KubeApiError with the status and the Status
+   * object's reason. The answer is bounded by maxEventBytes (one object).
+   */
+  async request(r: KubeRequest): Promise<unknown> {
+    const body = r.body === undefined ? undefined : Buffer.from(JSON.stringify(r.body), 'utf8');
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (body) Object.assign(headers, { 'Content-Type': r.contentType ?? 'application/json', 'Content-Length': String(body.length) });
+    const req = await this.prepare(r.path, r.query ?? {}, r.method, headers);
+    const timeout = r.timeoutMs ?? this.limits.requestTimeoutMs;
+    const data = await new Promise<Buffer>((resolve, reject) => {
+      const q = req.send((res) => {
+        readBounded(res, this.limits.maxEventBytes, (err, d) => {
+          if (err) return reject(err);
+          const code = res.statusCode ?? 0;
+          if (code < 200 || code > 299) return reject(apiError(code, d!));
+          resolve(d!);
+        });
+      });
+      q.setTimeout(Math.max(1, timeout), () => q.destroy(new Error(`no answer within ${timeout} ms`)));
+      q.on('error', (e) => reject(new KubeApiError(e.message, undefined)));
+      q.end(body);
+    });
+    if (data.length === 0) return undefined;
+    try {
+      return JSON.parse(data.toString('utf8')) as unknown;
+    } catch (e) {
+      throw new KubeApiError(`the answer is not JSON: ${(e as Error).message}`, undefined);
+    }
   }
 
   watch(path: string, query: Readonly<Record<string, string>>, handlers: WatchHandlers): WatchHandle {
@@ -130,12 +162,12 @@ export class HttpKubeClient implements KubeClient {
   }
 
   /** The request for `path?query`, with the KubeConfig's server, TLS settings and credentials. */
-  private async prepare(path: string, query: Readonly<Record<string, string>>): Promise<{ send: (cb: (res: http.IncomingMessage) => void) => http.ClientRequest }> {
+  private async prepare(path: string, query: Readonly<Record<string, string>>, method = 'GET', headers: Record<string, string> = { Accept: 'application/json' }): Promise<{ send: (cb: (res: http.IncomingMessage) => void) => http.ClientRequest }> {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new KubeApiError('the Kubernetes configuration names no cluster', undefined);
     const url = new URL(cluster.server.replace(/\/+$/, '') + path);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-    const opts: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json' } };
+    const opts: https.RequestOptions = { method, headers: { ...headers } };
     try {
       await this.kc.applyToHTTPSOptions(opts);
     } catch (e) {

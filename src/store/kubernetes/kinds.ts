@@ -17,6 +17,8 @@ export interface WatchedKind {
   readonly plural: string;
   /** Only this one object (Istio's mesh config ConfigMap), instead of the kind in every namespace. */
   readonly only?: ObjectName;
+  /** Only objects with these labels (`key=value,…`): the apply sink's own objects. */
+  readonly labelSelector?: string;
 }
 
 export interface ObjectName {
@@ -55,7 +57,10 @@ export function collectionPath(k: WatchedKind, version: string): string {
 
 /** Query parameters every list and watch of `k` carries (the field selector of `only`). */
 export function selectorOf(k: WatchedKind): Record<string, string> {
-  return k.only ? { fieldSelector: `metadata.name=${k.only.name}` } : {};
+  return {
+    ...(k.only ? { fieldSelector: `metadata.name=${k.only.name}` } : {}),
+    ...(k.labelSelector ? { labelSelector: k.labelSelector } : {}),
+  };
 }
 
 /** How a kind is named in logs, /readyz and diagnostics: `kubernetes networking.istio.io/v1 serviceentries`. */

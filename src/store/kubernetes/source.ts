@@ -33,6 +33,22 @@ export interface KubernetesSourceOptions {
   readonly backoff?: Backoff | undefined;
   /** The kinds to read (tests narrow them); WATCHED_KINDS by default. */
   readonly kinds?: readonly WatchedKind[] | undefined;
+  /**
+   * Objects left out of what is read: with the apply sink, metamesh's own output (a ServiceEntry it
+   * generated from a registry comes back through the watch; its source of truth is the registry).
+   */
+  readonly exclude?: ((o: Record<string, unknown>, apiVersion: string, kind: string) => boolean) | undefined;
+}
+
+/** The kinds whose objects get a status from metamesh (src/status/). */
+const STATUS_KINDS = new Set(['MetaRouter', 'ApplicationProtocol']);
+
+/** A MetaRouter or ApplicationProtocol as last read, for the status writer. */
+export interface ReadStatusTarget {
+  readonly apiVersion: string;
+  readonly kind: 'MetaRouter' | 'ApplicationProtocol';
+  readonly metadata: { readonly name: string; readonly namespace: string; readonly generation?: number };
+  readonly status?: unknown;
 }
 
 interface Entry {
@@ -50,6 +66,7 @@ export class KubernetesSource implements DocumentSource {
   private changed: (() => void) | undefined;
   private readonly syncWaiters = new Set<() => void>();
   private running = false;
+  private targets: ReadStatusTarget[] = [];
 
   constructor(private readonly opts: KubernetesSourceOptions) {
     this.limits = opts.limits ?? DEFAULT_INPUT_LIMITS;
@@ -108,8 +125,14 @@ export class KubernetesSource implements DocumentSource {
     changed();
   }
 
+  /** The MetaRouters and ApplicationProtocols of the last read(), with their status as read then. */
+  statusTargets(): readonly ReadStatusTarget[] {
+    return this.targets;
+  }
+
   read(): Snapshot {
     const snap = emptySnapshot();
+    this.targets = [];
     for (const e of this.entries) this.readKind(e, snap);
     const optionDefaults = this.mesh ? this.readMesh(this.mesh, snap) : undefined;
     return optionDefaults ? { ...snap, optionDefaults } : snap;
@@ -140,6 +163,8 @@ export class KubernetesSource implements DocumentSource {
     const apiVersion = r.apiVersion;
     const next = new Map<string, { rv: string; result: Converted; accepted?: SourceDocument }>();
     for (const [name, obj] of [...r.current()].sort(([a], [b]) => cmp(a, b))) {
+      if (this.opts.exclude?.(obj, apiVersion, e.kind.kind)) continue;
+      if (STATUS_KINDS.has(e.kind.kind)) this.targets.push(statusTarget(obj, apiVersion, e.kind.kind as ReadStatusTarget['kind']));
       const rv = resourceVersionOf(obj);
       const before = e.converted.get(name);
       let entry = before;
@@ -184,4 +209,15 @@ export class KubernetesSource implements DocumentSource {
       out.push(diag('MM_SOURCE_STALE', s.source, `${s.source} ${s.error ?? 'cannot be read'}; its ${s.objects} last-known object(s) (resourceVersion ${s.revision ?? '?'}) stay in effect until the API server answers again.`));
     }
   }
+}
+
+function statusTarget(obj: Record<string, unknown>, apiVersion: string, kind: ReadStatusTarget['kind']): ReadStatusTarget {
+  const m = (obj.metadata ?? {}) as Record<string, unknown>;
+  const generation = typeof m.generation === 'number' ? m.generation : undefined;
+  return {
+    apiVersion,
+    kind,
+    metadata: { name: String(m.name ?? ''), namespace: String(m.namespace ?? ''), ...(generation !== undefined ? { generation } : {}) },
+    ...(obj.status !== undefined ? { status: obj.status } : {}),
+  };
 }

@@ -139,6 +139,20 @@ The container's arguments, as a JSON list. Paths are where the pod template moun
 {{- $args = concat $args (list "--webhook-address" (include "metamesh.listen" (list .Values.bindAddress .Values.webhook.targetPort))) -}}
 {{- $args = concat $args (list "--webhook-tls-cert" "/etc/metamesh/webhook-tls/tls.crt" "--webhook-tls-key" "/etc/metamesh/webhook-tls/tls.key") -}}
 {{- end }}
+{{- if .Values.sources.kubernetes.enabled }}
+{{- $mc := .Values.sources.kubernetes.meshConfig }}
+{{- $args = concat $args (list "--kubernetes" "--mesh-config" (printf "%s/%s" $mc.namespace $mc.name)) -}}
+{{- end }}
+{{- if .Values.sinks.apply.enabled }}
+{{- /* The release name is the instance: two releases in one cluster never touch each other's objects. */}}
+{{- $args = concat $args (list "--apply" "--instance" .Release.Name) -}}
+{{- end }}
+{{- if .Values.status.enabled }}
+{{- $args = append $args "--status" -}}
+{{- end }}
+{{- if .Values.leaderElection.enabled }}
+{{- $args = concat $args (list "--leader-elect" "--lease-namespace" .Release.Namespace "--lease-name" .Values.leaderElection.leaseName) -}}
+{{- end }}
 {{- $args = concat $args (list "--xds-address" (include "metamesh.listen" (list .Values.bindAddress .Values.xdsPort))) -}}
 {{- $args = concat $args (list "--http-address" (include "metamesh.listen" (list .Values.bindAddress .Values.httpPort))) -}}
 {{- range (concat (include "metamesh.serviceHosts" . | fromJsonArray) .Values.http.hosts) }}
@@ -201,8 +215,14 @@ namespace, service account, cluster domain, and whether it serves TLS).
 
 {{/* Checks that span several values; each failure says what to change. */}}
 {{- define "metamesh.validate" -}}
-{{- if and (not .Values.sources.files.enabled) (empty .Values.registries) }}
-{{- fail "metamesh serve needs at least one source: keep sources.files.enabled, or list registries" }}
+{{- if and (not .Values.sources.files.enabled) (empty .Values.registries) (not .Values.sources.kubernetes.enabled) }}
+{{- fail "metamesh serve needs at least one source: keep sources.files.enabled, enable sources.kubernetes, or list registries" }}
+{{- end }}
+{{- if and (or .Values.sinks.apply.enabled .Values.status.enabled .Values.leaderElection.enabled) (not .Values.sources.kubernetes.enabled) }}
+{{- fail "sinks.apply, status and leaderElection need sources.kubernetes.enabled: metamesh writes to the Kubernetes API it reads" }}
+{{- end }}
+{{- if and (or .Values.sinks.apply.enabled .Values.status.enabled) (gt (int .Values.replicas) 1) (not .Values.leaderElection.enabled) }}
+{{- fail (printf "sinks.apply or status with %d replicas needs leaderElection.enabled: otherwise every replica writes" (int .Values.replicas)) }}
 {{- end }}
 {{- if and .Values.options.create (not .Values.sources.files.enabled) }}
 {{- fail "options.create needs sources.files.enabled: the MetameshOptions document lives in the chart's ConfigMap (set options.create=false)" }}
