@@ -41,7 +41,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
-import { recordBuild, registryMetrics, type BuildTrigger } from '../metrics/recorders.js';
+import { operationOfAction, recordBuild, recordSinkError, recordSinkWrites, registryMetrics, type BuildTrigger } from '../metrics/recorders.js';
 import { metricsCallbacks } from '../metrics/xds.js';
 import { DEFAULT_READY_TIMEOUT_MS, Health } from './health.js';
 import { Engine } from '../pipeline/engine.js';
@@ -168,19 +168,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   const builtins = loadBuiltinProtocols();
   const checkRegex = cachedRe2Check();
 
-  // 1b + 2. the sources: the Kubernetes API (and, with the apply sink, the objects it wrote) is
-  // listed before anything is served or any registry read, so generated ServiceEntries keep their
-  // addresses
-  const w = opts.writes;
-  const writes = w ? new KubeWrites(w, w.client, log, opts.timers ?? realTimers) : undefined;
-  writes?.startWatching();
-  const exclude = w?.apply ? ownOutputFilter({ instance: w.instance }) : undefined;
-  const { store, kube } = await openSources({ ...opts, kubernetes: opts.kubernetes && { ...opts.kubernetes, exclude } }, log);
-  if (writes && !(await writes.whenWatching(opts.kubernetes?.syncTimeoutMs ?? DEFAULT_KUBE_SYNC_TIMEOUT_MS))) log.warn({ event: 'sink-sync-timeout' }, 'the objects of the apply sink could not be listed in time; it writes nothing until they are');
-  const first = store.load();
-  logDiagnostics(log, first);
-
-  // 2b. the metrics: what they read at each scrape is declared below (the closures run only then)
+  // 1a. the metrics: what they read at each scrape is declared below (the closures run only then)
   let serving = false;
   const metrics = createMetrics({
     processMetrics: opts.processMetrics,
@@ -192,6 +180,22 @@ export async function serve(opts: ServeOptions): Promise<Running> {
       ready: () => health.state().ready,
     },
   });
+  // 1b + 2. the sources: the Kubernetes API (and, with the apply sink, the objects it wrote) is
+  // listed before anything is served or any registry read, so generated ServiceEntries keep their
+  // addresses
+  const w = opts.writes;
+  const sinkObserver = {
+    written: (kind: string, action: Parameters<typeof operationOfAction>[0]) => recordSinkWrites(metrics, 'kubernetes', [{ kind, operation: operationOfAction(action), count: 1 }]),
+    failed: (kind: string) => recordSinkError(metrics, 'kubernetes', kind),
+  };
+  const writes = w ? new KubeWrites({ ...w, sinkObserver }, w.client, log, opts.timers ?? realTimers) : undefined;
+  writes?.startWatching();
+  const exclude = w?.apply ? ownOutputFilter({ instance: w.instance }) : undefined;
+  const { store, kube } = await openSources({ ...opts, kubernetes: opts.kubernetes && { ...opts.kubernetes, exclude } }, log);
+  if (writes && !(await writes.whenWatching(opts.kubernetes?.syncTimeoutMs ?? DEFAULT_KUBE_SYNC_TIMEOUT_MS))) log.warn({ event: 'sink-sync-timeout' }, 'the objects of the apply sink could not be listed in time; it writes nothing until they are');
+  const first = store.load();
+  logDiagnostics(log, first);
+
   const timed = <T>(trigger: BuildTrigger, build: () => T): T => {
     const t0 = performance.now();
     try {
