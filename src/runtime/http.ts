@@ -17,7 +17,10 @@
  * - the headers must arrive within `headersTimeoutMs` and the whole request within
  *   `requestTimeoutMs` (a client trickling bytes gets 408);
  * - between requests a keep-alive connection waits `keepAliveTimeoutMs` (at most the idle timeout);
- * - at most `maxConnections` connections are open; further ones are closed at once.
+ * - at most `maxConnections` connections are open; further ones are closed at once;
+ * - at most `maxPendingRequests` requests of one connection are answered but not yet sent (a client
+ *   that pipelines requests and does not read the answers); the connection is closed at the next
+ *   one, so a client cannot make the server compute and hold answers without bound.
  * Long-lived responses (the dashboard's event stream) are bounded by their own route.
  * close(graceMs) stops accepting, lets requests in progress finish for up to `graceMs`, then
  * closes every connection.
@@ -35,6 +38,7 @@ export interface HttpLimits {
   readonly idleTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly maxConnections: number;
+  readonly maxPendingRequests: number;
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
@@ -43,6 +47,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   idleTimeoutMs: 15_000,
   keepAliveTimeoutMs: 5_000,
   maxConnections: 256,
+  maxPendingRequests: 16,
 };
 
 /** A text reply is sent as text/plain unless it names its content type (the metrics' exposition format). */
@@ -130,7 +135,7 @@ export class HttpServer {
             // How often the header and request timeouts are checked (node's default is 30 s).
             connectionsCheckingInterval: Math.max(10, Math.min(1000, limits.headersTimeoutMs / 4)),
           },
-          handler,
+          pendingLimited(limits.maxPendingRequests, handler),
         );
         // Without a 'timeout' listener node destroys the socket when it has been idle this long.
         server.setTimeout(limits.idleTimeoutMs);
@@ -234,4 +239,26 @@ function splitHostPort(address: string): { host: string; port: number } {
   const m = /^\[?([^\]]*)\]?:(\d+)$/.exec(address);
   if (!m) throw new Error(`address ${JSON.stringify(address)} is not host:port`);
   return { host: m[1]!, port: Number(m[2]) };
+}
+
+/**
+ * Wraps a request handler so that a connection with more than `max` requests whose answers are not
+ * sent yet (node parses every pipelined request of a chunk at once, and queues their answers while
+ * the client does not read) is closed instead of answering the next one.
+ */
+function pendingLimited(max: number, handler: http.RequestListener): http.RequestListener {
+  const pending = new WeakMap<object, number>();
+  return (req, res) => {
+    const socket = req.socket;
+    if (socket.destroyed) return;
+    const n = (pending.get(socket) ?? 0) + 1;
+    if (n > max) {
+      socket.destroy();
+      return;
+    }
+    pending.set(socket, n);
+    // 'close' comes once the answer is sent, or the connection is gone.
+    res.once('close', () => pending.set(socket, (pending.get(socket) ?? 1) - 1));
+    handler(req, res);
+  };
 }
