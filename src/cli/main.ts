@@ -25,11 +25,11 @@ import { processIo, type Io } from './io.js';
 import { serveCommand } from './serve.js';
 import { explainCommand } from './explain.js';
 import { formatDiagnostics, verdict } from './verdict.js';
-import { packageVersion } from './version.js';
+import { packageVersion } from '../util/version.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { DEFAULT_REGISTRY_SYNC_OPTIONS } from '../registry/sync.js';
-import { readRegistriesOnce } from '../runtime/registries.js';
+import { readRegistriesOnce } from '../runtime/registries-once.js';
 
 export type { Io } from './io.js';
 

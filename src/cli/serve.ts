@@ -72,6 +72,7 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
   if (inv.mcp?.address !== undefined) extra.push(`, MCP for istiod (${inv.mcp.plaintext || !inv.tls ? 'plaintext' : 'server TLS'}) on ${host(inv.mcp.address)}:${running.mcpPort}`);
   if (inv.webhook) extra.push(`, admission webhook (HTTPS) on ${host(inv.webhook.address)}:${running.webhookPort}`);
   io.out(`metamesh serve: xDS (gRPC, ${mode}${what}) on ${host(inv.xdsAddress)}:${running.xdsPort}${extra.join('')}, HTTP on ${host(inv.httpAddress)}:${running.httpPort} (${DEBUG_NOTE[running.debugAccess]})\n`);
+  io.out(`metamesh serve: dashboard at http://${host(inv.httpAddress)}:${running.httpPort}/dashboard/${DASHBOARD_NOTE[running.debugAccess]}\n`);
   await new Promise<void>((resolve) => {
     const done = () => {
       process.off('SIGINT', done);
@@ -93,8 +94,14 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
   return 0;
 }
 
+const DASHBOARD_NOTE: Record<DebugAccess, string> = {
+  open: '',
+  token: ' (it asks for the bearer token of --http-token-file)',
+  disabled: ' (its data is not served here: give --http-token-file, or use a loopback address)',
+};
+
 const DEBUG_NOTE: Record<DebugAccess, string> = {
-  open: 'debug endpoints open to local clients',
-  token: 'debug endpoints require the bearer token',
-  disabled: 'debug endpoints disabled: not loopback and no --http-token-file',
+  open: 'debug endpoints and dashboard open to local clients',
+  token: 'debug endpoints and dashboard require the bearer token',
+  disabled: 'debug endpoints and dashboard disabled: not loopback and no --http-token-file',
 };

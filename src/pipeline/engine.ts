@@ -107,6 +107,11 @@ export class Engine {
     return this.serviceEntries.get(objKey('ServiceEntry', namespace, name))?.metadata.creationTimestamp;
   }
 
+  /** A stored ServiceEntry by its key, `ServiceEntry ns/name` (as ServiceView.ref): the dashboard shows it. */
+  serviceEntry(ref: string): R.ServiceEntry | undefined {
+    return this.serviceEntries.get(ref);
+  }
+
   apply(changes: Iterable<Change>): void {
     for (const c of changes) {
       if (c.op === 'upsert') this.set(c.resource.kind, objKey(c.resource.kind, c.resource.metadata.namespace, c.resource.metadata.name), c.resource);

@@ -48,7 +48,14 @@ export interface PassResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+/** Told of every write the sink made and every write it gave up on (serve feeds /metrics with it). */
+export interface SinkObserver {
+  written(kind: string, action: PlannedApply['action'] | 'delete'): void;
+  failed(kind: string): void;
+}
+
 export interface ApplySinkOptions {
+  readonly observer?: SinkObserver | undefined;
   readonly writer: KubeWriter;
   readonly live: SinkLive;
   readonly gate: WriteGate;
@@ -96,6 +103,7 @@ export class ApplySink {
     const diagnostics: Diagnostic[] = [...p.diagnostics];
     for (const [key, e] of unknown) {
       const c = p.creates.find((x) => x.key === key)!;
+      this.opts.observer?.failed(c.body.kind);
       diagnostics.push(diag('MM_SINK_WRITE_FAILED', c.object, `was not created: whether an object of this name exists could not be read (${e.message}), and metamesh never creates over an object it cannot see. It tries again at its next pass. Check that metamesh may get ${c.body.kind} objects.`));
     }
     let written = 0;
@@ -107,8 +115,10 @@ export class ApplySink {
       if (!this.opts.gate.isLeading() || remaining === undefined || remaining <= 0) break;
       const timeoutMs = Math.min(MAX_REQUEST_MS, remaining);
       const outcome = 'body' in step ? await this.apply(step, byKey.get(step.key), timeoutMs) : await this.remove(step, byKey.get(step.key), timeoutMs);
+      const kind = 'body' in step ? step.body.kind : step.kind;
       if (outcome === 'ok') {
         written++;
+        this.opts.observer?.written(kind, 'body' in step ? step.action : 'delete');
         this.conflictStreak.delete(step.key);
         continue;
       }
@@ -117,10 +127,14 @@ export class ApplySink {
         const streak = (this.conflictStreak.get(step.key) ?? 0) + 1;
         this.conflictStreak.set(step.key, streak);
         if (streak < MAX_CONFLICTS) retry = true;
-        else diagnostics.push(diag('MM_SINK_WRITE_FAILED', step.object, `changed on the API server during each of the last ${streak} writes (409 Conflict: ${outcome.message}); metamesh tries again at its next resync. Check which other controller writes this object.`));
+        else {
+          this.opts.observer?.failed(kind);
+          diagnostics.push(diag('MM_SINK_WRITE_FAILED', step.object, `changed on the API server during each of the last ${streak} writes (409 Conflict: ${outcome.message}); metamesh tries again at its next resync. Check which other controller writes this object.`));
+        }
         continue;
       }
       this.counters.failures++;
+      this.opts.observer?.failed(kind);
       diagnostics.push(diag('MM_SINK_WRITE_FAILED', step.object, `${'body' in step ? 'the server-side apply' : 'the deletion'} was refused: ${(outcome as Error).message}. metamesh tries again at its next pass; the rest of the plan went ahead. Check metamesh's RBAC (docs/operations.md) and the API server's message.`));
     }
     const result: PassResult = { plan: p, written, retry, diagnostics: normalizeDiagnostics(diagnostics) };

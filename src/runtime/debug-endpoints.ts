@@ -9,7 +9,7 @@ import type { XdsServer } from '../xds/server.js';
 import type { OpenStream } from '../xds/session.js';
 import { configDebug, DEFAULT_CONFIG_LIMIT, DEFAULT_STREAMS_LIMIT, MAX_CONFIG_LIMIT, MAX_STREAMS_LIMIT, pageOf, xdsDebug } from './debug.js';
 import type { Endpoint, Reply } from './http.js';
-import { registriesDebug } from './registries-debug.js';
+import { registriesDebug } from '../dashboard/registries-debug.js';
 import type { RegistryHub } from './registries.js';
 import type { KubeWrites } from './kube-writes.js';
 

@@ -63,9 +63,10 @@ export class Health {
 
   endpoints(): Record<'/healthz' | '/readyz', Endpoint> {
     return {
-      '/healthz': { debug: false, handle: () => ({ status: 200, text: 'ok' }) },
+      '/healthz': { debug: false, summary: 'Alive: ok while the process runs', handle: () => ({ status: 200, text: 'ok' }) },
       '/readyz': {
         debug: false,
+        summary: 'Ready (200) once serving with every registry read and applied and every Kubernetes kind listed; 503 before',
         handle: () => {
           const r = this.state();
           return {

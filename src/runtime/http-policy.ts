@@ -104,7 +104,7 @@ export function refusal(req: { readonly host: string | undefined; readonly autho
 
 /** The log line that says how the debug endpoints are guarded, once the HTTP server listens. */
 export const DEBUG_ACCESS_LOG: Record<DebugAccess, string> = {
-  open: 'HTTP listening on a loopback address; the debug endpoints are open to local clients',
-  token: 'HTTP listening; the debug endpoints require the bearer token of --http-token-file',
-  disabled: 'HTTP listening on a non-loopback address without --http-token-file; the debug endpoints are disabled (the health endpoints answer)',
+  open: 'HTTP listening on a loopback address; the debug endpoints and the dashboard API are open to local clients',
+  token: 'HTTP listening; the debug endpoints and the dashboard API require the bearer token of --http-token-file',
+  disabled: 'HTTP listening on a non-loopback address without --http-token-file; the debug endpoints and the dashboard API are disabled (the health endpoints answer)',
 };

@@ -22,7 +22,7 @@ import { checkTiming } from '../leader/timing.js';
 import { backoffDelay, DEFAULT_BACKOFF, type Backoff } from '../store/kubernetes/backoff.js';
 import type { KubeClient, KubeWriter } from '../store/kubernetes/client.js';
 import type { Timers } from '../store/store.js';
-import { ApplySink } from './apply-sink.js';
+import { ApplySink, type SinkObserver } from './apply-sink.js';
 import { ALWAYS_LEADING, Elector, type WriteGate } from './elector.js';
 import { SinkLive } from './sink-live.js';
 import { StatusWriter } from './status-writer.js';
@@ -38,6 +38,8 @@ export interface KubeWritesOptions {
   /** Leader election on this Lease; without it this replica always writes. */
   readonly leaderElection?: { readonly lease: LeaseRef; readonly identity?: string | undefined; readonly timing?: LeaseTiming | undefined } | undefined;
   readonly planOptions?: Partial<PlanOptions> | undefined;
+  /** Told of the apply sink's writes and failed writes (the metrics). */
+  readonly sinkObserver?: SinkObserver | undefined;
   /** Delay between a trigger and its pass (default 100 ms). */
   readonly debounceMs?: number | undefined;
   /** Period of the full pass that runs whatever happened (default 60 s). */
@@ -106,7 +108,7 @@ export class KubeWrites {
       this.trigger();
     };
     this.live = opts.apply ? new SinkLive({ client, logger, timers, onChange: onLive, backoff: opts.backoff }) : undefined;
-    this.sink = this.live ? new ApplySink({ writer: client, live: this.live, gate: this.gate, logger, planOptions: { ...opts.planOptions, identity: { instance: opts.instance }, fieldManager: opts.fieldManager } }) : undefined;
+    this.sink = this.live ? new ApplySink({ observer: opts.sinkObserver, writer: client, live: this.live, gate: this.gate, logger, planOptions: { ...opts.planOptions, identity: { instance: opts.instance }, fieldManager: opts.fieldManager } }) : undefined;
     this.status = opts.status ? new StatusWriter({ writer: client, gate: this.gate, logger, fieldManager: opts.fieldManager }) : undefined;
   }
 

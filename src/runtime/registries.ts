@@ -10,7 +10,7 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistrySnapshot, RegistryStatus } from '../model/registry.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { EMPTY_SYNC_STATE, syncRegistries, type RegistrySyncOptions, type SyncResult, type SyncState } from '../registry/sync.js';
-import type { RegistriesDebugInput } from './registries-debug.js';
+import type { RegistriesDebugInput } from '../dashboard/registries-debug.js';
 import type { RegistryHubObserver } from '../metrics/recorders.js';
 import { openRegistry, type FeedOptions, type RegistryFeed } from './registry-feeds.js';
 
@@ -39,6 +39,18 @@ export interface RegistryHubOptions {
   readonly now?: () => number;
   /** Hears of registry events, applied syncs (with their lag) and failed ones: the metrics. */
   readonly observer?: RegistryHubObserver | undefined;
+  /** After every committed sync (the dashboard's history, src/dashboard/history.ts). */
+  readonly onStep?: (step: HubStep) => void;
+}
+
+/** One committed sync of the hub. */
+export interface HubStep {
+  readonly nowMs: number;
+  readonly statuses: readonly RegistryStatus[];
+  /** Per registry with changes since the previous step: how long its first one waited to be applied. */
+  readonly lagMs: Readonly<Record<string, number>>;
+  /** The ServiceEntry changes applied. */
+  readonly changes: SyncResult['changes'];
 }
 
 /** Every configured registry, synced into ServiceEntries continuously (for `serve`). */
@@ -100,7 +112,7 @@ export class RegistryHub {
   }
 
   /**
-   * What /debug/registries shows (src/runtime/registries-debug.ts): the statuses, catalog state and
+   * What /debug/registries shows (src/dashboard/registries-debug.ts): the statuses, catalog state and
    * decisions of the last sync, which belong together (the statuses now may be a debounce ahead).
    */
   debugInput(): RegistriesDebugInput {
@@ -148,11 +160,10 @@ export class RegistryHub {
     this.syncedStatuses = statuses;
     this.logDecisions(result.decisions, statuses);
     this.armDeadline(result.decisions, nowMs);
-    if (this.pendingSince.size > 0) {
-      const lag = new Map([...this.pendingSince].map(([registry, since]) => [registry, nowMs - since]));
-      this.pendingSince.clear();
-      this.opts.observer?.applied?.(lag);
-    }
+    const lag = new Map([...this.pendingSince].map(([registry, since]) => [registry, nowMs - since]));
+    this.pendingSince.clear();
+    if (lag.size > 0) this.opts.observer?.applied?.(lag);
+    this.opts.onStep?.({ nowMs, statuses, lagMs: Object.fromEntries(lag), changes: result.changes });
     if (complete) {
       this.complete = true;
       this.opts.onComplete?.();
@@ -214,34 +225,3 @@ const DECISION_MESSAGE: Record<Exclude<Decision['kind'], 'protection-held'>, str
   'protection-triggered': 'a loss above the protection threshold was refused; the previous ones are kept until it recovers or the hold ends',
   'protection-released': 'the protection is lifted',
 };
-
-/**
- * `generate`: reads every registry once. Resolves when each is synced, or rejects after
- * `timeoutMs` naming the registries that are not (a clear message, never a partial result).
- */
-export async function readRegistriesOnce(configs: readonly RegistryConfig[], sync: RegistrySyncOptions, timeoutMs: number): Promise<SyncResult> {
-  const feeds: RegistryFeed[] = [];
-  let wake: () => void = () => {};
-  try {
-    for (const c of configs) feeds.push(openRegistry(c, () => wake()));
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const pending = feeds.filter((f) => f.status().state !== 'synced' || f.snapshot() === undefined);
-      if (pending.length === 0) break;
-      const failing = pending.filter((f) => f.final === true);
-      const why = (list: RegistryFeed[]) => list.map((f) => `${f.name} (${f.status().state}${f.status().error ? `: ${f.status().error}` : ''})`).join('; ');
-      if (failing.length > 0) throw new Error(`registry cannot be read: ${why(failing)}`);
-      if (Date.now() >= deadline) throw new Error(`registry not read within ${timeoutMs / 1000} s: ${why(pending)}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, Math.min(200, Math.max(1, deadline - Date.now())));
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
-    return syncRegistries(EMPTY_SYNC_STATE, feeds.map((f) => f.snapshot()!), feeds.map((f) => f.status()), sync, Date.now());
-  } finally {
-    for (const f of feeds) f.close();
-  }
-}

@@ -21,7 +21,8 @@
  *   5b. with --mcp-address, the MCP listener for istiod; with --webhook-address, the admission
  *      webhook (HTTPS; it decides with the current options, side-listeners.ts)
  *   6. HTTP server listens (/healthz, /readyz, /metrics, /debug/xds, /debug/config,
- *      /debug/registries, /debug/explain); ready from here on once every registry has been read and
+ *      /debug/registries, /debug/explain, the dashboard at /dashboard/ and its API under /api/,
+ *      http-app.ts); ready from here on once every registry has been read and
  *      applied and every Kubernetes kind listed (readiness.ts; the ready timeout, health.ts, names
  *      what is missing); /readyz also shows the health of every source (ConfigStore.status()) and
  *      /debug/registries what the registries' outage policy is doing (registries-debug.ts); the
@@ -40,7 +41,7 @@
  */
 import pino, { type Logger } from 'pino';
 import { createMetrics, type Metrics } from '../metrics/metrics.js';
-import { recordBuild, registryMetrics, type BuildTrigger } from '../metrics/recorders.js';
+import { operationOfAction, recordBuild, recordSinkError, recordSinkWrites, registryMetrics, type BuildTrigger } from '../metrics/recorders.js';
 import { metricsCallbacks } from '../metrics/xds.js';
 import { DEFAULT_READY_TIMEOUT_MS, Health } from './health.js';
 import { Engine } from '../pipeline/engine.js';
@@ -59,16 +60,18 @@ import { XdsServer } from '../xds/server.js';
 import { logTlsEvent } from '../xds/tls-log.js';
 import { CertificateWatcher, type TlsOptions } from '../xds/tls-watch.js';
 import type { InputLimits } from '../input/limits.js';
-import { debugEndpoints } from './debug-endpoints.js';
 import { DEBUG_ACCESS_LOG, type DebugAccess } from './http-policy.js';
-import { HttpServer, readTokenFile, type HttpLimits } from './http.js';
+import { readTokenFile, type HttpLimits, type HttpServer } from './http.js';
+import { httpApp } from './http-app.js';
+import { AckTracker } from '../dashboard/acks.js';
+import { DEFAULT_EVENT_OPTIONS, EventHub, type EventHubOptions } from '../dashboard/events.js';
+import { RegistryHistory } from '../dashboard/history.js';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { DEFAULT_REGISTRY_SYNC_OPTIONS, type RegistrySyncOptions } from '../registry/sync.js';
 import type { CatalogOptions } from '../catalog/model.js';
 import { RegistryHub } from './registries.js';
 import { McpSink } from './mcp.js';
-import { explainEndpoint } from './explain-endpoint.js';
 import { KubeWrites, type KubeWritesOptions } from './kube-writes.js';
 import { ownOutputFilter, pipelineView, withLiveAllocations } from './writes-view.js';
 import type { ServiceEntry } from '../model/resources.js';
@@ -106,6 +109,8 @@ export interface ServeOptions {
   /** Host names HTTP clients may use besides the bound address (and localhost on loopback). */
   readonly httpHostNames?: readonly string[] | undefined;
   readonly httpLimits?: Partial<HttpLimits> | undefined;
+  /** Limits of the dashboard's event streams (src/dashboard/events.ts). */
+  readonly dashboardEvents?: Partial<EventHubOptions> | undefined;
   /** Serve the generated Istio config to istiod over MCP-over-xDS (src/runtime/mcp.ts), on the xDS port or its own `address`. */
   readonly mcp?: { readonly revision?: string | undefined; readonly address?: string | undefined; readonly plaintext?: boolean | undefined } | undefined;
   /** The validating admission webhook (src/admission/), over HTTPS with these files. */
@@ -141,6 +146,8 @@ export interface Running {
   readonly writes: KubeWrites | undefined;
   /** What /metrics serves (src/metrics/metrics.ts). */
   readonly metrics: Metrics;
+  /** The HTTP server (its inject() answers without a socket, under the same policy). */
+  readonly http: HttpServer;
   /** How many watcher updates have been applied so far (tests wait on it). */
   readonly updates: number;
   close(): Promise<void>;
@@ -161,19 +168,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   const builtins = loadBuiltinProtocols();
   const checkRegex = cachedRe2Check();
 
-  // 1b + 2. the sources: the Kubernetes API (and, with the apply sink, the objects it wrote) is
-  // listed before anything is served or any registry read, so generated ServiceEntries keep their
-  // addresses
-  const w = opts.writes;
-  const writes = w ? new KubeWrites(w, w.client, log, opts.timers ?? realTimers) : undefined;
-  writes?.startWatching();
-  const exclude = w?.apply ? ownOutputFilter({ instance: w.instance }) : undefined;
-  const { store, kube } = await openSources({ ...opts, kubernetes: opts.kubernetes && { ...opts.kubernetes, exclude } }, log);
-  if (writes && !(await writes.whenWatching(opts.kubernetes?.syncTimeoutMs ?? DEFAULT_KUBE_SYNC_TIMEOUT_MS))) log.warn({ event: 'sink-sync-timeout' }, 'the objects of the apply sink could not be listed in time; it writes nothing until they are');
-  const first = store.load();
-  logDiagnostics(log, first);
-
-  // 2b. the metrics: what they read at each scrape is declared below (the closures run only then)
+  // 1a. the metrics: what they read at each scrape is declared below (the closures run only then)
   let serving = false;
   const metrics = createMetrics({
     processMetrics: opts.processMetrics,
@@ -185,6 +180,22 @@ export async function serve(opts: ServeOptions): Promise<Running> {
       ready: () => health.state().ready,
     },
   });
+  // 1b + 2. the sources: the Kubernetes API (and, with the apply sink, the objects it wrote) is
+  // listed before anything is served or any registry read, so generated ServiceEntries keep their
+  // addresses
+  const w = opts.writes;
+  const sinkObserver = {
+    written: (kind: string, action: Parameters<typeof operationOfAction>[0]) => recordSinkWrites(metrics, 'kubernetes', [{ kind, operation: operationOfAction(action), count: 1 }]),
+    failed: (kind: string) => recordSinkError(metrics, 'kubernetes', kind),
+  };
+  const writes = w ? new KubeWrites({ ...w, sinkObserver }, w.client, log, opts.timers ?? realTimers) : undefined;
+  writes?.startWatching();
+  const exclude = w?.apply ? ownOutputFilter({ instance: w.instance }) : undefined;
+  const { store, kube } = await openSources({ ...opts, kubernetes: opts.kubernetes && { ...opts.kubernetes, exclude } }, log);
+  if (writes && !(await writes.whenWatching(opts.kubernetes?.syncTimeoutMs ?? DEFAULT_KUBE_SYNC_TIMEOUT_MS))) log.warn({ event: 'sink-sync-timeout' }, 'the objects of the apply sink could not be listed in time; it writes nothing until they are');
+  const first = store.load();
+  logDiagnostics(log, first);
+
   const timed = <T>(trigger: BuildTrigger, build: () => T): T => {
     const t0 = performance.now();
     try {
@@ -209,6 +220,9 @@ export async function serve(opts: ServeOptions): Promise<Running> {
   if ((opts.registries ?? []).length === 0) mcp?.ready();
 
   let updates = 0;
+  // 4a. the dashboard's state, fed by the registries, the xDS callbacks and every push
+  const events = new EventHub({ ...DEFAULT_EVENT_OPTIONS, ...opts.dashboardEvents });
+  const dashboard = { history: new RegistryHistory((opts.registries ?? []).map((r) => r.name)), acks: new AckTracker(Date.now, () => events.notify('proxies')), events };
   // 4b. the registries: their services become ServiceEntries, applied like file changes
   let fileDiagnostics = first.diagnostics;
   let generated: readonly ServiceEntry[] = [];
@@ -224,6 +238,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     }
     const result = cache.update(upserts, delta.removedRoutes);
     mcp?.sync(engine, options);
+    events.notify('services', 'diagnostics', 'proxies');
     return result;
   });
   // Readiness (served at step 6); made before the hub, whose first complete sync consults it.
@@ -264,11 +279,15 @@ export async function serve(opts: ServeOptions): Promise<Running> {
       health.state();
     },
     observer: registryMetrics(metrics),
+    onStep: (step) => {
+      dashboard.history.record(step);
+      events.notify('registries');
+    },
   });
 
-  // 5. xDS; stream events go to the log and the metrics (the dashboard will subscribe here too)
+  // 5. xDS; stream events go to the log, the metrics and the dashboard
   //    (with --mcp-address the MCP family is served on its own listener, 5b, and not here)
-  const callbacks = composeCallbacks(loggingCallbacks(log), metricsCallbacks(metrics));
+  const callbacks = composeCallbacks(loggingCallbacks(log), metricsCallbacks(metrics), dashboard.acks.callbacks());
   const mcpHere = opts.mcp?.address === undefined ? mcp?.family : undefined;
   let streamId = 0;
   const nextStreamId = () => ++streamId;
@@ -294,19 +313,17 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     throw e;
   });
 
-  // 6. HTTP
-  const httpServer = new HttpServer({
-    address: opts.httpAddress,
-    token,
-    hostNames: opts.httpHostNames,
-    limits: opts.httpLimits,
+  // 6. HTTP: health, metrics, debug pages, the dashboard and its API (http-app.ts)
+  const httpServer = httpApp({
+    ...{ address: opts.httpAddress, token, hostNames: opts.httpHostNames, limits: opts.httpLimits },
+    ...{ xds, cache, engine, store, registries, catalog: sync.catalog, dashboard, moreStreams: () => side.openStreams(), writes },
     endpoints: {
       ...health.endpoints(),
       // Open like the health endpoints: Prometheus scrapes without a token; every label is bounded.
-      '/metrics': { debug: false, handle: async () => metrics.render().then(({ text, contentType }) => ({ status: 200, text, contentType })) },
-      ...debugEndpoints({ xds, engine, registries, catalog: sync.catalog, moreStreams: () => side.openStreams(), writes }),
-      '/debug/explain': explainEndpoint({ engine, xds, cache }),
+      '/metrics': { debug: false, summary: 'Prometheus metrics (docs/metrics.md)', handle: async () => metrics.render().then(({ text, contentType }) => ({ status: 200, text, contentType })) },
     },
+    diagnostics: () => [...engine.output().diagnostics, ...(mcp?.currentDiagnostics() ?? [])],
+    generation: () => updates,
   });
   const http = await httpServer.listen().catch(async (e: unknown) => {
     await Promise.all([xds.shutdown(0), side.close(0)]);
@@ -357,6 +374,7 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     mcp,
     writes,
     metrics,
+    http: httpServer,
     get updates() {
       return updates;
     },

@@ -17,6 +17,7 @@ import { parseAllDocuments } from 'yaml';
 import type { Running } from '../../src/runtime/serve.js';
 import { loadKubeConfig } from '../../src/store/kubernetes/config.js';
 import { HttpKubeClient } from '../../src/store/kubernetes/http-client.js';
+import { parseExposition } from '../support/prom.js';
 import { removeTemps, root, start, tempDir, type Logs } from '../support/xds.js';
 import { adminClient, chartRbac, eventually, generateJson, getObject, key, listIstio, OURS, type Json } from './support/apply.js';
 
@@ -147,6 +148,12 @@ describe('serve --apply --status against a real kube-apiserver, with the chart\'
         const mr = await metaRouter('dubbo', 'demoservice');
         return condition(mr, 'Accepted')?.status === 'True' && condition(mr, 'Programmed')?.status === 'True' && mr.status.observedGeneration === mr.metadata.generation;
       });
+      // /metrics counts each object the sink created, by kind, and no failed write.
+      const scraped = parseExposition((await srv.metrics.render()).text);
+      const created = (kind: string) => scraped.value('metamesh_sink_objects_written_total', { sink: 'kubernetes', kind, operation: 'create' }) ?? 0;
+      assert.equal(created('EnvoyFilter'), (await listIstio(admin, 'envoyfilters', MINE)).length, 'EnvoyFilters created, as counted');
+      assert.equal(created('VirtualService'), (await listIstio(admin, 'virtualservices', MINE)).length, 'VirtualServices created, as counted');
+      assert.equal(scraped.all('metamesh_sink_write_errors_total', { sink: 'kubernetes' }).reduce((n, x) => n + x.value, 0), 0, 'no failed write counted');
       // Idle: a further pass writes nothing.
       const rv = await versions();
       const applies = srv.writes!.sink!.counters.applies;

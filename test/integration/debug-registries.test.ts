@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { parseRegistry, type ZookeeperRegistryConfig } from '../../src/registry/config.js';
-import type { RegistriesDebugBody, RegistryView } from '../../src/runtime/registries-debug.js';
+import type { RegistriesDebugBody, RegistryView } from '../../src/dashboard/registries-debug.js';
 import { serve, type Running } from '../../src/runtime/serve.js';
 import { captureLogs } from '../support/xds.js';
 import { until, ZkServer, ZkWriter } from '../support/zookeeper.js';

@@ -134,7 +134,8 @@ after(async () => {
 });
 
 test('started from the rendered arguments: TLS with client certificates, the webhook, debug endpoints behind the token', () => {
-  assert.match(out, /xDS \(gRPC, mutual TLS\) on 0\.0\.0\.0:\d+, admission webhook \(HTTPS\) on 0\.0\.0\.0:\d+, HTTP on 0\.0\.0\.0:\d+ \(debug endpoints require the bearer token\)/);
+  assert.match(out, /xDS \(gRPC, mutual TLS\) on 0\.0\.0\.0:\d+, admission webhook \(HTTPS\) on 0\.0\.0\.0:\d+, HTTP on 0\.0\.0\.0:\d+ \(debug endpoints and dashboard require the bearer token\)/);
+  assert.match(out, /dashboard at http:\/\/0\.0\.0\.0:\d+\/dashboard\/ \(it asks for the bearer token of --http-token-file\)\n/);
 });
 
 test('the webhook port serves the mounted webhook Secret and refuses a MetaRouter the CRD schema lets through', async () => {

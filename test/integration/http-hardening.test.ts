@@ -2,7 +2,8 @@
  * The HTTP server of `metamesh serve` against misbehaving clients, on loopback: idle and
  * half-sent connections are closed, the connection limit holds, slow headers get 408, foreign
  * Host headers get 421, a token (when configured) guards /debug/*, and /debug/xds stays small
- * however many names a stream subscribes to. Every wait polls with a deadline.
+ * however many names a stream subscribes to, and a client pipelining requests without reading
+ * their answers is cut off. Every wait polls with a deadline.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -204,6 +205,47 @@ test('an endpoint that answers asynchronously: its reply with its content type; 
     assert.equal(broken.status, 500);
     assert.match(broken.body, /internal error: collector failed/);
     assert.equal((await get(port, '/later')).status, 200, 'still serving');
+  } finally {
+    await server.close(100);
+  }
+});
+
+test('a client that pipelines 200 requests and does not read is cut off after the pending-answer limit; a keep-alive client that reads is not', async () => {
+  let calls = 0;
+  const big = 'x'.repeat(1 << 20);
+  const server = new HttpServer({
+    address: '127.0.0.1:0',
+    endpoints: { '/big': { debug: false, handle: () => (calls++, { status: 200, text: big }) } },
+    limits: { maxPendingRequests: 8 },
+  });
+  const { port } = await server.listen();
+  try {
+    // 200 requests in one write: node parses them all at once.
+    const c = await connect(port);
+    c.socket.pause();
+    c.socket.write('GET /big HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(200));
+    await until(() => calls >= 8, 'the first requests to be answered', 10_000);
+    c.socket.resume();
+    await until(() => c.closed(), 'the server to close the connection', 10_000);
+    const answered = c.received().split('HTTP/1.1 200').length - 1;
+    assert.ok(calls < 200, `the server computed ${calls} of the 200 answers`);
+    assert.ok(answered < 200, `the client got ${answered} answers`);
+
+    // One connection, 30 requests one after another, each answer read: every one is answered.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (let i = 0; i < 30; i++) {
+        const status = await new Promise<number>((resolve, reject) => {
+          http.get({ host: '127.0.0.1', port, path: '/big', agent }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode!));
+          }).on('error', reject);
+        });
+        assert.equal(status, 200);
+      }
+    } finally {
+      agent.destroy();
+    }
   } finally {
     await server.close(100);
   }

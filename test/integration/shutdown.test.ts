@@ -62,6 +62,7 @@ test('SIGTERM ends metamesh serve within the grace period with exit 0 while clie
   try {
     await until(() => /HTTP on 127\.0\.0\.1:\d+/.test(stdout) || exit !== undefined, 'metamesh serve to listen', 60_000);
     const m = /xDS \(gRPC, plaintext\) on 127\.0\.0\.1:(\d+), HTTP on 127\.0\.0\.1:(\d+)/.exec(stdout);
+    assert.match(stdout, /\(debug endpoints and dashboard open to local clients\)\nmetamesh serve: dashboard at http:\/\/127\.0\.0\.1:\d+\/dashboard\/\n/);
     assert.ok(m, `unexpected output: ${stdout}\n${stderr}`);
     xds = stuckXdsClient(Number(m[1]), 20);
     await until(() => (stderr.match(/"event":"connect"/g) ?? []).length === 20, 'the 20 stuck streams to be opened', 20_000);

@@ -1,5 +1,5 @@
 /**
- * The body of /debug/registries (src/runtime/registries-debug.ts), computed from real catalog steps
+ * The body of /debug/registries (src/dashboard/registries-debug.ts), computed from real catalog steps
  * (src/catalog/step.ts): each registry's state and health, what the catalog keeps of it, what it
  * holds back until the removal grace is over and the losses it refuses, with the numbers compared.
  */
@@ -9,7 +9,7 @@ import { EMPTY_CATALOG_STATE, type CatalogOptions, type CatalogState, type Decis
 import { step } from '../../src/catalog/step.js';
 import type { RegistryInstance, RegistryService, RegistrySnapshot, RegistryStatus } from '../../src/model/registry.js';
 import { MAX_NAMES_LISTED } from '../../src/runtime/debug.js';
-import { registriesDebug } from '../../src/runtime/registries-debug.js';
+import { registriesDebug } from '../../src/dashboard/registries-debug.js';
 
 const OPTIONS: CatalogOptions = { removalGraceMs: 10_000, protectionThreshold: 0.5, protectionHoldMs: 60_000 };
 const iso = (ms: number) => new Date(ms).toISOString();

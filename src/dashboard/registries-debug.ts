@@ -1,5 +1,5 @@
 /**
- * The body of `/debug/registries`: each configured registry's state and what the catalog's outage
+ * The body of `/debug/registries`, and the dashboard's registries panel (views.ts): each configured registry's state and what the catalog's outage
  * policy (src/catalog/) is doing with it. Pure: the registries' statuses, the catalog state and the
  * decisions of its last step, the options and the time in; a JSON document out.
  *
@@ -19,7 +19,11 @@
  */
 import type { CatalogOptions, CatalogState, Decision, KeptRegistry, KeptService } from '../catalog/model.js';
 import type { RegistryState, RegistryStatus } from '../model/registry.js';
-import { clip, MAX_NAMES_LISTED } from './debug.js';
+import { clip as clipTo, MAX_ID_LENGTH } from '../util/clip.js';
+
+/** Entries listed at most per list (as the other debug bodies, src/runtime/debug.ts). */
+export const MAX_NAMES_LISTED = 100;
+const clip = (s: string): string => clipTo(s, MAX_ID_LENGTH);
 
 export interface RegistriesDebugInput {
   readonly statuses: readonly RegistryStatus[];

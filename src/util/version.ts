@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Looks upwards from this module (src/cli/ under tsx, dist/src/cli/ compiled) for metamesh's package.json. */
+/** Looks upwards from this module (src/util/ under tsx, dist/src/util/ compiled) for metamesh's package.json. */
 export function packageVersion(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
