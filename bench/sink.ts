@@ -386,6 +386,7 @@ async function mcpPhase(c: Ctx): Promise<Record<string, unknown>> {
     const all = await untilIstiod(istiod, 'mcp: istiod to hold every generated object', t0, a.deadlineMs, a.pollMs, missingOf(expected.keys));
     const fromIstiodStartMs = round(all.ms - (tIstiod - t0));
     log(`mcp: all visible after ${all.ms} ms (${fromIstiodStartMs} ms after istiod was started)`);
+    const writtenAtAll = await metameshMetrics(metamesh);
     const afterAll = { servers: servers(), load: load() };
 
     const monitoring = istiodMonitoring();
@@ -403,7 +404,7 @@ async function mcpPhase(c: Ctx): Promise<Record<string, unknown>> {
     const restartReadyMs = round(nowMs() - tRestart);
     const restart = await untilIstiod(istiod, 'mcp: restarted istiod to hold every generated object', tRestart, a.deadlineMs, a.pollMs, (keys) => missingOf(new Set([...expected.keys].filter((k) => k !== CHANGED_OLD)))(keys) ?? changeSeen(keys));
     log(`mcp: restarted istiod holds everything after ${restart.ms} ms`);
-    const written = await metameshMetrics(metamesh);
+    const written = difference(await metameshMetrics(metamesh), writtenAtAll);
     return {
       loadAtStart,
       metameshReadyMs,
@@ -411,7 +412,8 @@ async function mcpPhase(c: Ctx): Promise<Record<string, unknown>> {
       allVisible: { ...all, fromIstiodStartMs },
       change,
       istiodRestart: { readyMs: restartReadyMs, allVisible: restart },
-      objectsWritten: { metameshSinkObjectsWrittenTotal: written, apiServer: 0 },
+      // After the change and the restart of istiod: what metamesh served again (nothing: the restarted istiod got the same versions).
+      objectsWritten: { metameshSinkObjectsWrittenTotal: writtenAtAll, metameshSinkObjectsWrittenTotalAfter: written, apiServerWrites: 0 },
       afterAllVisible: afterAll,
       atEnd: { servers: servers(), load: load() },
     };
@@ -419,7 +421,7 @@ async function mcpPhase(c: Ctx): Promise<Record<string, unknown>> {
     throw withLogs(e, metamesh, istiod);
   } finally {
     await istiod?.stop();
-    await metamesh.kill();
+    await stopMetamesh(metamesh);
     changeRouter(input, a.services, false);
   }
 }
@@ -449,6 +451,7 @@ async function applyPhase(c: Ctx): Promise<Record<string, unknown>> {
     const afterAll = { servers: servers(), load: load() };
     const atAll = await apiserverRequests(cluster);
     const sinkAtAll = await debugSink(m);
+    const writtenAtAll = await metameshMetrics(m);
 
     const events1 = await configEvents(monitoring);
     const tChange = nowMs();
@@ -469,7 +472,8 @@ async function applyPhase(c: Ctx): Promise<Record<string, unknown>> {
         apiServerWritesForChange: writes(difference(atChange, atAll)),
         apiServerRequests: difference(atAll, before, (k) => !/^(LIST|WATCH) /.test(k)),
         apiServerRequestsForChange: difference(atChange, atAll, (k) => !/^(LIST|WATCH) /.test(k)),
-        metameshSinkObjectsWrittenTotal: await metameshMetrics(m),
+        metameshSinkObjectsWrittenTotal: writtenAtAll,
+        metameshSinkObjectsWrittenTotalForChange: difference(await metameshMetrics(m), writtenAtAll),
         debugSinkAtAllVisible: (sinkAtAll.sink as { counters?: unknown } | null)?.counters,
         debugSinkAtEnd: ((await debugSink(m)).sink as { counters?: unknown } | null)?.counters,
       },
@@ -480,9 +484,26 @@ async function applyPhase(c: Ctx): Promise<Record<string, unknown>> {
     throw withLogs(e, metamesh, istiod);
   } finally {
     await istiod.stop();
-    await metamesh?.kill();
+    if (metamesh) await stopMetamesh(metamesh);
     changeRouter(input, a.services, false);
   }
+}
+
+/**
+ * Stops metamesh with SIGTERM (a graceful stop, so that e.g. `NODE_OPTIONS=--cpu-prof` gets its
+ * profile written), then SIGKILL after 20 s if it is still there.
+ */
+async function stopMetamesh(m: MetameshProcess): Promise<void> {
+  for (const pid of childPids(METAMESH)) {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      continue;
+    }
+    const deadline = nowMs() + 20_000;
+    while (nowMs() < deadline && childPids(METAMESH).includes(pid)) await new Promise((r) => setTimeout(r, 100));
+  }
+  await m.kill();
 }
 
 function withLogs(e: unknown, metamesh: MetameshProcess | undefined, istiod: Istiod | undefined): Error {
