@@ -394,7 +394,9 @@ async function mcpPhase(c: Ctx): Promise<Record<string, unknown>> {
     const events1 = await configEvents(monitoring);
     const tChange = nowMs();
     changeRouter(input, a.services);
-    const changeGate = eventsReached(monitoring, events1, { 'inbound config': 1 });
+    // Two updates: istiod creates the new EnvoyFilter while it walks the collection and deletes the
+    // old one after the walk, each a config update of its own.
+    const changeGate = eventsReached(monitoring, events1, { 'inbound config': 2 });
     const change = await untilIstiod(istiod, 'mcp: istiod to hold the changed EnvoyFilter', tChange, 300_000, 100, changeSeen, { gate: changeGate });
     log(`mcp: change visible after ${change.ms} ms`);
 
