@@ -159,6 +159,9 @@ export class ZkWriter {
       // would keep the test file alive until the runner's timeout.
       const t = setTimeout(() => {
         client.close();
+        // close() only queues a close request: a socket whose session never started would stay
+        // open (and the test file alive) forever. Cut it; in the closing state there is no retry.
+        (client as unknown as { connectionManager?: { socket?: { destroy(): void } } }).connectionManager?.socket?.destroy();
         reject(new Error(`cannot connect a writer to ZooKeeper at ${connect} within 30 s`));
       }, 30_000);
       client.once('connected', () => {
