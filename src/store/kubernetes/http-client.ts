@@ -9,7 +9,15 @@
  * - a list that takes longer than `requestTimeoutMs` fails; a watch has no such timeout (it is
  *   meant to stay open) but the reflector takes it for dead when it stays silent too long, and
  *   TCP keep-alive probes its connection.
+ *
+ * Lists and single requests share one keep-alive connection pool per server and TLS material
+ * (KubeConfig makes a new agent, so a new TCP connection and TLS handshake, for every request: at
+ * tens of thousands of writes the handshakes were most of the apply sink's and the API server's
+ * CPU). The TLS material is read again for every request, as before; when it changes (a rotated
+ * client certificate or CA), a new pool is used and the old one is closed once its requests are
+ * bounded to have ended. A watch keeps a connection of its own.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
@@ -29,7 +37,15 @@ export const DEFAULT_HTTP_CLIENT_LIMITS: HttpClientLimits = {
   requestTimeoutMs: 60_000,
 };
 
+/** How long an idle pooled connection is kept open. */
+const IDLE_CONNECTION_MS = 30_000;
+/** The TLS options of a KubeConfig agent that decide which connections may be shared. */
+const TLS_OPTIONS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername', 'ciphers', 'secureProtocol', 'crl'] as const;
+
 export class HttpKubeClient implements KubeClient, KubeWriter {
+  /** The pooled agent for requests (not watches), and what it was made for. */
+  private pool: { readonly key: string; readonly agent: http.Agent } | undefined;
+
   constructor(
     private readonly kc: KubeConfig,
     private readonly limits: HttpClientLimits = DEFAULT_HTTP_CLIENT_LIMITS,
@@ -41,7 +57,7 @@ export class HttpKubeClient implements KubeClient, KubeWriter {
   }
 
   async list(path: string, query: Readonly<Record<string, string>>): Promise<ListPage> {
-    const req = await this.prepare(path, query);
+    const req = await this.prepare(path, query, 'GET', { Accept: 'application/json' }, true);
     const body = await new Promise<Buffer>((resolve, reject) => {
       const r = req.send((res) => {
         readBounded(res, this.limits.maxListBytes, (err, data) => {
@@ -78,7 +94,7 @@ export class HttpKubeClient implements KubeClient, KubeWriter {
     const body = r.body === undefined ? undefined : Buffer.from(JSON.stringify(r.body), 'utf8');
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (body) Object.assign(headers, { 'Content-Type': r.contentType ?? 'application/json', 'Content-Length': String(body.length) });
-    const req = await this.prepare(r.path, r.query ?? {}, r.method, headers);
+    const req = await this.prepare(r.path, r.query ?? {}, r.method, headers, true);
     const timeout = r.timeoutMs ?? this.limits.requestTimeoutMs;
     const data = await new Promise<Buffer>((resolve, reject) => {
       const q = req.send((res) => {
@@ -161,8 +177,11 @@ export class HttpKubeClient implements KubeClient, KubeWriter {
     };
   }
 
-  /** The request for `path?query`, with the KubeConfig's server, TLS settings and credentials. */
-  private async prepare(path: string, query: Readonly<Record<string, string>>, method = 'GET', headers: Record<string, string> = { Accept: 'application/json' }): Promise<{ send: (cb: (res: http.IncomingMessage) => void) => http.ClientRequest }> {
+  /**
+   * The request for `path?query`, with the KubeConfig's server, TLS settings and credentials;
+   * `pooled`: on a kept-alive connection shared with other requests.
+   */
+  private async prepare(path: string, query: Readonly<Record<string, string>>, method = 'GET', headers: Record<string, string> = { Accept: 'application/json' }, pooled = false): Promise<{ send: (cb: (res: http.IncomingMessage) => void) => http.ClientRequest }> {
     const cluster = this.kc.getCurrentCluster();
     if (!cluster) throw new KubeApiError('the Kubernetes configuration names no cluster', undefined);
     const url = new URL(cluster.server.replace(/\/+$/, '') + path);
@@ -174,7 +193,28 @@ export class HttpKubeClient implements KubeClient, KubeWriter {
       throw new KubeApiError(`the Kubernetes credentials cannot be used: ${(e as Error).message}`, undefined);
     }
     const mod = url.protocol === 'http:' ? http : https;
+    if (pooled) opts.agent = this.pooledAgent(url, opts.agent);
     return { send: (cb) => mod.request(url, opts, cb) };
+  }
+
+  /**
+   * The shared keep-alive agent standing for `made` (the one KubeConfig made for this request), or
+   * `made` itself when it is not a plain http(s) agent (a proxy agent is used as KubeConfig made it).
+   */
+  private pooledAgent(url: URL, made: unknown): http.Agent | undefined {
+    if (!(made instanceof http.Agent) || (made.constructor !== https.Agent && made.constructor !== http.Agent)) return made as http.Agent | undefined;
+    const options = (made as http.Agent & { options: Record<string, unknown> }).options;
+    const hash = createHash('sha256').update(`${url.protocol}//${url.host}`);
+    for (const k of TLS_OPTIONS) hash.update(`\0${k}=${String(options[k] ?? '')}`);
+    const key = hash.digest('hex');
+    if (this.pool?.key === key) return this.pool.agent;
+    const old = this.pool?.agent;
+    const tls = Object.fromEntries(TLS_OPTIONS.filter((k) => options[k] !== undefined).map((k) => [k, options[k]]));
+    const agent = made.constructor === https.Agent ? new https.Agent({ ...tls, keepAlive: true, timeout: IDLE_CONNECTION_MS }) : new http.Agent({ keepAlive: true, timeout: IDLE_CONNECTION_MS });
+    this.pool = { key, agent };
+    // Requests on the old pool end within their timeouts; then its connections are closed.
+    if (old) setTimeout(() => old.destroy(), Math.max(this.limits.requestTimeoutMs, 60_000) + 1000).unref();
+    return agent;
   }
 }
 
