@@ -5,72 +5,17 @@
  */
 import { parseArgs as nodeParseArgs } from 'node:util';
 import { parseDuration } from '../util/duration.js';
-import type { CatalogOptions } from '../catalog/model.js';
 import { parseRegistry, type RegistryConfig } from '../registry/config.js';
+import { serviceEntryOptions } from '../registry/namespaces.js';
 import { DEFAULT_INPUT_LIMITS, type InputLimits } from '../input/limits.js';
+import type { ExplainFormat, GenerateFormat, Invocation, Registries, ValidateFormat } from './invocation.js';
 import { LIMIT_FLAGS, validLimit, type XdsLimits } from '../xds/limits.js';
-import { catalogFlags, clientTrustDomains, kubeFlags, mcpFlags, webhookFlags, writeFlags, type FlagValues, type KubeFlags, type McpFlags, type WebhookFlags, type WriteFlags } from './serve-flags.js';
+import { catalogFlags, clientTrustDomains, kubeFlags, mcpFlags, webhookFlags, writeFlags, type FlagValues } from './serve-flags.js';
 
 export type { KubeFlags, McpFlags, WebhookFlags } from './serve-flags.js';
-import { COMMANDS, commandSpec, DEFAULT_HTTP_ADDRESS, DEFAULT_XDS_ADDRESS, type CommandName, type CommandSpec } from './commands.js';
+import { COMMANDS, commandSpec, DEFAULT_HTTP_ADDRESS, DEFAULT_XDS_ADDRESS, type CommandSpec } from './commands.js';
 
-export interface TlsFlags {
-  readonly cert: string;
-  readonly key: string;
-  readonly ca: string | undefined;
-  /** --tls-expiry-warning in milliseconds, when given. */
-  readonly expiryWarningMs: number | undefined;
-  /** --tls-client-trust-domain: client SPIFFE ids must be in one of these (none: any the CA signed). */
-  readonly clientTrustDomains: readonly string[];
-}
-
-export type GenerateFormat = 'yaml' | 'json' | 'manifests';
-export type ValidateFormat = 'text' | 'json';
-export type ExplainFormat = 'text' | 'json';
-
-export type Invocation =
-  | { readonly kind: 'help'; readonly command?: CommandName }
-  | { readonly kind: 'version' }
-  /** A usage error: `reason` is one line; `command` picks the help the hint points to. */
-  | { readonly kind: 'usage'; readonly reason: string; readonly command?: CommandName }
-  | { readonly kind: 'generate'; readonly files: string[]; readonly registries: RegistryConfig[]; readonly output: GenerateFormat; readonly limits: InputLimits }
-  | { readonly kind: 'validate'; readonly files: string[]; readonly registries: RegistryConfig[]; readonly output: ValidateFormat; readonly strict: boolean; readonly limits: InputLimits }
-  | ({ readonly kind: 'serve'; readonly files: string[]; readonly registries: RegistryConfig[] } & ServeFlags)
-  | ({ readonly kind: 'explain'; readonly query: string; readonly output: ExplainFormat } & ExplainSource);
-
-/** Where `explain` looks: files and registries (offline), or a running `metamesh serve`. */
-export type ExplainSource =
-  | { readonly source: 'files'; readonly files: string[]; readonly registries: RegistryConfig[]; readonly limits: InputLimits }
-  | { readonly source: 'server'; readonly server: string; readonly httpTokenFile: string | undefined };
-
-export interface ServeFlags {
-  readonly xdsAddress: string;
-  readonly httpAddress: string;
-  readonly tls: TlsFlags | undefined;
-  readonly httpTokenFile: string | undefined;
-  readonly httpHostNames: string[];
-  /** Undefined when not given: serve() applies its defaults. */
-  readonly httpIdleTimeoutMs: number | undefined;
-  readonly httpMaxConnections: number | undefined;
-  readonly shutdownGraceMs: number | undefined;
-  /** --ready-timeout, when given (0: never report). */
-  readonly readyTimeoutMs: number | undefined;
-  readonly rescanIntervalMs: number | undefined;
-  readonly limits: InputLimits;
-  /** Only the xDS limits given on the command line; the server's defaults cover the rest. */
-  readonly xdsLimits: Partial<XdsLimits>;
-  /** Only the outage-policy options given (--registry-removal-grace …); the catalog's defaults cover the rest. */
-  readonly catalog: Partial<CatalogOptions>;
-  /** --mcp: the MCP sink for istiod (--mcp-revision, --mcp-address, --mcp-plaintext). */
-  readonly mcp: McpFlags | undefined;
-  /** --webhook-address with its TLS files: the validating admission webhook. */
-  readonly webhook: WebhookFlags | undefined;
-  /** Read the Kubernetes API too (--kubernetes or --kubeconfig). */
-  readonly kubernetes: KubeFlags | undefined;
-  /** Write to it (--apply, --status, --leader-elect). */
-  readonly writes: WriteFlags | undefined;
-}
-
+export type { ExplainFormat, ExplainSource, GenerateFormat, Invocation, Registries, ServeFlags, TlsFlags, ValidateFormat } from './invocation.js';
 
 type Values = FlagValues;
 
@@ -135,7 +80,10 @@ function parseCommand(spec: CommandSpec, args: readonly string[]): Invocation {
     if ('error' in c) return usage(`--registry ${c.error}`);
     registries.push(c);
   }
-  if (spec.name === 'explain') return explainInvocation(values, positionals, files, registries, usage);
+  const serviceEntries = serviceEntryOptions(values['registry-namespace'] as string | undefined, (values['registry-namespace-rule'] as string[] | undefined) ?? [], registries);
+  if ('error' in serviceEntries) return usage(serviceEntries.error);
+  const regs: Registries = { registries, serviceEntries };
+  if (spec.name === 'explain') return explainInvocation(values, positionals, files, regs, usage);
   const kube = spec.name === 'serve' && (values.kubernetes === true || values.kubeconfig !== undefined);
   if (files.length === 0 && registries.length === 0 && !kube) {
     return usage(spec.name === 'serve' ? 'give at least one -f <file-or-dir>, --registry <url> or --kubernetes' : 'give at least one -f <file-or-dir> or --registry <url>');
@@ -151,15 +99,16 @@ function parseCommand(spec: CommandSpec, args: readonly string[]): Invocation {
       const limits = inputLimits(values);
       if (typeof limits === 'string') return usage(limits);
       return spec.name === 'generate'
-        ? { kind: 'generate', files, registries, output: (output ?? 'yaml') as GenerateFormat, limits }
-        : { kind: 'validate', files, registries, output: (output ?? 'text') as ValidateFormat, strict: values.strict === true, limits };
+        ? { kind: 'generate', files, ...regs, output: (output ?? 'yaml') as GenerateFormat, limits }
+        : { kind: 'validate', files, ...regs, output: (output ?? 'text') as ValidateFormat, strict: values.strict === true, limits };
     }
     case 'serve':
-      return serveInvocation(values, files, registries, usage);
+      return serveInvocation(values, files, regs, usage);
   }
 }
 
-function explainInvocation(values: Values, positionals: string[], files: string[], registries: RegistryConfig[], usage: (reason: string) => Invocation): Invocation {
+function explainInvocation(values: Values, positionals: string[], files: string[], regs: Registries, usage: (reason: string) => Invocation): Invocation {
+  const { registries } = regs;
   if (positionals.length !== 1) {
     return usage(positionals.length === 0 ? 'name what to explain: a host or namespace/metarouter' : `explain takes one host or namespace/metarouter, not ${positionals.length} (${positionals.map((p) => JSON.stringify(p)).join(' ')})`);
   }
@@ -173,15 +122,15 @@ function explainInvocation(values: Values, positionals: string[], files: string[
     if (files.length === 0 && registries.length === 0) return usage('give at least one -f <file-or-dir> or --registry <url>, or --server <url> of a running metamesh serve');
     const limits = inputLimits(values);
     if (typeof limits === 'string') return usage(limits);
-    return { kind: 'explain', query, output, source: 'files', files, registries, limits };
+    return { kind: 'explain', query, output, source: 'files', files, ...regs, limits };
   }
-  const offline = ['filename', 'registry', ...Object.values(LIMIT_FLAG_NAMES)].filter((f) => values[f] !== undefined);
+  const offline = ['filename', 'registry', 'registry-namespace', 'registry-namespace-rule', ...Object.values(LIMIT_FLAG_NAMES)].filter((f) => values[f] !== undefined);
   if (offline.length > 0) return usage(`--server asks a running metamesh serve, which reads its own files; drop ${offline.map((f) => (f === 'filename' ? '-f' : `--${f}`)).join(', ')}`);
   if (!/^https?:\/\/[^/?#\s]+\/?$/.test(server)) return usage(`--server must be the HTTP address of metamesh serve, such as http://127.0.0.1:8080, not ${JSON.stringify(server)}`);
   return { kind: 'explain', query, output, source: 'server', server: server.replace(/\/$/, ''), httpTokenFile: tokenFile };
 }
 
-function serveInvocation(values: Values, files: string[], registries: RegistryConfig[], usage: (reason: string) => Invocation): Invocation {
+function serveInvocation(values: Values, files: string[], regs: Registries, usage: (reason: string) => Invocation): Invocation {
   const cert = values['tls-cert'] as string | undefined;
   const key = values['tls-key'] as string | undefined;
   const ca = values['tls-ca'] as string | undefined;
@@ -238,7 +187,7 @@ function serveInvocation(values: Values, files: string[], registries: RegistryCo
   return {
     kind: 'serve',
     files,
-    registries,
+    ...regs,
     xdsAddress,
     httpAddress,
     tls,

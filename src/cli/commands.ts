@@ -66,6 +66,17 @@ const REGISTRY: FlagSpec = {
   help: 'a service registry whose services become ServiceEntries: zookeeper://host:port[/chroot][?root=/dubbo&serverset=/path&level=interface|application&namespace=ns] or file://snapshot.yaml; repeatable',
 };
 
+/** Where the ServiceEntries generated from registries go (src/registry/namespaces.ts). */
+const REGISTRY_NAMESPACE_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  'registry-namespace': { type: 'string', value: 'namespace', default: 'default', help: 'the namespace of ServiceEntries generated from registries, unless a rule, the registry URL\'s namespace= or the service itself names another' },
+  'registry-namespace-rule': {
+    type: 'string',
+    multiple: true,
+    value: 'ns=field:value',
+    help: 'put the registry services that match into this namespace: <ns>=application:<app>, <ns>=interface:<prefix>, or both comma-separated; repeatable, the first match wins',
+  },
+};
+
 /**
  * The input limits (src/input/limits.ts), on every command that reads files. A file over one is
  * skipped with a diagnostic; the defaults suit any real manifest directory.
@@ -102,6 +113,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: {
       filename: FILES,
       registry: REGISTRY,
+      ...REGISTRY_NAMESPACE_FLAGS,
       output: { type: 'string', short: 'o', value: 'format', choices: ['yaml', 'json', 'manifests'], help: 'output format' },
       ...INPUT_LIMIT_FLAGS,
       help: HELP,
@@ -116,6 +128,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: {
       filename: FILES,
       registry: REGISTRY,
+      ...REGISTRY_NAMESPACE_FLAGS,
       output: { type: 'string', short: 'o', value: 'format', choices: ['text', 'json'], help: 'text: one line per diagnostic and a summary; json: the diagnostics array' },
       strict: { type: 'boolean', help: 'also exit 1 on any warning' },
       ...INPUT_LIMIT_FLAGS,
@@ -131,6 +144,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: {
       filename: { ...FILES, help: 'a manifest file or directory to serve and watch; repeatable, and each must exist; at least one -f, --registry or --kubernetes' },
       registry: REGISTRY,
+      ...REGISTRY_NAMESPACE_FLAGS,
       'xds-address': { type: 'string', value: 'host:port', default: DEFAULT_XDS_ADDRESS, help: 'where the xDS gRPC server listens (port 0 picks a free one)' },
       'http-address': { type: 'string', value: 'host:port', default: DEFAULT_HTTP_ADDRESS, help: 'where the health and debug HTTP server listens' },
       'tls-cert': { type: 'string', value: 'file', help: 'PEM certificate of the xDS server; with --tls-key, serves TLS. The TLS files are re-read when they change' },
@@ -247,6 +261,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     flags: {
       filename: FILES,
       registry: REGISTRY,
+      ...REGISTRY_NAMESPACE_FLAGS,
       output: { type: 'string', short: 'o', value: 'format', choices: ['text', 'json'], help: 'text: sentences; json: the explanation as data' },
       server: { type: 'string', value: 'url', help: 'ask the metamesh serve listening at this HTTP address (for example http://127.0.0.1:8080) instead of reading files' },
       'http-token-file': { type: 'string', value: 'file', help: 'with --server: the file holding the bearer token of the server (its --http-token-file)' },

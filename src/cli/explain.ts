@@ -14,10 +14,12 @@ import type { Invocation } from './args.js';
 import { askServer } from './explain-client.js';
 import type { Io } from './io.js';
 
+import type { ServiceEntryOptions } from '../serviceentry/generate.js';
+
 type ExplainInvocation = Extract<Invocation, { kind: 'explain' }>;
 
 /** Builds the engine from files and registries, as `generate` does (main.ts run()). */
-export type LoadEngine = (inv: { files: readonly string[]; registries: readonly RegistryConfig[]; limits: InputLimits }) => Promise<{ readonly engine: Engine } | { readonly error: string }>;
+export type LoadEngine = (inv: { files: readonly string[]; registries: readonly RegistryConfig[]; serviceEntries: ServiceEntryOptions; limits: InputLimits }) => Promise<{ readonly engine: Engine } | { readonly error: string }>;
 
 export async function explainCommand(inv: ExplainInvocation, io: Io, load: LoadEngine): Promise<number> {
   let e: Explanation;

@@ -30,6 +30,7 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { DEFAULT_REGISTRY_SYNC_OPTIONS } from '../registry/sync.js';
 import { readRegistriesOnce } from '../runtime/registries-once.js';
+import type { ServiceEntryOptions } from '../serviceentry/generate.js';
 
 export type { Io } from './io.js';
 
@@ -82,7 +83,7 @@ export const REGISTRY_READ_TIMEOUT_MS = 15_000;
 
 type Run = { readonly output: PipelineOutput; readonly engine: Engine; readonly files: number } | { readonly error: string };
 
-async function run(inv: { files: readonly string[]; registries: readonly RegistryConfig[]; limits: InputLimits }): Promise<Run> {
+async function run(inv: { files: readonly string[]; registries: readonly RegistryConfig[]; serviceEntries: ServiceEntryOptions; limits: InputLimits }): Promise<Run> {
   const loaded = loadInputs(inv.files, inv.limits);
   const read = readResources(loaded.documents);
   const registryDiagnostics: Diagnostic[] = [];
@@ -90,7 +91,7 @@ async function run(inv: { files: readonly string[]; registries: readonly Registr
     // A registry that cannot be read fails the command: a partial catalog would print
     // ServiceEntries as if the missing services were gone.
     try {
-      const r = await readRegistriesOnce(inv.registries, DEFAULT_REGISTRY_SYNC_OPTIONS, REGISTRY_READ_TIMEOUT_MS);
+      const r = await readRegistriesOnce(inv.registries, { ...DEFAULT_REGISTRY_SYNC_OPTIONS, serviceEntries: inv.serviceEntries }, REGISTRY_READ_TIMEOUT_MS);
       read.config.serviceEntries.push(...r.serviceEntries);
       registryDiagnostics.push(...r.diagnostics);
     } catch (e) {

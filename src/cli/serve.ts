@@ -46,6 +46,7 @@ export async function serveCommand(inv: ServeInvocation, io: Io, stop: AbortSign
       limits: inv.limits,
       xdsLimits: inv.xdsLimits,
       catalog: inv.catalog,
+      serviceEntries: inv.serviceEntries,
       mcp: inv.mcp,
       webhook: inv.webhook,
       kubernetes,

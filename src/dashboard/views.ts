@@ -3,9 +3,8 @@
  * (registries-debug input, history, xDS streams, diagnostics), JSON-ready documents out, bounded
  * like the debug pages (lists capped, client strings cut).
  */
-import { docOf } from '../explain/diagnostics.js';
+import { explained } from '../explain/diagnostics.js';
 import type { Diagnostic } from '../model/diagnostics.js';
-import { verdict } from '../model/verdict.js';
 import { clip as clipTo, MAX_ID_LENGTH } from '../util/clip.js';
 import { MAX_NAMES_LISTED, registriesDebug, type RegistriesDebugInput, type RegistryView } from './registries-debug.js';
 
@@ -114,13 +113,6 @@ export function diagnosticsPanel(all: readonly Diagnostic[], q: DiagnosticsQuery
     offset: q.offset,
     limit: q.limit,
     codes: [...codes.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([c, count]) => ({ code: c, count })),
-    diagnostics: matched.slice(q.offset, q.offset + q.limit).map((d) => ({
-      code: d.code,
-      severity: d.severity,
-      object: d.object,
-      message: d.message,
-      notInEffect: verdict([d]).notInEffect > 0,
-      doc: docOf(d.code),
-    })),
+    diagnostics: matched.slice(q.offset, q.offset + q.limit).map(explained),
   };
 }

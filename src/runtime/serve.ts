@@ -70,6 +70,7 @@ import type { Diagnostic } from '../model/diagnostics.js';
 import type { RegistryConfig } from '../registry/config.js';
 import { DEFAULT_REGISTRY_SYNC_OPTIONS, type RegistrySyncOptions } from '../registry/sync.js';
 import type { CatalogOptions } from '../catalog/model.js';
+import type { ServiceEntryOptions } from '../serviceentry/generate.js';
 import { RegistryHub } from './registries.js';
 import { McpSink } from './mcp.js';
 import { KubeWrites, type KubeWritesOptions } from './kube-writes.js';
@@ -101,6 +102,8 @@ export interface ServeOptions {
   readonly registries?: readonly RegistryConfig[] | undefined;
   /** The registries' outage policy (src/catalog/model.ts); DEFAULT_CATALOG_OPTIONS where not given. */
   readonly catalog?: Partial<CatalogOptions> | undefined;
+  /** Where the ServiceEntries of registry services go (src/registry/namespaces.ts); default: namespace `default`. */
+  readonly serviceEntries?: ServiceEntryOptions | undefined;
   readonly timers?: Timers;
   /** How long close() lets xDS streams and HTTP requests finish before cutting them (default 5 s). */
   readonly shutdownGraceMs?: number;
@@ -254,7 +257,10 @@ export async function serve(opts: ServeOptions): Promise<Running> {
     },
   });
   const given = Object.entries(opts.catalog ?? {}).filter(([, v]) => v !== undefined);
-  const sync: RegistrySyncOptions = { ...DEFAULT_REGISTRY_SYNC_OPTIONS, catalog: { ...DEFAULT_REGISTRY_SYNC_OPTIONS.catalog, ...Object.fromEntries(given) } };
+  const sync: RegistrySyncOptions = {
+    catalog: { ...DEFAULT_REGISTRY_SYNC_OPTIONS.catalog, ...Object.fromEntries(given) },
+    serviceEntries: opts.serviceEntries ?? DEFAULT_REGISTRY_SYNC_OPTIONS.serviceEntries,
+  };
   const registries = (opts.registries ?? []).length === 0 ? undefined : new RegistryHub({
     configs: opts.registries!,
     sync,

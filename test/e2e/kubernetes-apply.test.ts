@@ -9,38 +9,34 @@
  * every wait is a deadline on a condition.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
-import { parseAllDocuments } from 'yaml';
 import type { Running } from '../../src/runtime/serve.js';
 import { loadKubeConfig } from '../../src/store/kubernetes/config.js';
 import { HttpKubeClient } from '../../src/store/kubernetes/http-client.js';
 import { parseExposition } from '../support/prom.js';
-import { removeTemps, root, start, tempDir, type Logs } from '../support/xds.js';
+import { removeTemps, start, tempDir, type Logs } from '../support/xds.js';
+import { ClusterMirror } from './support/mirror.js';
 import { adminClient, chartRbac, eventually, generateJson, getObject, key, listIstio, OURS, type Json } from './support/apply.js';
 
 /** This instance's objects (the default instance name). */
 const MINE = `${OURS},metamesh.io/instance=metamesh`;
 import { startKube, type KubeCluster } from './support/kube.js';
 
-const NAMESPACES = ['dubbo', 'meta-thrift', 'video', 'istio-system'].map((n) => `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${n}}\n`).join('---\n');
 
 let cluster: KubeCluster;
 let admin: HttpKubeClient;
 let mirror: string;
-const applied = new Map<string, string>();
+let applied: Map<string, string>;
+let examples: ClusterMirror;
 
 before(async () => {
   cluster = await startKube({ log: (l) => console.error(`# ${l}`) });
   admin = adminClient(cluster.kubeconfig);
-  await cluster.apply(NAMESPACES);
-  mirror = tempDir('metamesh-e2e-apply-mirror-');
-  copyFileSync(path.join(root, 'examples/options.yaml'), path.join(mirror, 'options.yaml'));
-  for (const f of ['dubbo.yaml', 'thrift.yaml', 'trpc.yaml']) {
-    for (const doc of parseAllDocuments(readFileSync(path.join(root, 'examples', f), 'utf8'))) await put(doc.toString());
-  }
+  examples = await ClusterMirror.ofExamples(cluster, 'metamesh-e2e-apply-mirror-');
+  mirror = examples.dir;
+  applied = examples.applied;
 });
 
 after(async () => {
@@ -48,25 +44,9 @@ after(async () => {
   removeTemps();
 });
 
-/** Applies one object and mirrors it as read back (without what metamesh itself adds to it). */
-async function put(yaml: string): Promise<string> {
-  const [obj] = k8s.loadAllYaml(yaml) as k8s.KubernetesObject[];
-  await cluster.apply(yaml);
-  const at = obj!.apiVersion?.startsWith('networking.istio.io/') ? { ...obj, apiVersion: 'networking.istio.io/v1' } : obj;
-  const back = (await cluster.objects.read(at as Parameters<typeof cluster.objects.read>[0])) as unknown as Json;
-  delete back.metadata.managedFields;
-  delete back.status;
-  const file = `${back.kind}-${back.metadata.namespace}-${back.metadata.name}.json`;
-  writeFileSync(path.join(mirror, file), JSON.stringify(back, null, 2));
-  applied.set(file, yaml);
-  return file;
-}
-
-async function drop(file: string): Promise<void> {
-  await cluster.remove(applied.get(file)!);
-  rmSync(path.join(mirror, file));
-  applied.delete(file);
-}
+/** Applies one object and mirrors it as read back from the API server (support/mirror.ts). */
+const put = (yaml: string): Promise<string> => examples.put(yaml);
+const drop = (file: string): Promise<void> => examples.drop(file);
 
 type Srv = Running & { logs: Logs };
 

@@ -9,10 +9,9 @@
  * for route and EnvoyFilter for EnvoyFilter. Every wait is a deadline on a condition.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import * as k8s from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { loadInputs } from '../../src/cli/files.js';
 import { readResources } from '../../src/input/read.js';
@@ -26,25 +25,24 @@ import type { DiscoveryResponseWire } from '../../src/xds/services.js';
 import { runUntilListening } from '../support/cli.js';
 import { client, decode, DUBBO, pipelineRoute, removeTemps, root, services, sotwReq, start, tempDir, THRIFT, type Logs } from '../support/xds.js';
 import { startKube, type KubeCluster } from './support/kube.js';
+import { eventually } from './support/apply.js';
+import { ClusterMirror } from './support/mirror.js';
 
 const builtins = loadBuiltinProtocols();
 const RBAC = readFileSync(path.join(root, 'deploy/rbac/read-config.yaml'), 'utf8');
-const NAMESPACES = ['dubbo', 'meta-thrift', 'video', 'istio-system'].map((n) => `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${n}}\n`).join('---\n');
 
 let cluster: KubeCluster;
 /** What is applied to the cluster, one object per file, as read back from it (+ options.yaml). */
 let mirror: string;
 /** The YAML text applied for each mirror file, to delete it again. */
-const applied = new Map<string, string>();
+let applied: Map<string, string>;
+let examples: ClusterMirror;
 
 before(async () => {
   cluster = await startKube({ log: (l) => console.error(`# ${l}`) });
-  await cluster.apply(NAMESPACES);
-  mirror = tempDir('metamesh-e2e-mirror-');
-  copyFileSync(path.join(root, 'examples/options.yaml'), path.join(mirror, 'options.yaml'));
-  for (const f of ['dubbo.yaml', 'thrift.yaml', 'trpc.yaml']) {
-    for (const doc of parseAllDocuments(readFileSync(path.join(root, 'examples', f), 'utf8'))) await put(doc.toString());
-  }
+  examples = await ClusterMirror.ofExamples(cluster, 'metamesh-e2e-mirror-');
+  mirror = examples.dir;
+  applied = examples.applied;
 });
 
 after(async () => {
@@ -52,27 +50,9 @@ after(async () => {
   removeTemps();
 });
 
-/** Applies one object and mirrors it as read back from the API server. */
-async function put(yaml: string): Promise<string> {
-  const [obj] = k8s.loadAllYaml(yaml) as k8s.KubernetesObject[];
-  await cluster.apply(yaml);
-  // Read back at the version metamesh reads (Istio's kinds at v1), as the API server converts it.
-  const at = obj!.apiVersion?.startsWith('networking.istio.io/') ? { ...obj, apiVersion: 'networking.istio.io/v1' } : obj;
-  const back = (await cluster.objects.read(at as Parameters<typeof cluster.objects.read>[0])) as unknown as Record<string, unknown>;
-  const meta = back.metadata as Record<string, unknown>;
-  delete meta.managedFields;
-  delete back.status;
-  const file = `${back.kind}-${meta.namespace}-${meta.name}.json`;
-  writeFileSync(path.join(mirror, file), JSON.stringify(back, null, 2));
-  applied.set(file, yaml);
-  return file;
-}
-
-async function drop(file: string): Promise<void> {
-  await cluster.remove(applied.get(file)!);
-  rmSync(path.join(mirror, file));
-  applied.delete(file);
-}
+/** Applies one object and mirrors it as read back from the API server (support/mirror.ts). */
+const put = (yaml: string): Promise<string> => examples.put(yaml);
+const drop = (file: string): Promise<void> => examples.drop(file);
 
 function expectedOutput(): object {
   const { documents } = loadInputs([mirror]);
@@ -90,19 +70,6 @@ function codesOf(srv: Running, object?: string): string[] {
   return srv.engine.output().diagnostics.filter((d) => object === undefined || d.object === object).map((d) => d.code);
 }
 
-async function eventually(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      if (await cond()) return;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** `serve` with the options file from -f and everything else from the cluster, as metamesh's ServiceAccount. */
 async function serveFromCluster(syncTimeoutMs = 60_000): Promise<Running & { logs: Logs }> {

@@ -226,6 +226,7 @@ describe('arguments', () => {
     assert.deepEqual(inv.writes, { apply: true, status: true, leaderElection: { namespace: 'mesh', name: 'mm-leader' }, fieldManager: 'metamesh', instance: 'mm', allowMassDeletion: false });
     assert.deepEqual(container(full).env.slice(0, 1), [{ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }]);
     assert.deepEqual(inv.catalog, { removalGraceMs: 60_000, protectionThreshold: 0.25, protectionHoldMs: 600_000 });
+    assert.deepEqual(inv.serviceEntries, { defaultNamespace: 'dubbo-services', namespaceRules: [{ namespace: 'payments', interfacePrefix: 'com.acme.pay.' }, { namespace: 'shop', application: 'shop' }] });
     assert.equal(inv.httpTokenFile, '/etc/metamesh/debug-token/bearer');
     assert.equal(inv.httpIdleTimeoutMs, 20_000);
     assert.equal(inv.httpMaxConnections, 100);

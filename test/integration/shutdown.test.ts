@@ -60,8 +60,8 @@ test('SIGTERM ends metamesh serve within the grace period with exit 0 while clie
   let xds: http2.ClientHttp2Session | undefined;
   let reader: net.Socket | undefined;
   try {
-    // Both start lines: the second may come in a later chunk of stdout than the first.
-    await until(() => /dashboard at http:\/\/127\.0\.0\.1:\d+\/dashboard\/\n/.test(stdout) || exit !== undefined, 'metamesh serve to listen', 60_000);
+    // The dashboard line is written after the address line, possibly in a later chunk: wait for both.
+    await until(() => /HTTP on 127\.0\.0\.1:\d+[^\n]*\n[^\n]*dashboard at /.test(stdout) || exit !== undefined, 'metamesh serve to listen', 60_000);
     const m = /xDS \(gRPC, plaintext\) on 127\.0\.0\.1:(\d+), HTTP on 127\.0\.0\.1:(\d+)/.exec(stdout);
     assert.match(stdout, /\(debug endpoints and dashboard open to local clients\)\nmetamesh serve: dashboard at http:\/\/127\.0\.0\.1:\d+\/dashboard\/\n/);
     assert.ok(m, `unexpected output: ${stdout}\n${stderr}`);

@@ -150,23 +150,32 @@ export class ZkServer {
 export class ZkWriter {
   private constructor(readonly client: Client) {}
 
-  static connect(connect: string, digest?: string): Promise<ZkWriter> {
-    const client = zookeeper.createClient(connect, { sessionTimeout: 4000, spinDelay: 200 });
-    if (digest) client.addAuthInfo('digest', Buffer.from(digest));
-    return new Promise((resolve, reject) => {
-      // Generous: a ZooKeeper that has just answered `ruok` can take well over 10 s to open a
-      // session on a loaded machine. On giving up, the client is closed, or its reconnect loop
-      // would keep the test file alive until the runner's timeout.
-      const t = setTimeout(() => {
-        client.close();
-        reject(new Error(`cannot connect a writer to ZooKeeper at ${connect} within 30 s`));
-      }, 30_000);
-      client.once('connected', () => {
-        clearTimeout(t);
-        resolve(new ZkWriter(client));
+  /**
+   * A new session, tried again with a new client when the server answers the session request as
+   * expired: a loaded server can expire a new session before it finished opening it (the answer
+   * then has timeout 0, and node-zookeeper-client gives up on that client for good). Gives up
+   * after 30 s, cutting the client (its close() only queues a request, so a socket whose session
+   * never started would keep the test file alive until the runner's timeout).
+   */
+  static async connect(connect: string, digest?: string): Promise<ZkWriter> {
+    const deadline = Date.now() + 30_000;
+    let expired = 0;
+    while (Date.now() < deadline) {
+      const client = zookeeper.createClient(connect, { sessionTimeout: 4000, spinDelay: 200 });
+      if (digest) client.addAuthInfo('digest', Buffer.from(digest));
+      const outcome = await new Promise<'connected' | 'expired' | 'timeout'>((resolve) => {
+        const t = setTimeout(() => resolve('timeout'), Math.max(0, deadline - Date.now()));
+        client.once('connected', () => (clearTimeout(t), resolve('connected')));
+        client.once('expired', () => (clearTimeout(t), resolve('expired')));
+        client.connect();
       });
-      client.connect();
-    });
+      if (outcome === 'connected') return new ZkWriter(client);
+      client.close();
+      (client as unknown as { connectionManager?: { socket?: { destroy(): void } } }).connectionManager?.socket?.destroy();
+      if (outcome === 'timeout') break;
+      expired++;
+    }
+    throw new Error(`cannot connect a writer to ZooKeeper at ${connect} within 30 s (${expired} session(s) expired while opening)`);
   }
 
   /** Creates `path` (and missing parents, persistent) with `data`; ephemeral if asked. */

@@ -69,3 +69,44 @@ test('a registry file with incomplete records: defaults for the optional instanc
   assert.match(bad.join('\n'), /services\[0\]\.instances\[1\] of thrift:\/demo has no port/);
   assert.match(bad.join('\n'), /services\[1\] is not a service/);
 });
+
+const THREE = `services:
+  - {key: a, protocol: dubbo, host: a.example.com, application: shop, interface: com.acme.Cart, instances: [{address: 10.1.0.1, port: 20880}]}
+  - {key: b, protocol: dubbo, host: b.example.com, application: billing, interface: com.acme.pay.Invoice, instances: [{address: 10.1.0.2, port: 20880}]}
+  - {key: c, protocol: dubbo, host: c.example.com, application: misc, interface: org.other.Thing, instances: [{address: 10.1.0.3, port: 20880}]}
+  - {key: d, protocol: dubbo, host: d.example.com, application: shop, interface: com.acme.pay.Refund, namespace: own, instances: [{address: 10.1.0.4, port: 20880}]}
+`;
+
+test('--registry-namespace and --registry-namespace-rule place the generated ServiceEntries: the service\'s own namespace, then the first matching rule, then the default', async () => {
+  const dir = tmpTree({ 'registry.yaml': THREE });
+  const r = await runCli(
+    'generate',
+    '--registry', `file://${path.join(dir, 'registry.yaml')}`,
+    '--registry-namespace', 'dubbo-apps',
+    '--registry-namespace-rule', 'payments=interface:com.acme.pay.',
+    '--registry-namespace-rule', 'shop=application:shop',
+    '-o', 'json',
+  );
+  assert.equal(r.code, 0, r.err);
+  const doc = JSON.parse(r.out) as { serviceEntries: { metadata: { namespace: string }; spec: { hosts: string[] } }[] };
+  const at = Object.fromEntries(doc.serviceEntries.map((se) => [se.spec.hosts[0], se.metadata.namespace]));
+  assert.deepEqual(at, { 'a.example.com': 'shop', 'b.example.com': 'payments', 'c.example.com': 'dubbo-apps', 'd.example.com': 'own' });
+  // Without the flags every one but the service that names its own is in `default`.
+  const plain = await runCli('generate', '--registry', `file://${path.join(dir, 'registry.yaml')}`, '-o', 'json');
+  const ns = (JSON.parse(plain.out) as typeof doc).serviceEntries.map((se) => se.metadata.namespace).sort();
+  assert.deepEqual(ns, ['default', 'default', 'default', 'own']);
+});
+
+test('a --registry-namespace-rule or --registry-namespace that cannot be used is a usage error that shows the form', async () => {
+  for (const [args, re] of [
+    [['--registry-namespace-rule', 'payments'], /--registry-namespace-rule "payments": there is no "="; write <namespace>=application:<app> or <namespace>=interface:<prefix>/],
+    [['--registry-namespace-rule', 'Pay=application:x'], /"Pay" is not a namespace name/],
+    [['--registry-namespace-rule', 'pay=zone:x'], /"zone" is not application or interface/],
+    [['--registry-namespace-rule', 'pay=application:'], /"application:" has no value/],
+    [['--registry-namespace', 'Not_A_Label'], /--registry-namespace must be a namespace name/],
+  ] as const) {
+    const r = await runCli('generate', '--registry', 'file:///nonexistent.yaml', ...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.err}`);
+    assert.match(r.err, re);
+  }
+});

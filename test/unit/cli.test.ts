@@ -130,7 +130,7 @@ test('--help lists the commands and the exit codes, and exits 0', async () => {
 test('<command> --help shows that command\'s own flags, defaults and exit codes, and no other command\'s', async () => {
   const generate = await runCli('generate', '--help');
   assert.equal(generate.code, 0);
-  assert.match(generate.out, /^Usage: metamesh generate -f <file-or-dir> \[-f <file-or-dir> …\] \[--registry <url>\] \[-o yaml\|json\|manifests\] \[--max-file-bytes <n>\] \[--max-documents <n>\] \[--max-expanded-bytes <n>\] \[--max-depth <n>\]$/m);
+  assert.match(generate.out, /^Usage: metamesh generate -f <file-or-dir> \[-f <file-or-dir> …\] \[--registry <url>\] \[--registry-namespace <namespace>\] \[--registry-namespace-rule <ns=field:value>\] \[-o yaml\|json\|manifests\] \[--max-file-bytes <n>\] \[--max-documents <n>\] \[--max-expanded-bytes <n>\] \[--max-depth <n>\]$/m);
   assert.match(generate.out, /^  --max-documents <n> +skip a file with more YAML documents, with MM_INPUT_TOO_MANY_DOCUMENTS \(default 10000\)$/m);
   assert.match(generate.out, /one of yaml, json, manifests \(default yaml\)/);
   assert.doesNotMatch(generate.out, /--tls-cert|--strict|--xds-address/);

@@ -70,7 +70,7 @@ for (const [what, from, to, code] of broken) {
 
 test('.dockerignore sends what the Containerfile copies and nothing built, installed or secret on the host', () => {
   const sources = contextSources(containerfile);
-  assert.deepEqual([...new Set(sources)].sort(), ['bin', 'crds', 'package-lock.json', 'package.json', 'proto', 'protocols', 'src', 'tsconfig.build.json', 'tsconfig.json']);
+  assert.deepEqual([...new Set(sources)].sort(), ['bin', 'crds', 'dashboard', 'docs/errors.md', 'package-lock.json', 'package.json', 'proto', 'protocols', 'src', 'tsconfig.build.json', 'tsconfig.json']);
   const tracked = execFileSync('git', ['ls-files'], { cwd: root, encoding: 'utf8' }).split('\n').filter(Boolean);
   const needed = tracked.filter((f) => sources.some((s) => f === s || f.startsWith(`${s}/`)));
   assert.ok(needed.length > 50);
@@ -78,6 +78,15 @@ test('.dockerignore sends what the Containerfile copies and nothing built, insta
   for (const f of ['node_modules/yaml/package.json', 'dist/src/cli/main.js', '.git/HEAD', '.tmp/conformance/harness', 'test/unit/cli.test.ts', 'bench/generate.ts', 'deploy/helm/metamesh/values.yaml', '.env', 'README.md']) {
     assert.equal(ignored(patterns, f), true, `${f} is sent to the build`);
   }
+});
+
+test('the runtime stage holds every file the npm package ships (package.json "files"): dist from the build, the rest copied', () => {
+  const runtime = parseContainerfile(containerfile).stages.find((s) => s.name === 'runtime')!;
+  const copied = runtime.instructions
+    .filter((i) => i.keyword === 'COPY')
+    .map((i) => i.args.split(/\s+/).filter((w) => !w.startsWith('--')).at(-1)!.replace(/^\.\//, '').replace(/\/$/, ''));
+  const files = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { files: string[] }).files;
+  for (const f of files) assert.ok(copied.includes(f), `${f} is in the npm package but not in the image (the dashboard did not start without dashboard/)`);
 });
 
 test("the image is what the chart runs: user, ports, entry point taking the chart's arguments", () => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseRegistry, redact, zkAddressOf } from '../../src/registry/config.js';
+import { serviceEntryOptions } from '../../src/registry/namespaces.js';
+import { generateServiceEntries } from '../../src/serviceentry/generate.js';
 
 test('a bare zookeeper URL reads /dubbo per interface', () => {
   assert.deepEqual(parseRegistry('zookeeper://127.0.0.1:2181'), {
@@ -64,4 +66,16 @@ for (const [value, reason] of [
 test('redact hides a password and leaves other URLs alone', () => {
   assert.equal(redact('zookeeper://u:p@zk:2181/x'), 'zookeeper://u:***@zk:2181/x');
   assert.equal(redact('nacos://n:8848'), 'nacos://n:8848');
+});
+
+test('a ZooKeeper URL\'s namespace= places that registry\'s ServiceEntries, after the explicit rules and before the default', async () => {
+  const zk = parseRegistry('zookeeper://127.0.0.1:2181?namespace=dubbo');
+  const other = parseRegistry('zookeeper://127.0.0.1:2182');
+  assert.ok(!('error' in zk) && !('error' in other));
+  const options = serviceEntryOptions('fallback', ['shop=application:shop'], [zk, other]);
+  assert.ok(!('error' in options));
+  const svc = (host: string, registry: string, application: string) => ({ host, protocol: 'dubbo', application, registries: [registry], instances: [{ address: '10.0.0.1', port: 20880, labels: {}, weight: 100, healthy: true, enabled: true, registry }] });
+  const out = generateServiceEntries([svc('a.example.com', zk.name, 'misc'), svc('b.example.com', zk.name, 'shop'), svc('c.example.com', other.name, 'misc')], options);
+  const at = Object.fromEntries(out.serviceEntries.map((se) => [se.spec.hosts[0], se.metadata.namespace]));
+  assert.deepEqual(at, { 'a.example.com': 'dubbo', 'b.example.com': 'shop', 'c.example.com': 'fallback' });
 });

@@ -16,7 +16,7 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writ
 import os from 'node:os';
 import path from 'node:path';
 import { ensureIstiodBinaries, type IstiodBinaries } from './istiod-build.js';
-import { freePorts, pollUntil } from './kube.js';
+import { freePorts, killAndWait, pollUntil } from './kube.js';
 import type { ProxyConfigDump } from './listeners.js';
 
 export interface ConfigSource {
@@ -132,10 +132,7 @@ export async function createIstiod(opts: IstiodOptions): Promise<Istiod> {
   const kill = async () => {
     const p = proc;
     proc = undefined;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
-    p.kill('SIGKILL');
-    await exited;
+    await killAndWait(p);
   };
 
   return {

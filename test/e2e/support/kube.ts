@@ -234,7 +234,8 @@ function spawnLogged(bin: string, args: string[], logFile: string): ChildProcess
   }
 }
 
-async function killAndWait(p: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+/** Sends `signal` and waits for the exit (SIGKILL after 30 s). */
+export async function killAndWait(p: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
   if (!p || p.exitCode !== null || p.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
   p.kill(signal);

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from './kube-build.js';
-import { freePorts, pollUntil } from './kube.js';
+import { freePorts, killAndWait, pollUntil } from './kube.js';
 
 export interface MetameshProcess {
   readonly xdsAddress: string;
@@ -49,10 +49,7 @@ export async function startMetamesh(args: readonly string[], logFile: string, re
   const kill = async () => {
     const p = proc;
     proc = undefined;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
-    p.kill('SIGKILL');
-    await exited;
+    await killAndWait(p);
   };
 
   try {

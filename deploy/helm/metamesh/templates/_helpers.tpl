@@ -122,6 +122,12 @@ The container's arguments, as a JSON list. Paths are where the pod template moun
 {{- if .protectionHold }}
 {{- $args = concat $args (list "--registry-protection-hold" .protectionHold) -}}
 {{- end }}
+{{- if .namespace }}
+{{- $args = concat $args (list "--registry-namespace" .namespace) -}}
+{{- end }}
+{{- range .namespaceRules }}
+{{- $args = concat $args (list "--registry-namespace-rule" .) -}}
+{{- end }}
 {{- end }}
 {{- if .Values.sinks.mcp.enabled }}
 {{- $args = append $args "--mcp" -}}
