@@ -67,6 +67,15 @@ export interface XdsServerOptions {
 
 const GRPC_PERMISSION_DENIED = 7;
 
+/**
+ * The largest response the server sends: what istiod's MCP client accepts (math.MaxInt32,
+ * istio.io/istio pkg/adsc). An MCP response is a whole collection, and 10,000 Dubbo services
+ * exported to two namespaces already make 42.5 MB of EnvoyFilters (bench/README.md); over the
+ * limit grpc-js ends the stream with RESOURCE_EXHAUSTED and istiod, reconnecting, gets the same
+ * answer again and never the collection. The sizes are metamesh's own output, not a client's.
+ */
+export const MAX_SEND_MESSAGE_BYTES = 2 ** 31 - 1;
+
 export const DEFAULT_GRPC_OPTIONS: grpc.ServerOptions = {
   'grpc.max_concurrent_streams': 100000,
   // No channelz service is registered, so its per-connection tracking would only cost memory.
@@ -75,7 +84,7 @@ export const DEFAULT_GRPC_OPTIONS: grpc.ServerOptions = {
   'grpc.keepalive_time_ms': 60_000,
   'grpc.keepalive_timeout_ms': 20_000,
   'grpc.keepalive_permit_without_calls': 1,
-  'grpc.max_send_message_length': 64 * 1024 * 1024,
+  'grpc.max_send_message_length': MAX_SEND_MESSAGE_BYTES,
 };
 
 export class XdsServer {
